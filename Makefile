@@ -1,0 +1,54 @@
+# Two commands do everything on a fresh machine with Python >= 3.11 and make:
+#   make demo   create .venv, install, open the dashboard on the embedded demo fleet
+#   make test   create .venv, install with test extras, run lint + type check + the whole suite
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+            command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Re-install whenever the project metadata changes.
+STAMP_RUN  := $(VENV)/.stamp-run
+STAMP_TEST := $(VENV)/.stamp-test
+
+.PHONY: demo test lint typecheck unit bench demo-server clean help
+
+help:
+	@echo "make demo   - open the dashboard on the demo fleet"
+	@echo "make test   - lint, type check and run the whole test suite"
+	@echo "make bench  - run the benchmarks and print their figures"
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "error: Python >= 3.11 not found (set PYTHON=/path/to/python3.11)"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP_RUN): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(STAMP_TEST): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@ $(STAMP_RUN)
+
+demo: $(STAMP_RUN)
+	$(BIN)/umig-tui --demo
+
+demo-server: $(STAMP_RUN)
+	$(BIN)/umig-tui demo-server --port 8765
+
+lint: $(STAMP_TEST)
+	$(BIN)/ruff check umig_tui tests bench
+	$(BIN)/ruff format --check umig_tui tests bench
+
+typecheck: $(STAMP_TEST)
+	$(BIN)/mypy
+
+unit: $(STAMP_TEST)
+	$(BIN)/pytest -q
+
+test: lint typecheck unit
+
+bench: $(STAMP_TEST)
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

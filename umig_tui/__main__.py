@@ -1,0 +1,3 @@
+from umig_tui.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,101 @@
+"""``umig-tui drift``: the env × component version matrix and its findings."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from umig_tui.analysis.drift import DriftFinding, worst_by_cell
+from umig_tui.cli.main import EXIT_OK, EXIT_PROBLEM, add_source_options
+from umig_tui.cli.oneshot import load, session
+from umig_tui.cli.render import Cell, dash, table, wants_color
+from umig_tui.models import COMPONENT_KEYS, Endpoint, Severity
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "drift",
+        help="version matrix and drift findings across environments",
+        description="Compare versions against the expected matrix, inside each environment and "
+        "across environments. Exit 1 when any finding is CRITICAL or HIGH.",
+    )
+    add_source_options(parser)
+    parser.add_argument("--json", action="store_true", help="print JSON for jq")
+    parser.set_defaults(run=run)
+
+
+async def run(args: argparse.Namespace) -> int:
+    config = load(args)
+    async with session(args, config, endpoints=(Endpoint.VERSION, Endpoint.HEALTH)) as monitor:
+        await monitor.poll_once()
+        matrix = monitor.fleet.version_matrix()
+        findings = monitor.fleet.drift()
+        unreachable = {
+            view.name: view.error.to_json()
+            for view in monitor.fleet.views()
+            if view.error is not None
+        }
+    if args.json:
+        print(json.dumps(drift_json(matrix, findings, unreachable), indent=2))
+    else:
+        print(render_drift(matrix, findings, unreachable))
+    serious = any(f.severity in (Severity.CRITICAL, Severity.HIGH) for f in findings)
+    return EXIT_PROBLEM if serious else EXIT_OK
+
+
+def drift_json(
+    matrix: dict[str, dict[str, str | None]],
+    findings: list[DriftFinding],
+    unreachable: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "matrix": matrix,
+        "findings": [f.to_json() for f in findings],
+        "unreachable": unreachable,
+    }
+
+
+def render_drift(
+    matrix: dict[str, dict[str, str | None]],
+    findings: list[DriftFinding],
+    unreachable: dict[str, Any],
+) -> str:
+    color = wants_color(sys.stdout)
+    cells = worst_by_cell(findings)
+    rows = [
+        [env]
+        + [
+            Cell(dash(row.get(c)), str(cells[(env, c)]) if (env, c) in cells else None)
+            for c in COMPONENT_KEYS
+        ]
+        for env, row in matrix.items()
+    ]
+    out = [table(["environment", *COMPONENT_KEYS], rows, color=color)]
+    for env, error in unreachable.items():
+        out.append(
+            f"note: {env} unreachable ({error['kind']}: {error['reason']}); its versions are unknown"
+        )
+    if findings:
+        out.append("")
+        out.append(f"findings ({len(findings)}):")
+        out.append(
+            table(
+                ["severity", "kind", "environment", "component", "message"],
+                [
+                    [
+                        Cell(str(f.severity), str(f.severity)),
+                        str(f.kind),
+                        f.environment,
+                        f.component,
+                        f.message,
+                    ]
+                    for f in findings
+                ],
+                color=color,  # messages hold versions: never cut them
+            )
+        )
+    else:
+        out.append("\nno drift found")
+    return "\n".join(out)

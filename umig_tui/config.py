@@ -1,0 +1,613 @@
+"""TOML config + environment overrides → a validated :class:`Config`.
+
+Errors carry the file and line they come from, so a typo is one clear message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from umig_tui.durations import DurationError, parse_duration
+from umig_tui.models import COMPONENT_KEYS, Endpoint, Tier
+
+APP_NAME = "umig-tui"
+DEFAULT_API_PREFIX = "/rest/scriptrunner/latest/custom"
+CONFIG_ENV_VAR = "UMIG_TUI_CONFIG"
+
+# The seeds' variables (001 get_environment_url) → environment name and tier.
+URL_ENV_VARS: tuple[tuple[str, str, Tier], ...] = (
+    ("UMIG_DEV_URL", "development", Tier.DEVELOPMENT),
+    ("UMIG_UAT_URL", "uat", Tier.UAT),
+    ("UMIG_PROD_URL", "production", Tier.PRODUCTION),
+    ("UMIG_BASE_URL", "default", Tier.PRODUCTION),
+)
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class ConfigError(Exception):
+    """A configuration problem, with the file and line it comes from when known."""
+
+    def __init__(self, message: str, file: str | Path | None = None, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.file = str(file) if file is not None else None
+        self.line = line
+
+    def __str__(self) -> str:
+        if self.file and self.line:
+            return f"{self.file}:{self.line}: {self.message}"
+        if self.file:
+            return f"{self.file}: {self.message}"
+        return self.message
+
+
+@dataclass(frozen=True, slots=True)
+class Auth:
+    """How to authenticate; secrets are named environment variables, never values."""
+
+    type: str = "none"  # none | bearer | basic
+    token_env: str | None = None
+    user: str | None = None
+    password_env: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    name: str
+    url: str
+    tier: Tier
+    api_prefix: str = DEFAULT_API_PREFIX
+    auth: Auth = field(default_factory=Auth)
+    verify_tls: bool = True
+    ca_bundle: str | None = None
+    origin: str = ""  # where it was defined: "file:line" or "$UMIG_PROD_URL"
+
+    def endpoint_url(self, endpoint: Endpoint) -> str:
+        return f"{self.url}{self.api_prefix}/{endpoint.path}"
+
+
+@dataclass(frozen=True, slots=True)
+class Polling:
+    """Intervals per endpoint (seed 000 §3.1) and the limits that keep polling cheap."""
+
+    health: float = 30.0
+    version: float = 300.0
+    components: float = 60.0
+    metrics: float = 30.0
+    teams: float = 300.0
+    timeout: float = 10.0
+    max_concurrency: int = 64
+    max_body_bytes: int = 2 * 1024 * 1024
+    circuit_failures: int = 5
+    circuit_cooldown: float = 30.0
+    max_backoff: float = 300.0
+
+    def interval(self, endpoint: Endpoint) -> float:
+        return float(getattr(self, endpoint.value))
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSettings:
+    path: Path | None = None  # None → platformdirs default, chosen by the caller
+    retention: float = 90 * 86400.0
+    raw_retention: float = 7 * 86400.0
+    minute_retention: float = 14 * 86400.0
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Seed 000 §3.2 / §6.2 and seed 003 defaults."""
+
+    error_rate: float = 0.05
+    degradation: float = 0.15
+    consecutive_failures: int = 3
+    response_time_p95_ms: float = 500.0
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    environments: tuple[Environment, ...]
+    polling: Polling = field(default_factory=Polling)
+    store: StoreSettings = field(default_factory=StoreSettings)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    expected: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    demo: bool = False
+    source: Path | None = None
+
+    def environment(self, name: str) -> Environment:
+        for env in self.environments:
+            if env.name == name:
+                return env
+        raise KeyError(name)
+
+    def select(self, names: list[str] | None) -> Config:
+        """The same config restricted to ``names`` (in config order); unknown names are errors."""
+        if not names:
+            return self
+        known = {e.name for e in self.environments}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ConfigError(
+                f"unknown environment {unknown[0]!r}; configured: {', '.join(sorted(known))}"
+            )
+        keep = tuple(e for e in self.environments if e.name in names)
+        return replace(self, environments=keep)
+
+
+# --------------------------------------------------------------------------------------------
+# Locating keys in the source text, so errors can name a line (tomllib gives no positions).
+
+
+class _Locator:
+    _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+    _KEY = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_.-]+)\s*=""")
+    _INLINE_KEY = re.compile(r"""[{,]\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*=""")
+
+    def __init__(self, text: str) -> None:
+        self.lines: dict[tuple[str | int, ...], int] = {}
+        table: tuple[str | int, ...] = ()
+        counts: dict[tuple[str | int, ...], int] = {}
+        for number, line in enumerate(text.splitlines(), start=1):
+            header = self._HEADER.match(line)
+            path: tuple[str | int, ...]
+            if header:
+                path = tuple(_split_key(header.group(2)))
+                if header.group(1) == "[[":
+                    index = counts.get(path, 0)
+                    counts[path] = index + 1
+                    table = (*path, index)
+                else:
+                    table = path
+                self.lines.setdefault(table, number)
+                continue
+            key = self._KEY.match(line)
+            if key:
+                path = (*table, *_split_key(key.group(1)))
+                self.lines.setdefault(path, number)
+                for inner in self._INLINE_KEY.finditer(line):
+                    self.lines.setdefault((*path, *_split_key(inner.group(1))), number)
+
+    def line(self, path: tuple[str | int, ...]) -> int | None:
+        for end in range(len(path), 0, -1):
+            if path[:end] in self.lines:
+                return self.lines[path[:end]]
+        return None
+
+
+def _split_key(key: str) -> list[str]:
+    parts = re.findall(r'"[^"]*"|\'[^\']*\'|[^.\s]+', key)
+    return [p.strip("\"'") for p in parts]
+
+
+class _Reader:
+    """Validates one parsed TOML document, raising ConfigError with file:line."""
+
+    def __init__(self, file: Path | None, text: str) -> None:
+        self.file = file
+        self.locator = _Locator(text)
+
+    def error(self, path: tuple[str | int, ...], message: str) -> ConfigError:
+        return ConfigError(message, self.file, self.locator.line(path))
+
+    def table(self, value: Any, path: tuple[str | int, ...], allowed: set[str]) -> dict[str, Any]:
+        where = _dotted(path)
+        if not isinstance(value, dict):
+            raise self.error(path, f"{where} must be a table")
+        for key in value:
+            if key not in allowed:
+                hint = _suggest(key, allowed)
+                raise self.error(
+                    (*path, key),
+                    f"unknown key {key!r} in {where or 'the top level'}{hint}",
+                )
+        return value
+
+    def duration(self, value: Any, path: tuple[str | int, ...]) -> float:
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise self.error(path, f'{_dotted(path)} must be a duration string such as "30s"')
+        if isinstance(value, int | float):
+            if value <= 0:
+                raise self.error(path, f"{_dotted(path)} must be greater than zero")
+            return float(value)
+        try:
+            return parse_duration(value)
+        except DurationError as exc:
+            raise self.error(path, f"{_dotted(path)}: {exc}") from None
+
+    def number(
+        self, value: Any, path: tuple[str | int, ...], *, low: float, high: float | None = None
+    ) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.error(path, f"{_dotted(path)} must be a number")
+        if value < low or (high is not None and value > high):
+            bound = f"between {low:g} and {high:g}" if high is not None else f"at least {low:g}"
+            raise self.error(path, f"{_dotted(path)} must be {bound} (got {value})")
+        return float(value)
+
+    def integer(self, value: Any, path: tuple[str | int, ...], *, low: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.error(path, f"{_dotted(path)} must be a whole number")
+        if value < low:
+            raise self.error(path, f"{_dotted(path)} must be at least {low} (got {value})")
+        return value
+
+    def string(self, value: Any, path: tuple[str | int, ...]) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(path, f"{_dotted(path)} must be a non-empty string")
+        return value.strip()
+
+    def boolean(self, value: Any, path: tuple[str | int, ...]) -> bool:
+        if not isinstance(value, bool):
+            raise self.error(path, f"{_dotted(path)} must be true or false")
+        return value
+
+    # -- sections ---------------------------------------------------------------------------
+
+    def polling(self, raw: Any) -> Polling:
+        data = self.table(raw, ("polling",), _POLLING_KEYS)
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            path = ("polling", key)
+            if key in _POLLING_DURATIONS:
+                values[key] = self.duration(value, path)
+            elif key == "max_body":
+                values["max_body_bytes"] = _parse_size(self, value, path)
+            else:
+                values[key] = self.integer(value, path, low=1)
+        return Polling(**values)
+
+    def store(self, raw: Any) -> StoreSettings:
+        data = self.table(
+            raw, ("store",), {"path", "retention", "raw_retention", "minute_retention", "enabled"}
+        )
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            path = ("store", key)
+            if key == "path":
+                values["path"] = Path(os.path.expanduser(self.string(value, path)))
+            elif key == "enabled":
+                values["enabled"] = self.boolean(value, path)
+            else:
+                values[key] = self.duration(value, path)
+        return StoreSettings(**values)
+
+    def thresholds(self, raw: Any) -> Thresholds:
+        data = self.table(raw, ("thresholds",), set(Thresholds.__dataclass_fields__))
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            path = ("thresholds", key)
+            if key == "consecutive_failures":
+                values[key] = self.integer(value, path, low=1)
+            elif key in ("error_rate", "degradation"):
+                values[key] = self.number(value, path, low=0, high=1)
+            else:
+                values[key] = self.number(value, path, low=0)
+        return Thresholds(**values)
+
+    def environments(self, raw: Any) -> list[Environment]:
+        if not isinstance(raw, list):
+            raise self.error(
+                ("environments",), "environments must be written as [[environments]] tables"
+            )
+        result: list[Environment] = []
+        seen: dict[str, int] = {}
+        for index, item in enumerate(raw):
+            env = self.environment(item, ("environments", index))
+            if env.name in seen:
+                raise self.error(
+                    ("environments", index, "name"),
+                    f"duplicate environment name {env.name!r} (first defined in environment #{seen[env.name] + 1})",
+                )
+            seen[env.name] = index
+            result.append(env)
+        return result
+
+    def environment(self, raw: Any, path: tuple[str | int, ...]) -> Environment:
+        data = self.table(raw, path, _ENV_KEYS)
+        for required in ("name", "url"):
+            if required not in data:
+                raise self.error(path, f"environment #{int(path[1]) + 1} has no {required!r}")
+        name = self.string(data["name"], (*path, "name"))
+        if not _NAME_RE.match(name):
+            raise self.error(
+                (*path, "name"),
+                f"environment name {name!r} may use letters, digits, '.', '_' and '-' only",
+            )
+        url = _check_url(data["url"])
+        if url is None:
+            raise self.error(
+                (*path, "url"),
+                f"environment {name!r}: url {data['url']!r} is not an http(s) URL with a host",
+            )
+        if "tier" in data:
+            tier_text = self.string(data["tier"], (*path, "tier"))
+            try:
+                tier = Tier(tier_text)
+            except ValueError:
+                raise self.error(
+                    (*path, "tier"),
+                    f"environment {name!r}: tier {tier_text!r} must be one of "
+                    + ", ".join(t.value for t in Tier),
+                ) from None
+        elif name in {t.value for t in Tier}:
+            tier = Tier(name)
+        else:
+            raise self.error(
+                path,
+                f"environment {name!r} needs a tier (" + ", ".join(t.value for t in Tier) + ")",
+            )
+        prefix = DEFAULT_API_PREFIX
+        if "api_prefix" in data:
+            prefix = self.string(data["api_prefix"], (*path, "api_prefix"))
+            if not prefix.startswith("/"):
+                raise self.error((*path, "api_prefix"), "api_prefix must start with '/'")
+            prefix = prefix.rstrip("/")
+        auth = self.auth(data.get("auth", {"type": "none"}), (*path, "auth"), name)
+        verify = (
+            self.boolean(data["verify_tls"], (*path, "verify_tls"))
+            if "verify_tls" in data
+            else True
+        )
+        ca_bundle = None
+        if "ca_bundle" in data:
+            ca_bundle = os.path.expanduser(self.string(data["ca_bundle"], (*path, "ca_bundle")))
+            if not Path(ca_bundle).is_file():
+                raise self.error(
+                    (*path, "ca_bundle"), f"ca_bundle {ca_bundle!r} is not a readable file"
+                )
+        origin = f"{self.file}:{self.locator.line(path)}" if self.file else ""
+        return Environment(name, url, tier, prefix, auth, verify, ca_bundle, origin)
+
+    def auth(self, raw: Any, path: tuple[str | int, ...], env: str) -> Auth:
+        if isinstance(raw, dict):
+            for secret_key in ("token", "password", "secret"):
+                if secret_key in raw:
+                    raise self.error(
+                        (*path, secret_key),
+                        f"environment {env!r}: secrets are never written in the config; "
+                        f'put it in an environment variable and use {secret_key}_env = "VAR"'
+                        if secret_key != "secret"
+                        else f"environment {env!r}: use token_env or password_env",
+                    )
+        data = self.table(raw, path, {"type", "token_env", "user", "password_env"})
+        kind = data.get("type", "none")
+        if kind not in ("none", "bearer", "basic"):
+            raise self.error(
+                (*path, "type"),
+                f"environment {env!r}: auth type {kind!r} must be bearer, basic or none",
+            )
+        if kind == "bearer":
+            if "token_env" not in data:
+                raise self.error(path, f'environment {env!r}: bearer auth needs token_env = "VAR"')
+            return Auth("bearer", token_env=self.string(data["token_env"], (*path, "token_env")))
+        if kind == "basic":
+            for required in ("user", "password_env"):
+                if required not in data:
+                    raise self.error(path, f"environment {env!r}: basic auth needs {required}")
+            return Auth(
+                "basic",
+                user=self.string(data["user"], (*path, "user")),
+                password_env=self.string(data["password_env"], (*path, "password_env")),
+            )
+        return Auth()
+
+    def expected(self, raw: Any) -> dict[str, dict[str, str]]:
+        data = self.table(raw, ("expected",), set(raw) if isinstance(raw, dict) else set())
+        result: dict[str, dict[str, str]] = {}
+        for env, matrix in data.items():
+            path = ("expected", env)
+            row = self.table(matrix, path, set(COMPONENT_KEYS))
+            result[env] = {key: self.string(value, (*path, key)) for key, value in row.items()}
+        return result
+
+
+_POLLING_DURATIONS = {
+    "health",
+    "version",
+    "components",
+    "metrics",
+    "teams",
+    "timeout",
+    "circuit_cooldown",
+    "max_backoff",
+}
+_POLLING_KEYS = _POLLING_DURATIONS | {"max_concurrency", "circuit_failures", "max_body"}
+_ENV_KEYS = {"name", "url", "tier", "api_prefix", "auth", "verify_tls", "ca_bundle"}
+_TOP_KEYS = {"polling", "store", "thresholds", "environments", "expected"}
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _suggest(key: str, allowed: set[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, sorted(allowed), n=1)
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    if allowed:
+        return f" (known keys: {', '.join(sorted(allowed))})"
+    return ""
+
+
+def _parse_size(reader: _Reader, value: Any, path: tuple[str | int, ...]) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    match = re.fullmatch(r"\s*(\d+)\s*(B|KiB|MiB|KB|MB)?\s*", str(value))
+    if not match:
+        raise reader.error(path, f'{_dotted(path)} must be a size such as "2MiB"')
+    factor = {"B": 1, None: 1, "KB": 1000, "KiB": 1024, "MB": 1000**2, "MiB": 1024**2}[
+        match.group(2)
+    ]
+    return int(match.group(1)) * factor
+
+
+def _check_url(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+        _ = parts.port  # raises on a bad port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in text:
+        return None
+    if parts.query or parts.fragment:
+        return None
+    return text.rstrip("/")
+
+
+# --------------------------------------------------------------------------------------------
+# Finding and loading.
+
+
+def default_config_paths(environ: Mapping[str, str]) -> list[Path]:
+    """The lookup order after ``--config``: $UMIG_TUI_CONFIG, ./, user config dir, /etc."""
+    import platformdirs
+
+    paths: list[Path] = []
+    if environ.get(CONFIG_ENV_VAR):
+        paths.append(Path(environ[CONFIG_ENV_VAR]).expanduser())
+    paths.append(Path("umig-tui.toml"))
+    paths.append(Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml")
+    paths.append(Path("/etc/umig-tui/config.toml"))
+    return paths
+
+
+def find_config_file(explicit: str | None, environ: Mapping[str, str]) -> Path | None:
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        return path
+    if environ.get(CONFIG_ENV_VAR):
+        path = Path(environ[CONFIG_ENV_VAR]).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"${CONFIG_ENV_VAR} names a file that does not exist: {path}")
+        return path
+    for path in default_config_paths({}):
+        if path.is_file():
+            return path
+    return None
+
+
+def parse_config_text(text: str, file: Path | None = None) -> Config:
+    """Validate a TOML document (no environment overrides, no demo fallback)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        match = re.search(r"\(at line (\d+), column (\d+)\)", message)
+        if match:
+            detail = message[: match.start()].strip()
+            raise ConfigError(
+                f"invalid TOML: {detail} (column {match.group(2)})", file, int(match.group(1))
+            ) from None
+        raise ConfigError(f"invalid TOML: {message}", file) from None
+    reader = _Reader(file, text)
+    reader.table(data, (), _TOP_KEYS)
+    envs = reader.environments(data["environments"]) if "environments" in data else []
+    config = Config(
+        environments=tuple(envs),
+        polling=reader.polling(data["polling"]) if "polling" in data else Polling(),
+        store=reader.store(data["store"]) if "store" in data else StoreSettings(),
+        thresholds=reader.thresholds(data["thresholds"]) if "thresholds" in data else Thresholds(),
+        expected=reader.expected(data["expected"]) if "expected" in data else {},
+        source=file,
+    )
+    if config.polling.timeout > min(config.polling.health, config.polling.metrics):
+        raise reader.error(
+            ("polling", "timeout"),
+            "polling.timeout must not be longer than the health and metrics intervals",
+        )
+    return config
+
+
+def apply_env_overrides(config: Config, environ: Mapping[str, str]) -> Config:
+    """UMIG_DEV_URL, UMIG_UAT_URL, UMIG_PROD_URL, UMIG_BASE_URL add or re-point environments."""
+    envs = list(config.environments)
+    for var, name, tier in URL_ENV_VARS:
+        value = environ.get(var)
+        if not value:
+            continue
+        url = _check_url(value)
+        if url is None:
+            raise ConfigError(f"${var}={value!r} is not an http(s) URL with a host")
+        for i, env in enumerate(envs):
+            if env.name == name:
+                envs[i] = replace(env, url=url, origin=f"${var}")
+                break
+        else:
+            envs.append(Environment(name, url, tier, origin=f"${var}"))
+    return replace(config, environments=tuple(envs))
+
+
+def load_config(
+    explicit: str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    demo: bool = False,
+    demo_envs: int = 4,
+) -> Config:
+    """The effective configuration: file (if any) + environment variables, or the demo fleet."""
+    environ = os.environ if environ is None else environ
+    path = find_config_file(explicit, environ)
+    if path is not None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read config: {exc}", path) from None
+        config = parse_config_text(text, path)
+    else:
+        config = Config(environments=())
+    if not demo:
+        config = apply_env_overrides(config, environ)
+    if demo or not config.environments:
+        from umig_tui.demo.fleet import demo_config
+
+        config = demo_config(config, demo_envs)
+    for env_name in config.expected:
+        if env_name not in {e.name for e in config.environments}:
+            locator_line = None
+            if path is not None:
+                locator_line = _Locator(path.read_text(encoding="utf-8")).line(
+                    ("expected", env_name)
+                )
+            raise ConfigError(f"expected: no environment named {env_name!r}", path, locator_line)
+    return config
+
+
+def resolve_secret(env: Environment, environ: Mapping[str, str]) -> tuple[str, str] | str | None:
+    """The credential for ``env`` from its named variable: a token, (user, password), or None."""
+    auth = env.auth
+    if auth.type == "bearer" and auth.token_env:
+        token = environ.get(auth.token_env)
+        if not token:
+            raise ConfigError(
+                f"environment {env.name!r}: bearer token variable ${auth.token_env} is not set "
+                f"(defined at {env.origin or 'config'})"
+            )
+        return token
+    if auth.type == "basic" and auth.password_env and auth.user:
+        password = environ.get(auth.password_env)
+        if password is None or password == "":
+            raise ConfigError(
+                f"environment {env.name!r}: password variable ${auth.password_env} is not set "
+                f"(defined at {env.origin or 'config'})"
+            )
+        return (auth.user, password)
+    return None

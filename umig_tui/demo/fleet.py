@@ -1,0 +1,108 @@
+"""The demo fleet's environments, starting from the seeds' versions (seed 000 §1.1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from umig_tui.config import Config, Environment
+from umig_tui.models import Tier
+
+DEMO_HOST = "http://demo.umig.invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoRelease:
+    version: str
+    build: str
+    codename: str
+    database: str
+    database_semantic: str
+    api: str
+    ui: str
+    backend: str
+    deployed_at: str
+    deployed_by: str
+
+
+# Seed 000 §1.1 / seed 001 "Current Environment Status", plus a hotfix environment whose UI was
+# not rebuilt (component drift for the demo).
+SEED_RELEASES: dict[Tier, DemoRelease] = {
+    Tier.DEVELOPMENT: DemoRelease(
+        "1.3.0-dev+ci.1245",
+        "ci.1245",
+        "Horizon",
+        "032-dev",
+        "1.3.0-dev",
+        "2.4.0-dev",
+        "1.3.0-dev",
+        "1.3.0-dev",
+        "2024-10-25T10:15:30Z",
+        "automation",
+    ),
+    Tier.UAT: DemoRelease(
+        "1.2.0-rc.2",
+        "rc.2",
+        "Granite",
+        "031",
+        "1.2.0",
+        "2.3.1",
+        "1.2.0",
+        "1.2.0",
+        "2024-10-24T14:30:00Z",
+        "lucas.challamel",
+    ),
+    Tier.PRODUCTION: DemoRelease(
+        "1.1.2",
+        "1.1.2",
+        "Foundry",
+        "030",
+        "1.1.2",
+        "2.3.0",
+        "1.1.2",
+        "1.1.2",
+        "2024-10-20T09:00:00Z",
+        "deployment-automation",
+    ),
+    Tier.HOTFIX: DemoRelease(
+        "1.1.3+hotfix",
+        "hotfix.1",
+        "Foundry",
+        "030",
+        "1.1.3",
+        "2.3.0",
+        "1.1.2",
+        "1.1.3+hotfix",
+        "2024-10-26T18:05:00Z",
+        "on-call",
+    ),
+}
+
+# What production is due to run: the demo's deploy scenario lands it (DESIGN [expected]).
+DEMO_EXPECTED = {"production": {"umig": "1.2.0", "database": "031", "api": "2.3.1"}}
+
+_BASE = (
+    ("development", Tier.DEVELOPMENT),
+    ("uat", Tier.UAT),
+    ("production", Tier.PRODUCTION),
+    ("hotfix", Tier.HOTFIX),
+)
+_SHORT = {Tier.DEVELOPMENT: "dev", Tier.UAT: "uat", Tier.PRODUCTION: "prod", Tier.HOTFIX: "hotfix"}
+
+
+def demo_fleet(count: int = 4) -> list[tuple[str, Tier]]:
+    """Names and tiers: the four seed environments, then ``dev-05``, ``uat-06``, … as needed."""
+    envs = list(_BASE[: max(1, count)])
+    tiers = [tier for _, tier in _BASE]
+    for index in range(len(envs), count):
+        tier = tiers[index % len(tiers)]
+        envs.append((f"{_SHORT[tier]}-{index + 1:02d}", tier))
+    return envs
+
+
+def demo_config(config: Config, count: int = 4) -> Config:
+    """``config`` with its environments replaced by the in-process demo fleet."""
+    envs = tuple(
+        Environment(name, f"{DEMO_HOST}/{name}", tier, origin="demo")
+        for name, tier in demo_fleet(count)
+    )
+    return replace(config, environments=envs, expected=DEMO_EXPECTED, demo=True)

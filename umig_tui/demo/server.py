@@ -1,0 +1,332 @@
+"""``demo-server``: the simulated fleet over real HTTP on loopback (asyncio + h11).
+
+One base URL per environment: ``http://127.0.0.1:P/<env>`` on one port, or one port per
+environment with ``port_per_env`` (then ``refused`` really closes that environment's port).
+Control: ``GET /_control`` lists environments; ``POST /_control/<env>`` with a JSON command
+(``{"fault": "http500"}``, ``{"version": "1.2.0", "after": "5s"}``, ``{"status": "unhealthy"}``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+import struct
+import threading
+from collections.abc import Iterator
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import unquote
+
+import h11
+
+from umig_tui.demo.faults import SimResponse
+from umig_tui.demo.simulator import Simulator
+
+_CHUNK = 65536
+_MAX_CONTROL_BODY = 64 * 1024
+
+
+class DemoServer:
+    def __init__(
+        self,
+        simulator: Simulator,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        port_per_env: bool = False,
+    ) -> None:
+        self.simulator = simulator
+        self.host = host
+        self.port = port
+        self.port_per_env = port_per_env
+        self._main: asyncio.Server | None = None
+        self._env_servers: dict[str, asyncio.Server] = {}
+        self._env_ports: dict[str, int] = {}
+        self._connections: dict[asyncio.StreamWriter, str | None] = {}
+        self._handlers: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._main = await asyncio.start_server(self._client(None), self.host, self.port)
+        self.port = self._main.sockets[0].getsockname()[1]
+        if self.port_per_env:
+            for name in self.simulator.names:
+                await self._open_env(name)
+                self._on_fault_change(name)  # a fault injected before start applies now
+            self.simulator.listeners.append(self._on_fault_change)
+
+    async def _open_env(self, name: str) -> None:
+        server = await asyncio.start_server(
+            self._client(name), self.host, self._env_ports.get(name, 0)
+        )
+        self._env_servers[name] = server
+        self._env_ports[name] = server.sockets[0].getsockname()[1]
+
+    def _on_fault_change(self, env: str) -> None:
+        refused = self.simulator.envs[env].faults.get("*") == "refused"
+        if refused and env in self._env_servers:
+            self._env_servers.pop(env).close()
+            for writer, owner in list(self._connections.items()):
+                if owner == env:
+                    _reset(writer)
+        elif not refused and env not in self._env_servers and self._loop is not None:
+            self._loop.create_task(self._open_env(env))
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        servers = [s for s in [self._main, *self._env_servers.values()] if s is not None]
+        for server in servers:
+            server.close()
+        for writer in list(self._connections):
+            writer.close()
+        handlers = list(self._handlers)
+        for task in handlers:
+            task.cancel()
+        if handlers:
+            await asyncio.gather(*handlers, return_exceptions=True)
+        for server in servers:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(server.wait_closed(), 2)
+
+    async def __aenter__(self) -> DemoServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def env_url(self, name: str) -> str:
+        if self.port_per_env:
+            return f"http://{self.host}:{self._env_ports[name]}"
+        return f"{self.base_url}/{name}"
+
+    def env_urls(self) -> dict[str, str]:
+        return {name: self.env_url(name) for name in self.simulator.names}
+
+    # -- connections --------------------------------------------------------------------------
+
+    def _client(self, env: str | None) -> Any:
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            self._connections[writer] = env
+            task = asyncio.current_task()
+            if task is not None:
+                self._handlers.add(task)
+                task.add_done_callback(self._handlers.discard)
+            sock = writer.get_extra_info("socket")
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            try:
+                await self._serve(reader, writer, env)
+            except (ConnectionError, h11.ProtocolError, asyncio.IncompleteReadError):
+                pass
+            except asyncio.CancelledError:
+                # Shutting down. Finish normally: on 3.11 the streams callback calls
+                # task.exception(), which raises for a cancelled task.
+                pass
+            finally:
+                self._connections.pop(writer, None)
+                with contextlib.suppress(Exception):
+                    writer.close()
+
+        return handle
+
+    async def _serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, env: str | None
+    ) -> None:
+        conn = h11.Connection(h11.SERVER)
+        while not self._stopping.is_set():
+            request, body = await _read_request(conn, reader)
+            if request is None:
+                return
+            target = unquote(request.target.decode("latin-1"))
+            method = request.method.decode()
+            if env is None and target.startswith("/_control"):
+                status, payload = self._control(method, target, body)
+                await _send(conn, writer, SimResponse(status=status, body=payload))
+            else:
+                if env is None:
+                    name, _, rest = target.lstrip("/").partition("/")
+                    path = "/" + rest
+                else:
+                    name, path = env, target
+                answer = self.simulator.respond(name, path)
+                if not await self._misbehave(answer, reader, writer):
+                    return
+                if answer.delay:
+                    await asyncio.sleep(answer.delay)
+                if answer.action == "truncate":
+                    await _send_truncated(conn, writer, answer)
+                    return
+                await _send(conn, writer, answer)
+            if conn.our_state is h11.MUST_CLOSE:
+                return
+            conn.start_next_cycle()
+
+    async def _misbehave(
+        self, answer: SimResponse, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> bool:
+        """Socket-level faults; False when the connection is finished."""
+        if answer.action in ("refused", "reset"):
+            _reset(writer)
+            return False
+        if answer.action == "hang":
+            eof = asyncio.ensure_future(reader.read())
+            stop = asyncio.ensure_future(self._stopping.wait())
+            await asyncio.wait({eof, stop}, return_when=asyncio.FIRST_COMPLETED)
+            eof.cancel()
+            stop.cancel()
+            return False
+        return True
+
+    def _control(self, method: str, target: str, body: bytes) -> tuple[int, bytes]:
+        parts = target.strip("/").split("/")
+        if method == "GET" and len(parts) == 1:
+            envs = [
+                {
+                    "name": s.name,
+                    "tier": str(s.tier),
+                    "url": self.env_url(s.name),
+                    "faults": s.faults,
+                }
+                for s in self.simulator.envs.values()
+            ]
+            return 200, json.dumps({"environments": envs}).encode()
+        if method == "POST" and len(parts) == 2:
+            try:
+                command = json.loads(body or b"{}")
+                if not isinstance(command, dict):
+                    raise ValueError("the command must be a JSON object")
+                self.simulator.control(parts[1], command)
+            except (ValueError, KeyError, TypeError) as exc:
+                return 400, json.dumps({"error": str(exc.args[0] if exc.args else exc)}).encode()
+            return 200, json.dumps({"ok": True, "environment": parts[1]}).encode()
+        return 404, json.dumps({"error": "use GET /_control or POST /_control/<env>"}).encode()
+
+
+async def _read_request(conn: h11.Connection, reader: asyncio.StreamReader) -> tuple[Any, bytes]:
+    request = None
+    body = b""
+    while True:
+        event = conn.next_event()
+        if event is h11.NEED_DATA:
+            data = await reader.read(_CHUNK)
+            conn.receive_data(data)
+            if not data and request is None:
+                return None, b""
+            continue
+        if isinstance(event, h11.Request):
+            request = event
+        elif isinstance(event, h11.Data):
+            body += event.data
+            if len(body) > _MAX_CONTROL_BODY:
+                return None, b""
+        elif isinstance(event, h11.EndOfMessage):
+            return request, body
+        elif isinstance(event, h11.ConnectionClosed) or event is h11.PAUSED:
+            return None, b""
+
+
+def _headers(answer: SimResponse, *, length: bool) -> list[tuple[str, str]]:
+    headers = [(k, v) for k, v in answer.headers if k.lower() != "content-length"]
+    headers.append(("server", "umig-demo"))
+    if length:
+        headers.append(("content-length", str(len(answer.body))))
+    return headers
+
+
+async def _send(conn: h11.Connection, writer: asyncio.StreamWriter, answer: SimResponse) -> None:
+    reason = (
+        HTTPStatus(answer.status).phrase.encode()
+        if answer.status in HTTPStatus._value2member_map_
+        else b""
+    )
+    headers = _headers(answer, length=not answer.chunked)
+    out = [conn.send(h11.Response(status_code=answer.status, headers=headers, reason=reason))]
+    for piece in _pieces(answer.body):
+        out.append(conn.send(h11.Data(data=piece)))
+        if len(out) > 4:  # big bodies go out as they are produced
+            writer.write(b"".join(b for b in out if b))
+            out = []
+            await writer.drain()
+    out.append(conn.send(h11.EndOfMessage()))
+    writer.write(b"".join(b for b in out if b))  # one write: no Nagle/delayed-ACK stall
+    await writer.drain()
+
+
+async def _send_truncated(
+    conn: h11.Connection, writer: asyncio.StreamWriter, answer: SimResponse
+) -> None:
+    """Declare the whole body, send half of it, close: a transfer cut short."""
+    headers = _headers(answer, length=True)
+    writer.write(conn.send(h11.Response(status_code=answer.status, headers=headers, reason=b"OK")))
+    writer.write(answer.body[: len(answer.body) // 2])
+    await writer.drain()
+    writer.close()
+
+
+def _pieces(body: bytes) -> Iterator[bytes]:
+    for start in range(0, len(body), _CHUNK):
+        yield body[start : start + _CHUNK]
+
+
+def _reset(writer: asyncio.StreamWriter) -> None:
+    """Close with RST (SO_LINGER 0), as a crashed server or a firewall would."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport = writer.transport
+    transport.abort()
+
+
+class ServerThread:
+    """A DemoServer on its own event loop in a background thread (tests and benchmarks)."""
+
+    def __init__(self, simulator: Simulator, *, port_per_env: bool = False) -> None:
+        self.simulator = simulator
+        self.port_per_env = port_per_env
+        self.loop = asyncio.new_event_loop()
+        self.server: DemoServer | None = None
+        self._thread = threading.Thread(
+            target=self.loop.run_forever, name="demo-server", daemon=True
+        )
+
+    def __enter__(self) -> ServerThread:
+        self._thread.start()
+        self.server = DemoServer(self.simulator, port_per_env=self.port_per_env)
+        asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.server is not None
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+        self.loop.close()
+
+    def call(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run ``function`` on the server's loop (the simulator is not thread-safe)."""
+
+        async def run() -> Any:
+            return function(*args, **kwargs)
+
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(10)
+
+    def control(self, env: str, **command: Any) -> None:
+        self.call(self.simulator.control, env, command)
+
+    def env_urls(self) -> dict[str, str]:
+        assert self.server is not None
+        return self.server.env_urls()

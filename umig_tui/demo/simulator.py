@@ -1,0 +1,410 @@
+"""A simulated UMIG fleet: live-changing metrics, a scripted scenario, and fault injection.
+
+The same Simulator answers over real HTTP (``demo-server``) and in-process (``--demo``).
+Every value is a function of the clock and a seed, so a frozen clock gives frozen data.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from umig_tui.demo import documents
+from umig_tui.demo.documents import EnvReading
+from umig_tui.demo.faults import FAULTS, SimResponse, fault_response
+from umig_tui.demo.fleet import SEED_RELEASES, DemoRelease, demo_fleet
+from umig_tui.durations import parse_duration
+from umig_tui.models import Endpoint, Tier
+
+# Uptimes the seeds show at the start (seed 000 §1.1).
+_SEED_UPTIME = {
+    Tier.DEVELOPMENT: 9900.0,
+    Tier.UAT: 94500.0,
+    Tier.PRODUCTION: 458700.0,
+    Tier.HOTFIX: 20700.0,
+}
+_BASE_LOAD = {  # response ms, error rate, users, db connections
+    Tier.DEVELOPMENT: (180.0, 0.012, 14, 6),
+    Tier.UAT: (195.0, 0.006, 38, 9),
+    Tier.PRODUCTION: (172.0, 0.002, 412, 12),
+    Tier.HOTFIX: (165.0, 0.003, 5, 4),
+}
+_DEV_BUILD_EVERY = 180.0
+_STATUS_WORDS = {"healthy", "degraded", "unhealthy", "maintenance", "unknown"}
+
+
+@dataclass
+class SimEnv:
+    name: str
+    tier: Tier
+    index: int
+    release: DemoRelease
+    started_at: float
+    base_response_ms: float
+    base_error_rate: float
+    base_users: int
+    base_connections: int
+    degrade_per_min: float = 0.0
+    error_growth_per_min: float = 0.0
+    ci_builds: bool = False
+    status: str = "healthy"
+    response_factor: float = 1.0
+    error_rate: float | None = None
+    orchestrator_status: str = "active"
+    db_status: str = "healthy"
+    latency: float = 0.0
+    down_until: float = 0.0
+    teams_status: int = 200
+    faults: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ScheduledDeploy:
+    env: str
+    at: float
+    release: DemoRelease
+    downtime: float = 0.0
+    status: str = "healthy"
+    response_factor: float | None = None
+    error_rate: float | None = None
+
+
+def release_for(
+    version: str, base: DemoRelease, *, at: float, by: str, **overrides: str
+) -> DemoRelease:
+    """A new release of ``version``: UI and backend follow it unless told otherwise."""
+    plain = version.split("+")[0]
+    values: dict[str, str] = {
+        "version": version,
+        "build": version.split("+")[1] if "+" in version else plain,
+        "ui": plain,
+        "backend": plain,
+        "database_semantic": plain,
+        "deployed_at": datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "deployed_by": by,
+    }
+    values.update(overrides)
+    return replace(base, **values)
+
+
+class Simulator:
+    """The state of every simulated environment and the answers its endpoints give."""
+
+    def __init__(
+        self,
+        count: int = 4,
+        *,
+        scenario: str = "default",
+        seed: int = 7,
+        clock: Callable[[], float] = time.time,
+        latency: float = 0.0,
+        timeout_hint: float = 10.0,
+    ) -> None:
+        if scenario not in ("default", "static"):
+            raise ValueError(f"unknown scenario {scenario!r}; use default or static")
+        self.clock = clock
+        self.seed = seed
+        self.scenario = scenario
+        self.latency = latency
+        self.timeout_hint = timeout_hint
+        self.t0 = clock()
+        self.envs: dict[str, SimEnv] = {}
+        self._events: list[ScheduledDeploy] = []
+        self.listeners: list[Callable[[str], None]] = []
+        for index, (name, tier) in enumerate(demo_fleet(count)):
+            rng = random.Random(f"{seed}:{name}")
+            response, error, users, connections = _BASE_LOAD[tier]
+            scale = 1.0 if index < 4 else rng.uniform(0.7, 1.4)
+            self.envs[name] = SimEnv(
+                name=name,
+                tier=tier,
+                index=index,
+                release=SEED_RELEASES[tier],
+                started_at=self.t0
+                - _SEED_UPTIME[tier] * (1.0 if index < 4 else rng.uniform(0.2, 3.0)),
+                base_response_ms=response * scale,
+                base_error_rate=error * scale,
+                base_users=int(users * scale),
+                base_connections=max(2, int(connections * scale)),
+            )
+        if scenario == "default":
+            self._script()
+
+    def _script(self) -> None:
+        """The demo's story: production deploys 1.2.0, UAT slowly degrades, dev keeps building."""
+        if "development" in self.envs:
+            self.envs["development"].ci_builds = True
+        if "uat" in self.envs:
+            self.envs["uat"].degrade_per_min = 0.03
+            self.envs["uat"].error_growth_per_min = 0.0012
+        if "production" in self.envs:
+            prod = self.envs["production"]
+            self.deploy(
+                "production",
+                "1.2.0",
+                after=75.0,
+                downtime=20.0,
+                database="031",
+                api="2.3.1",
+                by="deployment-automation",
+                base=prod.release,
+            )
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.envs)
+
+    # -- control ------------------------------------------------------------------------------
+
+    def _env(self, name: str) -> SimEnv:
+        if name not in self.envs:
+            raise KeyError(f"no simulated environment {name!r}; have {', '.join(self.envs)}")
+        return self.envs[name]
+
+    def set_fault(self, env: str, kind: str | None, endpoint: str | None = None) -> None:
+        """Make ``endpoint`` (or every endpoint) of ``env`` misbehave; ``kind=None`` clears it."""
+        sim = self._env(env)
+        key = endpoint or "*"
+        if endpoint is not None and endpoint not in {e.value for e in Endpoint}:
+            raise ValueError(
+                f"unknown endpoint {endpoint!r}; use one of {', '.join(e.value for e in Endpoint)}"
+            )
+        if kind is None:
+            if endpoint is None:
+                sim.faults.clear()
+            else:
+                sim.faults.pop(key, None)
+        else:
+            if kind not in FAULTS:
+                raise ValueError(f"unknown fault {kind!r}; known: {', '.join(FAULTS)}")
+            sim.faults[key] = kind
+        for listener in self.listeners:
+            listener(env)
+
+    def deploy(
+        self,
+        env: str,
+        version: str,
+        *,
+        after: float = 0.0,
+        downtime: float = 0.0,
+        by: str = "demo",
+        status: str = "healthy",
+        response_factor: float | None = None,
+        error_rate: float | None = None,
+        base: DemoRelease | None = None,
+        **components: str,
+    ) -> None:
+        """Schedule ``version`` to land on ``env`` after ``after`` s, down for ``downtime`` s first."""
+        sim = self._env(env)
+        now = self.clock()
+        at = now + after + downtime
+        release = release_for(version, base or sim.release, at=at, by=by, **components)
+        if downtime > 0:
+            self._events.append(
+                ScheduledDeploy(env, now + after, sim.release, downtime=downtime, status=sim.status)
+            )
+        self._events.append(
+            ScheduledDeploy(
+                env,
+                at,
+                release,
+                status=status,
+                response_factor=response_factor,
+                error_rate=error_rate,
+            )
+        )
+        self._events.sort(key=lambda e: e.at)
+
+    def update(self, env: str, **changes: Any) -> None:
+        sim = self._env(env)
+        for key, value in changes.items():
+            if key == "status":
+                if value not in _STATUS_WORDS:
+                    raise ValueError(f"status must be one of {', '.join(sorted(_STATUS_WORDS))}")
+                sim.status = value
+            elif key in ("response_factor",):
+                sim.response_factor = float(value)
+            elif key == "error_rate":
+                sim.error_rate = None if value is None else float(value)
+            elif key in ("orchestrator", "orchestrator_status"):
+                sim.orchestrator_status = str(value)
+            elif key == "db_status":
+                sim.db_status = str(value)
+            elif key == "latency":
+                sim.latency = parse_duration(value) if isinstance(value, str) else float(value)
+            elif key == "teams_status":
+                sim.teams_status = int(value)
+            elif key == "down":
+                sim.down_until = self.clock() + (
+                    parse_duration(value) if isinstance(value, str) else float(value)
+                )
+            else:
+                raise ValueError(f"unknown setting {key!r}")
+
+    def control(self, env: str, command: dict[str, Any]) -> None:
+        """Apply a JSON control command (the demo-server's ``POST /_control/<env>``)."""
+        command = dict(command)
+        if "fault" in command:
+            self.set_fault(env, command.pop("fault"), command.pop("endpoint", None))
+        if "version" in command:
+            version = str(command.pop("version"))
+            options: dict[str, Any] = {}
+            for key in ("after", "downtime"):
+                if key in command:
+                    raw = command.pop(key)
+                    options[key] = parse_duration(raw) if isinstance(raw, str) else float(raw)
+            for key in ("database", "api", "ui", "backend"):
+                if key in command:
+                    options[key] = str(command.pop(key))
+            for key in ("deploy_status", "deploy_response_factor", "deploy_error_rate", "by"):
+                if key in command:
+                    options[key.removeprefix("deploy_")] = command.pop(key)
+            self.deploy(env, version, **options)
+        if command:
+            self.update(env, **command)
+
+    # -- answering ----------------------------------------------------------------------------
+
+    def _advance(self, now: float) -> None:
+        while self._events and self._events[0].at <= now:
+            event = self._events.pop(0)
+            sim = self.envs[event.env]
+            if event.downtime:
+                sim.down_until = event.at + event.downtime
+                continue
+            sim.release = event.release
+            sim.status = event.status
+            sim.started_at = event.at
+            if event.response_factor is not None:
+                sim.response_factor = event.response_factor
+            if event.error_rate is not None:
+                sim.error_rate = event.error_rate
+
+    def _noise(self, sim: SimEnv, bucket: int, salt: str) -> float:
+        return random.Random(f"{self.seed}:{sim.name}:{salt}:{bucket}").uniform(-1.0, 1.0)
+
+    def reading(self, env: str) -> EnvReading:
+        now = self.clock()
+        self._advance(now)
+        sim = self._env(env)
+        release = sim.release
+        started = sim.started_at
+        if sim.ci_builds:
+            builds = int((now - self.t0) // _DEV_BUILD_EVERY)
+            if builds > 0:
+                at = self.t0 + builds * _DEV_BUILD_EVERY
+                number = 1245 + builds
+                release = release_for(
+                    f"1.3.0-dev+ci.{number}",
+                    release,
+                    at=at,
+                    by="automation",
+                    ui="1.3.0-dev",
+                    backend="1.3.0-dev",
+                    database_semantic="1.3.0-dev",
+                )
+                started = max(started, at)
+        minutes = max(0.0, (now - self.t0) / 60.0)
+        bucket = int(now // 5)
+        wave = math.sin(2 * math.pi * now / 600.0 + sim.index)
+        response = (
+            sim.base_response_ms
+            * (1 + 0.08 * wave + 0.05 * self._noise(sim, bucket, "rt"))
+            * (1 + sim.degrade_per_min * minutes)
+            * sim.response_factor
+        )
+        if sim.error_rate is not None:
+            error_rate = sim.error_rate
+        else:
+            error_rate = max(
+                0.0,
+                sim.base_error_rate * (1 + 0.4 * self._noise(sim, bucket, "err"))
+                + sim.error_growth_per_min * minutes,
+            )
+        users = max(
+            0, int(sim.base_users * (1 + 0.12 * wave + 0.05 * self._noise(sim, bucket, "u")))
+        )
+        connections = max(
+            1, int(sim.base_connections * (1 + 0.2 * wave) + 2 * self._noise(sim, bucket, "c"))
+        )
+        return EnvReading(
+            version=release.version,
+            build=release.build,
+            codename=release.codename,
+            environment=sim.name,
+            database=release.database,
+            database_semantic=release.database_semantic,
+            changesets=200 + int("".join(c for c in release.database if c.isdigit()) or 0) * 3,
+            api=release.api,
+            ui=release.ui,
+            backend=release.backend,
+            deployed_at=release.deployed_at,
+            deployed_by=release.deployed_by,
+            status=sim.status,
+            uptime_seconds=max(0.0, now - started),
+            response_time_ms=response,
+            error_rate=min(1.0, error_rate),
+            active_users=users,
+            api_calls_24h=int(users * 310 + 1000),
+            db_connections=connections,
+            db_status=sim.db_status,
+            orchestrator_status=sim.orchestrator_status,
+            components_loaded=25,
+        )
+
+    def respond(self, env: str, path: str) -> SimResponse:
+        """The answer to ``GET path`` on ``env`` (path as sent: the API prefix and endpoint)."""
+        sim = self.envs.get(env)
+        endpoint = _endpoint_for(path)
+        if sim is None or endpoint is None:
+            body = b'{"message": "Not Found"}'
+            return SimResponse(status=404, body=body, delay=self.latency)
+        now = self.clock()
+        self._advance(now)
+        delay = self.latency + sim.latency
+        fault = sim.faults.get(endpoint.value) or sim.faults.get("*")
+        if fault is None and sim.down_until > now:
+            return SimResponse(
+                status=503,
+                headers=(("content-type", "text/plain"),),
+                body=b"Service Unavailable: deployment in progress",
+                delay=delay,
+            )
+        good = self._body(env, endpoint)
+        if fault is not None:
+            response = fault_response(fault, good, timeout_hint=self.timeout_hint, api_path=path)
+            return replace(response, delay=response.delay + delay)
+        if endpoint is Endpoint.TEAMS and sim.teams_status != 200:
+            return SimResponse(
+                status=sim.teams_status, body=b'{"message": "teams unavailable"}', delay=delay
+            )
+        content_type = (
+            "text/plain; version=0.0.4" if endpoint is Endpoint.METRICS else "application/json"
+        )
+        return SimResponse(headers=(("content-type", content_type),), body=good, delay=delay)
+
+    def _body(self, env: str, endpoint: Endpoint) -> bytes:
+        if endpoint is Endpoint.TEAMS:
+            return documents.teams()
+        reading = self.reading(env)
+        builder = {
+            Endpoint.HEALTH: documents.health,
+            Endpoint.VERSION: documents.version,
+            Endpoint.COMPONENTS: documents.components,
+            Endpoint.METRICS: documents.prometheus,
+        }[endpoint]
+        return builder(reading)
+
+
+def _endpoint_for(path: str) -> Endpoint | None:
+    clean = path.split("?", 1)[0].rstrip("/")
+    for endpoint in Endpoint:
+        if clean.endswith("/" + endpoint.path):
+            return endpoint
+    return None

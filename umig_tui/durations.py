@@ -1,0 +1,53 @@
+"""Durations as people write them in config and on the command line: ``500ms``, ``30s``, ``5m``."""
+
+from __future__ import annotations
+
+import re
+
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
+_WHOLE = re.compile(r"^(?:\s*\d+(?:\.\d+)?\s*(?:ms|s|m|h|d|w))+\s*$")
+
+
+class DurationError(ValueError):
+    """A duration string that cannot be read."""
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in ``text`` ("500ms", "30s", "5m", "1h30m", "90d"); raises DurationError."""
+    if not isinstance(text, str) or not _WHOLE.match(text):
+        raise DurationError(
+            f"invalid duration {text!r}: use a number and a unit (ms, s, m, h, d, w), e.g. 30s or 5m"
+        )
+    seconds = sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _PART.findall(text))
+    if seconds <= 0:
+        raise DurationError(f"invalid duration {text!r}: must be greater than zero")
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """Compact human form: ``45s``, ``2h 45m``, ``5d 7h``; two units at most."""
+    if seconds < 0:
+        seconds = 0
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
+    total = int(seconds)
+    parts: list[str] = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if total >= size or (unit == "s" and not parts):
+            amount, total = divmod(total, size)
+            parts.append(f"{amount}{unit}")
+        if len(parts) == 2:
+            break
+    return " ".join(parts)
+
+
+_UPTIME_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)\b")
+
+
+def parse_uptime(text: str) -> float | None:
+    """Seconds in an uptime such as the seeds' ``5d 7h 45m``; None when there is none."""
+    parts = _UPTIME_PART.findall(text)
+    if not parts:
+        return None
+    return sum(float(n) * _UNIT_SECONDS[unit] for n, unit in parts)

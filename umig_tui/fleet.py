@@ -1,0 +1,219 @@
+"""FleetState: the latest result per environment and endpoint, and the views derived from it."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from umig_tui.analysis.drift import DriftFinding, EnvRef, analyze_drift
+from umig_tui.analysis.status import derive_status
+from umig_tui.config import Config, Environment
+from umig_tui.models import (
+    COMPONENT_KEYS,
+    ComponentsStatus,
+    Endpoint,
+    EnvStatus,
+    FetchError,
+    HealthSnapshot,
+    Metrics,
+    MetricsSnapshot,
+    PollResult,
+    Tier,
+    VersionInfo,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EnvView:
+    """Everything a face needs to show one environment."""
+
+    name: str
+    tier: Tier
+    status: EnvStatus
+    reason: str
+    version: str | None = None
+    build: str | None = None
+    uptime: str | None = None
+    uptime_seconds: float | None = None
+    deployed_at: str | None = None
+    deployed_by: str | None = None
+    latency_ms: float | None = None
+    error: FetchError | None = None
+    components: Mapping[str, str] = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=Metrics)
+    component_score: float | None = None
+    updated_at: float | None = None
+    stale: bool = False
+    circuit_open: bool = False
+    endpoint_errors: Mapping[str, FetchError] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``status --json`` shape (README documents it; scripts depend on it)."""
+        return {
+            "name": self.name,
+            "tier": str(self.tier),
+            "status": str(self.status),
+            "reason": self.reason,
+            "version": self.version,
+            "build": self.build,
+            "uptime": self.uptime,
+            "uptime_seconds": self.uptime_seconds,
+            "deployed_at": self.deployed_at,
+            "deployed_by": self.deployed_by,
+            "latency_ms": round(self.latency_ms, 1) if self.latency_ms is not None else None,
+            "error": self.error.to_json() if self.error else None,
+            "components": dict(self.components),
+            "metrics": self.metrics.as_dict(),
+            "stale": self.stale,
+            "endpoint_errors": {k: v.to_json() for k, v in self.endpoint_errors.items()},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FleetSummary:
+    worst: EnvStatus
+    counts: Mapping[EnvStatus, int]
+    total: int
+
+
+class FleetState:
+    """Holds the newest result per (env, endpoint) and the newest successful one."""
+
+    def __init__(self, config: Config, clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.clock = clock
+        self._envs: dict[str, Environment] = {e.name: e for e in config.environments}
+        self._latest: dict[tuple[str, Endpoint], PollResult] = {}
+        self._good: dict[tuple[str, Endpoint], PollResult] = {}
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._envs)
+
+    def apply(self, result: PollResult) -> bool:
+        """Record ``result``; False when it is older than what is held (late arrival)."""
+        if result.env not in self._envs:
+            return False
+        key = (result.env, result.endpoint)
+        current = self._latest.get(key)
+        if current is not None and current.ts > result.ts:
+            return False
+        self._latest[key] = result
+        if result.ok:
+            self._good[key] = result
+        return True
+
+    def latest(self, env: str, endpoint: Endpoint) -> PollResult | None:
+        return self._latest.get((env, endpoint))
+
+    def last_good(self, env: str, endpoint: Endpoint) -> PollResult | None:
+        return self._good.get((env, endpoint))
+
+    def _value(self, env: str, endpoint: Endpoint) -> Any:
+        result = self._good.get((env, endpoint))
+        return result.value if result is not None else None
+
+    def metrics(self, env: str) -> Metrics:
+        """Newest value per metric across the health document and the Prometheus text."""
+        sources: list[tuple[float, Metrics]] = []
+        health = self._good.get((env, Endpoint.HEALTH))
+        if health is not None and isinstance(health.value, HealthSnapshot):
+            sources.append((health.ts, health.value.metrics))
+        prom = self._good.get((env, Endpoint.METRICS))
+        if prom is not None and isinstance(prom.value, MetricsSnapshot):
+            sources.append((prom.ts, prom.value.metrics))
+        merged = Metrics()
+        for _, metrics in sorted(sources, key=lambda s: s[0], reverse=True):
+            merged = merged.merged_over(metrics)
+        return merged
+
+    def versions(self, env: str) -> dict[str, str | None]:
+        """Drift-matrix row: the version endpoint, falling back to health / metrics for umig."""
+        row: dict[str, str | None] = dict.fromkeys(COMPONENT_KEYS)
+        info = self._value(env, Endpoint.VERSION)
+        if isinstance(info, VersionInfo):
+            row.update(info.component_versions())
+        health = self._value(env, Endpoint.HEALTH)
+        if row["umig"] is None and isinstance(health, HealthSnapshot):
+            row["umig"] = health.version
+        if row["database"] is None and isinstance(health, HealthSnapshot):
+            for component in health.components:
+                if component.name == "database" and component.schema_version:
+                    row["database"] = component.schema_version
+        prom = self._value(env, Endpoint.METRICS)
+        if row["umig"] is None and isinstance(prom, MetricsSnapshot):
+            row["umig"] = prom.version
+        return row
+
+    def version_matrix(self) -> dict[str, dict[str, str | None]]:
+        return {name: self.versions(name) for name in self._envs}
+
+    def drift(self) -> list[DriftFinding]:
+        refs = [EnvRef(e.name, e.tier) for e in self._envs.values()]
+        return analyze_drift(refs, self.version_matrix(), self.config.expected)
+
+    def view(self, env: str) -> EnvView:
+        spec = self._envs[env]
+        health_result = self._latest.get((env, Endpoint.HEALTH))
+        health = self._value(env, Endpoint.HEALTH)
+        info = self._value(env, Endpoint.VERSION)
+        components = self._value(env, Endpoint.COMPONENTS)
+        metrics = self.metrics(env)
+        status, reason = derive_status(
+            health_result,
+            components if isinstance(components, ComponentsStatus) else None,
+            metrics,
+            self.config.thresholds,
+        )
+        parts: dict[str, str] = {}
+        if isinstance(health, HealthSnapshot):
+            parts.update({c.name: c.status for c in health.components})
+        score = None
+        if isinstance(components, ComponentsStatus):
+            if components.orchestrator_status:
+                parts["orchestrator"] = components.orchestrator_status
+            if components.repositories_status:
+                parts["repositories"] = components.repositories_status
+            score = components.health_score()
+        errors = {
+            str(endpoint): result.error
+            for (name, endpoint), result in self._latest.items()
+            if name == env and result.error is not None
+        }
+        version = self.versions(env)["umig"]
+        interval = self.config.polling.health
+        updated = health_result.ts if health_result is not None else None
+        return EnvView(
+            name=env,
+            tier=spec.tier,
+            status=status,
+            reason=reason,
+            version=version,
+            build=info.build if isinstance(info, VersionInfo) else None,
+            uptime=health.uptime if isinstance(health, HealthSnapshot) else None,
+            uptime_seconds=metrics.uptime_seconds,
+            deployed_at=(info.deployed_at if isinstance(info, VersionInfo) else None)
+            or (health.deployed_at if isinstance(health, HealthSnapshot) else None),
+            deployed_by=info.deployed_by if isinstance(info, VersionInfo) else None,
+            latency_ms=health_result.latency_ms if health_result is not None else None,
+            error=health_result.error if health_result is not None else None,
+            components=parts,
+            metrics=metrics,
+            component_score=score,
+            updated_at=updated,
+            stale=updated is not None and self.clock() - updated > 2 * interval,
+            circuit_open=health_result.circuit_open if health_result is not None else False,
+            endpoint_errors=errors,
+        )
+
+    def views(self) -> list[EnvView]:
+        return [self.view(name) for name in self._envs]
+
+    def summary(self, views: list[EnvView] | None = None) -> FleetSummary:
+        views = self.views() if views is None else views
+        counts = Counter(v.status for v in views)
+        worst = max((v.status for v in views), key=lambda s: s.rank, default=EnvStatus.UNKNOWN)
+        return FleetSummary(worst, dict(counts), len(views))

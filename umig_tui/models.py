@@ -1,0 +1,317 @@
+"""Frozen records that flow between layers: what was fetched, what went wrong, what it means."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from enum import StrEnum
+from typing import Any
+
+
+class Endpoint(StrEnum):
+    """The ScriptRunner endpoints polled per environment."""
+
+    HEALTH = "health"
+    VERSION = "version"
+    COMPONENTS = "components"
+    METRICS = "metrics"
+    TEAMS = "teams"
+
+    @property
+    def path(self) -> str:
+        """Path below the environment's API prefix."""
+        return _ENDPOINT_PATHS[self]
+
+
+_ENDPOINT_PATHS = {
+    Endpoint.HEALTH: "admin/health",
+    Endpoint.VERSION: "admin/version",
+    Endpoint.COMPONENTS: "admin/components",
+    Endpoint.METRICS: "admin/metrics/prometheus",
+    Endpoint.TEAMS: "teams",
+}
+
+# What one-shot commands and the dashboard poll; ``teams`` is the deploy smoke check only.
+MONITORED_ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint.HEALTH,
+    Endpoint.VERSION,
+    Endpoint.COMPONENTS,
+    Endpoint.METRICS,
+)
+
+
+class ErrorKind(StrEnum):
+    """Why a fetch produced no document."""
+
+    CONNECT_ERROR = "connect_error"
+    TIMEOUT = "timeout"
+    HTTP_ERROR = "http_error"
+    AUTH_REQUIRED = "auth_required"
+    INVALID_RESPONSE = "invalid_response"
+    TOO_LARGE = "too_large"
+
+
+@dataclass(frozen=True, slots=True)
+class FetchError:
+    """A fetch that failed: a kind, a one-line human reason, and the HTTP status if any."""
+
+    kind: ErrorKind
+    reason: str
+    http_status: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": str(self.kind), "reason": self.reason, "http_status": self.http_status}
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.reason}"
+
+
+class EnvStatus(StrEnum):
+    """Overall state of one environment; ``unknown`` only before its first health poll."""
+
+    HEALTHY = "healthy"
+    DEGRADED = "degraded"
+    UNHEALTHY = "unhealthy"
+    UNREACHABLE = "unreachable"
+    UNKNOWN = "unknown"
+
+    @property
+    def rank(self) -> int:
+        """Higher is worse; used to find the fleet's worst status."""
+        return _STATUS_RANK[self]
+
+
+_STATUS_RANK = {
+    EnvStatus.HEALTHY: 0,
+    EnvStatus.UNKNOWN: 1,
+    EnvStatus.DEGRADED: 2,
+    EnvStatus.UNHEALTHY: 3,
+    EnvStatus.UNREACHABLE: 4,
+}
+
+
+class Tier(StrEnum):
+    DEVELOPMENT = "development"
+    UAT = "uat"
+    PRODUCTION = "production"
+    HOTFIX = "hotfix"
+
+
+class Severity(StrEnum):
+    """Drift and alert severities (seed 000 §5.1)."""
+
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    CRITICAL = "CRITICAL"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3, Severity.CRITICAL: 4}
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    """The numbers the monitor tracks per environment; None means not reported."""
+
+    response_time_ms: float | None = None
+    error_rate: float | None = None
+    active_users: float | None = None
+    db_connections: float | None = None
+    api_calls_24h: float | None = None
+    uptime_seconds: float | None = None
+    components_loaded: float | None = None
+
+    def merged_over(self, older: Metrics) -> Metrics:
+        """Fields of ``self``, falling back to ``older`` where ``self`` has none."""
+        values = {
+            f.name: getattr(self, f.name)
+            if getattr(self, f.name) is not None
+            else getattr(older, f.name)
+            for f in fields(self)
+        }
+        return replace(self, **values)
+
+    def as_dict(self) -> dict[str, float | None]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentHealth:
+    """One entry of ``components`` in the health document."""
+
+    name: str
+    status: str
+    response_time_ms: float | None = None
+    schema_version: str | None = None
+    connections: float | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HealthSnapshot:
+    """``admin/health`` (seed 000 §2.1)."""
+
+    status: str | None
+    version: str | None = None
+    uptime: str | None = None
+    uptime_seconds: float | None = None
+    deployed_at: str | None = None
+    components: tuple[ComponentHealth, ...] = ()
+    system: tuple[tuple[str, str], ...] = ()
+    metrics: Metrics = field(default_factory=Metrics)
+
+
+COMPONENT_KEYS: tuple[str, ...] = ("umig", "database", "api", "ui", "backend")
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    """``admin/version`` (seed 000 §2.2)."""
+
+    version: str | None = None
+    build: str | None = None
+    codename: str | None = None
+    environment: str | None = None
+    database_schema: str | None = None
+    database_semantic: str | None = None
+    changesets: int | None = None
+    api_version: str | None = None
+    api_endpoints: int | None = None
+    api_compatibility: str | None = None
+    ui_version: str | None = None
+    backend_version: str | None = None
+    groovy: str | None = None
+    java: str | None = None
+    deployed_at: str | None = None
+    deployed_by: str | None = None
+    artifact: str | None = None
+    build_number: str | None = None
+
+    def component_versions(self) -> dict[str, str | None]:
+        """Versions by drift-matrix column (umig, database, api, ui, backend)."""
+        return {
+            "umig": self.version,
+            "database": self.database_schema,
+            "api": self.api_version,
+            "ui": self.ui_version,
+            "backend": self.backend_version,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class NamedStatus:
+    name: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentsStatus:
+    """``admin/components`` (seed 000 §2.3)."""
+
+    orchestrator_status: str | None = None
+    orchestrator_components: int | None = None
+    entity_managers: tuple[NamedStatus, ...] = ()
+    services: tuple[NamedStatus, ...] = ()
+    repositories_status: str | None = None
+    repositories_pattern: str | None = None
+    active_connections: float | None = None
+
+    def not_ok(self) -> list[str]:
+        """Names of the parts that report a bad state (unknown states are not counted)."""
+        bad: list[str] = []
+        if self.orchestrator_status is not None and self.orchestrator_status not in _GOOD_STATES:
+            bad.append(f"orchestrator {self.orchestrator_status}")
+        for group in (self.entity_managers, self.services):
+            bad.extend(f"{item.name} {item.status}" for item in group if is_bad_state(item.status))
+        if is_bad_state(self.repositories_status):
+            bad.append(f"repositories {self.repositories_status}")
+        return bad
+
+    def health_score(self) -> float | None:
+        """Share of reported parts in a good state, 0..1 (seed 000 §3.2 component_health_score)."""
+        states = [self.orchestrator_status, self.repositories_status]
+        states += [item.status for item in (*self.entity_managers, *self.services)]
+        known = [s for s in states if s is not None and s != "unknown"]
+        if not known:
+            return None
+        return sum(1 for s in known if s in _GOOD_STATES) / len(known)
+
+
+_GOOD_STATES = frozenset({"healthy", "active", "ok", "up", "running", "available"})
+_NEUTRAL_STATES = frozenset({"unknown", "idle", "disabled", "standby"})
+
+
+def is_bad_state(status: str | None) -> bool:
+    """True for a reported state that is neither good nor neutral."""
+    return status is not None and status not in _GOOD_STATES and status not in _NEUTRAL_STATES
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSample:
+    name: str
+    labels: tuple[tuple[str, str], ...]
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsSnapshot:
+    """``admin/metrics/prometheus``: every sample, plus the ones the monitor understands."""
+
+    samples: tuple[MetricSample, ...]
+    metrics: Metrics
+    version: str | None = None
+    build: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TeamsCheck:
+    """``/teams`` smoke check: the status code only."""
+
+    http_status: int
+
+
+Document = HealthSnapshot | VersionInfo | ComponentsStatus | MetricsSnapshot | TeamsCheck
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    """The outcome of one fetch of one endpoint of one environment."""
+
+    env: str
+    endpoint: Endpoint
+    ts: float
+    latency_ms: float | None
+    value: Document | None = None
+    error: FetchError | None = None
+    raw: str | None = None
+    circuit_open: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class EventKind(StrEnum):
+    """What the store's timeline records."""
+
+    STATUS_CHANGE = "status_change"
+    DEPLOYMENT = "deployment"
+    ROLLBACK = "rollback"
+    ALERT = "alert"
+    NOTICE = "notice"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One entry of the timeline: a status flip, a deployment, an alert."""
+
+    ts: float
+    env: str | None
+    kind: EventKind
+    summary: str
+    severity: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None

@@ -1,0 +1,177 @@
+"""Per-environment polling: intervals, a global concurrency cap, single flight, backoff, breaker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
+
+from umig_tui.breaker import CircuitBreaker, next_delay
+from umig_tui.config import Config
+from umig_tui.models import MONITORED_ENDPOINTS, Endpoint, PollResult
+from umig_tui.sources.umig import UmigClient
+
+ResultSink = Callable[[PollResult], None]
+
+
+class Poller:
+    """Polls every environment's endpoints; each result goes to ``on_result`` exactly once.
+
+    ``run_env`` is one async loop per environment (the TUI runs each in its own worker);
+    ``poll_once`` is one concurrent cycle for the one-shot commands.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        clients: Mapping[str, UmigClient],
+        *,
+        on_result: ResultSink | None = None,
+        endpoints: Sequence[Endpoint] = MONITORED_ENDPOINTS,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.clients = clients
+        self.endpoints = tuple(endpoints)
+        self.on_result = on_result
+        self.clock = clock
+        self.rng = rng or random.Random()
+        polling = config.polling
+        self._semaphore = asyncio.Semaphore(polling.max_concurrency)
+        self._inflight: dict[tuple[str, Endpoint], asyncio.Task[PollResult]] = {}
+        self._breakers = {
+            name: CircuitBreaker(
+                polling.circuit_failures, polling.circuit_cooldown, polling.max_backoff
+            )
+            for name in clients
+        }
+        self._wake = {name: asyncio.Event() for name in clients}
+        self._due: dict[str, dict[Endpoint, float]] = {}
+        self._running = asyncio.Event()
+        self._running.set()
+
+    # -- control ------------------------------------------------------------------------------
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def refresh(self, env: str | None = None) -> None:
+        """Poll now: every endpoint of ``env`` (or of all environments), even past an open breaker."""
+        now = self.clock()
+        for name in [env] if env else list(self.clients):
+            self._breakers[name].force_probe(now)
+            for endpoint in self._due.get(name, {}):
+                self._due[name][endpoint] = now
+            self._wake[name].set()
+
+    async def aclose(self) -> None:
+        """Cancel fetches still in flight (their results are not delivered)."""
+        tasks = list(self._inflight.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def breaker(self, env: str) -> CircuitBreaker:
+        return self._breakers[env]
+
+    # -- fetching -----------------------------------------------------------------------------
+
+    async def fetch(self, env: str, endpoint: Endpoint) -> PollResult:
+        """Fetch once; a second caller for the same env+endpoint awaits the poll in flight."""
+        key = (env, endpoint)
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(self._fetch(env, endpoint))
+            self._inflight[key] = task
+            task.add_done_callback(functools.partial(self._forget, key))
+        return await asyncio.shield(task)
+
+    def _forget(self, key: tuple[str, Endpoint], _task: asyncio.Task[PollResult]) -> None:
+        self._inflight.pop(key, None)
+
+    async def _fetch(self, env: str, endpoint: Endpoint) -> PollResult:
+        async with self._semaphore:
+            result = await self.clients[env].fetch(endpoint)
+        breaker = self._breakers[env]
+        breaker.record(result, self.clock())
+        if breaker.is_open:
+            result = replace(result, circuit_open=True)
+        if self.on_result is not None:
+            self.on_result(result)
+        return result
+
+    async def poll_once(
+        self, envs: Iterable[str] | None = None, endpoints: Iterable[Endpoint] | None = None
+    ) -> list[PollResult]:
+        """One concurrent poll of ``endpoints`` of ``envs``; results in env, endpoint order."""
+        names = list(envs) if envs is not None else list(self.clients)
+        wanted = tuple(endpoints) if endpoints is not None else self.endpoints
+        return list(await asyncio.gather(*(self.fetch(n, e) for n in names for e in wanted)))
+
+    # -- scheduling ---------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Every environment's loop until cancelled (headless use)."""
+        async with asyncio.TaskGroup() as group:
+            for name in self.clients:
+                group.create_task(self.run_env(name))
+
+    async def run_env(self, env: str) -> None:
+        """Poll ``env``'s endpoints on their intervals until cancelled; never two in flight."""
+        polling = self.config.polling
+        due = self._due.setdefault(env, dict.fromkeys(self.endpoints, self.clock()))
+        failures = dict.fromkeys(self.endpoints, 0)
+        tasks: dict[Endpoint, asyncio.Task[None]] = {}
+        wake = self._wake[env]
+        breaker = self._breakers[env]
+
+        async def poll(endpoint: Endpoint) -> None:
+            result = await self.fetch(env, endpoint)
+            failures[endpoint] = 0 if result.ok else failures[endpoint] + 1
+            delay = next_delay(
+                polling.interval(endpoint), failures[endpoint], polling.max_backoff, self.rng
+            )
+            due[endpoint] = self.clock() + delay
+
+        def finished(endpoint: Endpoint, task: asyncio.Task[None]) -> None:
+            tasks.pop(endpoint, None)
+            wake.set()
+
+        try:
+            while True:
+                await self._running.wait()
+                wake.clear()
+                now = self.clock()
+                for endpoint in self.endpoints:
+                    if endpoint in tasks or due[endpoint] > now:
+                        continue
+                    if not breaker.allow(now, probe=endpoint is Endpoint.HEALTH):
+                        # Open breaker: health waits for its probe slot; the rest wait for the
+                        # probe's answer (a success closes the breaker and wakes this loop).
+                        due[endpoint] = max(breaker.probe_at(), now + 1.0)
+                        continue
+                    task = asyncio.get_running_loop().create_task(poll(endpoint))
+                    tasks[endpoint] = task
+                    task.add_done_callback(functools.partial(finished, endpoint))
+                idle = [due[e] for e in self.endpoints if e not in tasks]
+                timeout = max(0.0, min(idle) - self.clock()) if idle else None
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), timeout)
+        finally:
+            for task in tasks.values():
+                task.cancel()
+            if tasks:
+                await asyncio.gather(*tasks.values(), return_exceptions=True)

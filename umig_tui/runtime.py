@@ -1,0 +1,80 @@
+"""Build a Monitor from a Config: clients (real or the in-process demo), store, restore."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from umig_tui.config import APP_NAME, Config, resolve_secret
+from umig_tui.models import MONITORED_ENDPOINTS, Endpoint
+from umig_tui.monitor import Monitor
+from umig_tui.sources.umig import ClientFactory, UmigClient
+from umig_tui.store.store import Store, StoreUnavailable
+
+
+def default_store_path(config: Config) -> Path:
+    """``[store] path``, else the platform's state dir (demo data kept apart from real data)."""
+    if config.store.path is not None:
+        return config.store.path
+    import platformdirs
+
+    return Path(platformdirs.user_state_dir(APP_NAME)) / (
+        "demo.db" if config.demo else "samples.db"
+    )
+
+
+def build_clients(
+    config: Config, environ: Mapping[str, str], *, simulator: object | None = None
+) -> dict[str, UmigClient]:
+    """One client per environment; raises ConfigError (e.g. a secret variable is unset)."""
+    transport_for = None
+    if config.demo:
+        from umig_tui.demo.simulator import Simulator
+        from umig_tui.demo.transport import SimulatorTransport
+
+        sim = (
+            simulator
+            if isinstance(simulator, Simulator)
+            else Simulator(len(config.environments), timeout_hint=config.polling.timeout)
+        )
+        transport = SimulatorTransport(sim)
+        transport_for = lambda _env: transport  # noqa: E731 - one shared in-process transport
+    for env in config.environments:  # every secret is checked before any client exists
+        resolve_secret(env, environ)
+    factory = ClientFactory(config.polling, environ, transport_for)
+    clients: dict[str, UmigClient] = {}
+    for env in config.environments:
+        clients[env.name] = factory.build(env)
+    return clients
+
+
+async def open_store(config: Config, path: Path | None = None) -> tuple[Store | None, str | None]:
+    """The store, or None and a notice saying why the run has no history."""
+    if not config.store.enabled:
+        return None, None
+    try:
+        store = await Store.open(path or default_store_path(config), config.store)
+    except StoreUnavailable as exc:
+        return None, str(exc)
+    return store, store.notice
+
+
+async def open_monitor(
+    config: Config,
+    *,
+    environ: Mapping[str, str] | None = None,
+    use_store: bool = True,
+    store_path: Path | None = None,
+    simulator: object | None = None,
+    endpoints: tuple[Endpoint, ...] = MONITORED_ENDPOINTS,
+    restore: bool = False,
+) -> Monitor:
+    """Clients first (config errors surface before anything is opened), then the store."""
+    environ = os.environ if environ is None else environ
+    clients = build_clients(config, environ, simulator=simulator)
+    store, notice = (await open_store(config, store_path)) if use_store else (None, None)
+    monitor = Monitor(config, clients, store=store, store_notice=notice, endpoints=endpoints)
+    if restore:
+        await monitor.restore()
+    return monitor

@@ -1,0 +1,350 @@
+"""One httpx.AsyncClient per environment: fetch an endpoint, end in a document or a FetchError."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import re
+import ssl
+import time
+from collections.abc import Callable, Mapping
+
+import httpx
+
+from umig_tui import __version__
+from umig_tui.config import Environment, Polling, resolve_secret
+from umig_tui.models import Document, Endpoint, ErrorKind, FetchError, PollResult, TeamsCheck
+from umig_tui.sanitize import clean_text
+from umig_tui.sources.parse import ParseError, parse_document
+
+USER_AGENT = f"umig-tui/{__version__}"
+log = logging.getLogger(__name__)
+
+_LOGIN_URL = re.compile(r"login|signin|sign-in|dologin|/sso/|saml|oauth|authenticate", re.I)
+_LOGIN_PAGE = re.compile(
+    r"os_username|os_password|type=[\"']?password|<form[^>]+login|log ?in to|sign ?in|login\.action",
+    re.I,
+)
+_HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
+
+
+class _BodyTooLarge(Exception):
+    def __init__(self, size: int | None) -> None:
+        self.size = size
+
+
+class UmigClient:
+    """Fetches one environment's admin endpoints over a keep-alive connection pool."""
+
+    def __init__(
+        self,
+        env: Environment,
+        polling: Polling,
+        *,
+        secret: tuple[str, str] | str | None = None,
+        verify: ssl.SSLContext | bool = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.env = env
+        self.timeout = polling.timeout
+        self.max_body = polling.max_body_bytes
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json, text/plain;q=0.9"}
+        auth: httpx.Auth | None = None
+        if isinstance(secret, tuple):
+            auth = httpx.BasicAuth(secret[0], secret[1])
+        elif isinstance(secret, str):
+            headers["Authorization"] = f"Bearer {secret}"
+        self._has_auth = secret is not None
+        self._client = httpx.AsyncClient(
+            headers=headers,
+            auth=auth,
+            verify=verify,
+            transport=transport,
+            timeout=httpx.Timeout(polling.timeout),
+            follow_redirects=False,  # credentials never follow a redirect to another host
+            limits=httpx.Limits(
+                max_connections=4, max_keepalive_connections=4, keepalive_expiry=90
+            ),
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def fetch(self, endpoint: Endpoint) -> PollResult:
+        """Fetch and parse ``endpoint``; every outcome is a PollResult, never an exception."""
+        started = time.perf_counter()
+        wall = time.time()
+        raw: str | None = None
+        try:
+            async with asyncio.timeout(self.timeout):
+                value, raw = await self._fetch(endpoint)
+        except FetchFailed as failed:
+            return self._result(endpoint, wall, started, error=failed.error, raw=failed.raw)
+        except TimeoutError:
+            error = FetchError(ErrorKind.TIMEOUT, f"no complete response within {self.timeout:g}s")
+            return self._result(endpoint, wall, started, error=error)
+        except httpx.HTTPError as exc:
+            return self._result(
+                endpoint, wall, started, error=classify_exception(exc, self.timeout)
+            )
+        except Exception as exc:  # a response nothing above foresaw must not stop the monitor
+            log.exception("unexpected failure fetching %s %s", self.env.name, endpoint)
+            error = FetchError(
+                ErrorKind.INVALID_RESPONSE,
+                f"could not process the response ({type(exc).__name__}: {clean_text(str(exc), 60)})",
+            )
+            return self._result(endpoint, wall, started, error=error)
+        return PollResult(
+            env=self.env.name,
+            endpoint=endpoint,
+            ts=wall,
+            latency_ms=(time.perf_counter() - started) * 1000,
+            value=value,
+            raw=raw,
+        )
+
+    def _result(
+        self,
+        endpoint: Endpoint,
+        wall: float,
+        started: float,
+        *,
+        error: FetchError,
+        raw: str | None = None,
+    ) -> PollResult:
+        return PollResult(
+            env=self.env.name,
+            endpoint=endpoint,
+            ts=wall,
+            latency_ms=(time.perf_counter() - started) * 1000,
+            error=error,
+            raw=raw,
+        )
+
+    async def _fetch(self, endpoint: Endpoint) -> tuple[Document, str | None]:
+        url = self.env.endpoint_url(endpoint)
+        received_headers = False
+        try:
+            async with self._client.stream("GET", url) as response:
+                received_headers = True
+                if endpoint is Endpoint.TEAMS:
+                    if 200 <= response.status_code < 300:
+                        return TeamsCheck(response.status_code), None
+                    raise FetchFailed(self._status_error(response))
+                if not 200 <= response.status_code < 300:
+                    raise FetchFailed(self._status_error(response))
+                try:
+                    body = await self._read_capped(response)
+                except _BodyTooLarge as big:
+                    cap = f"{self.max_body / 1048576:g} MiB"
+                    reason = (
+                        f"body is {big.size / 1048576:.1f} MiB; the cap is {cap}"
+                        if big.size
+                        else f"body exceeds the {cap} cap"
+                    )
+                    raise FetchFailed(FetchError(ErrorKind.TOO_LARGE, reason)) from None
+        except (httpx.ReadError, httpx.RemoteProtocolError):
+            if received_headers:
+                raise FetchFailed(
+                    FetchError(
+                        ErrorKind.INVALID_RESPONSE,
+                        "truncated response: the connection closed mid-body",
+                    )
+                ) from None
+            raise
+        text = decode_body(body)
+        if looks_like_html(text, response.headers.get("content-type", "")):
+            raise FetchFailed(html_error(text, 200), raw=None)
+        try:
+            return parse_document(endpoint, text), text
+        except ParseError as exc:
+            raise FetchFailed(exc.as_fetch_error(), raw=text[:4096]) from None
+
+    async def _read_capped(self, response: httpx.Response) -> bytes:
+        declared = response.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_body:
+            raise _BodyTooLarge(int(declared))
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self.max_body:
+                raise _BodyTooLarge(None)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _status_error(self, response: httpx.Response) -> FetchError:
+        status = response.status_code
+        if status in (401, 403):
+            if status == 401:
+                reason = (
+                    "HTTP 401: credentials rejected"
+                    if self._has_auth
+                    else "HTTP 401: authentication required; configure auth for this environment"
+                )
+            else:
+                reason = "HTTP 403: the account lacks permission (admin endpoints need confluence-administrators)"
+            return FetchError(ErrorKind.AUTH_REQUIRED, reason, status)
+        if 300 <= status < 400:
+            location = clean_text(response.headers.get("location", ""), 80)
+            if _LOGIN_URL.search(location):
+                return FetchError(
+                    ErrorKind.AUTH_REQUIRED, f"redirected to a login page ({location})", status
+                )
+            target = f" to {location}" if location else ""
+            return FetchError(
+                ErrorKind.HTTP_ERROR,
+                f"HTTP {status}: unexpected redirect{target}; check the environment URL",
+                status,
+            )
+        phrase = clean_text(response.reason_phrase or "", 40)
+        return FetchError(ErrorKind.HTTP_ERROR, f"HTTP {status} {phrase}".rstrip(), status)
+
+
+class FetchFailed(Exception):
+    def __init__(self, error: FetchError, raw: str | None = None) -> None:
+        super().__init__(error.reason)
+        self.error = error
+        self.raw = raw
+
+
+def decode_body(body: bytes) -> str:
+    """UTF-8 text (JSON and the Prometheus text format are UTF-8); not UTF-8 is invalid_response."""
+    try:
+        return body.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        bad = body[exc.start : exc.start + 1].hex()
+        raise FetchFailed(
+            FetchError(
+                ErrorKind.INVALID_RESPONSE,
+                f"body is not valid UTF-8 (byte 0x{bad} at offset {exc.start})",
+            )
+        ) from None
+
+
+def looks_like_html(text: str, content_type: str) -> bool:
+    head = text[:512].lstrip().lower()
+    return "html" in content_type.lower() or head.startswith(
+        ("<!doctype html", "<html", "<head", "<body")
+    )
+
+
+def html_error(text: str, status: int) -> FetchError:
+    """An HTML body where JSON was expected: a login page means auth, anything else is invalid."""
+    if _LOGIN_PAGE.search(text[:65536]):
+        return FetchError(
+            ErrorKind.AUTH_REQUIRED,
+            "got an HTML login page instead of JSON (session or credentials missing)",
+            status,
+        )
+    title = _HTML_TITLE.search(text[:65536])
+    label = (
+        f" ({clean_text(title.group(1), 60)})" if title and clean_text(title.group(1), 60) else ""
+    )
+    return FetchError(ErrorKind.INVALID_RESPONSE, f"got an HTML page instead of JSON{label}")
+
+
+_ERRNO_REASONS = {
+    errno.ECONNREFUSED: "connection refused",
+    errno.ECONNRESET: "connection reset by peer",
+    errno.EHOSTUNREACH: "host unreachable",
+    errno.ENETUNREACH: "network unreachable",
+    errno.ETIMEDOUT: "connection timed out",
+}
+
+
+def classify_exception(exc: httpx.HTTPError, timeout: float) -> FetchError:
+    """Map an httpx/transport exception to a FetchError with a one-line human reason."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        return FetchError(ErrorKind.TIMEOUT, f"connect timed out after {timeout:g}s")
+    if isinstance(exc, httpx.TimeoutException):
+        return FetchError(ErrorKind.TIMEOUT, f"no response within {timeout:g}s")
+    if isinstance(exc, httpx.DecodingError):
+        return FetchError(
+            ErrorKind.INVALID_RESPONSE, "body could not be decoded (bad content-encoding)"
+        )
+    if isinstance(exc, httpx.RemoteProtocolError):
+        message = str(exc).lower()
+        if "without sending" in message or "disconnected" in message:
+            return FetchError(
+                ErrorKind.CONNECT_ERROR, "server closed the connection without a response"
+            )
+        return FetchError(
+            ErrorKind.INVALID_RESPONSE, f"broken HTTP response: {clean_text(str(exc), 80)}"
+        )
+    if isinstance(
+        exc, httpx.ConnectError | httpx.ReadError | httpx.WriteError | httpx.NetworkError
+    ):
+        return FetchError(ErrorKind.CONNECT_ERROR, _network_reason(exc))
+    return FetchError(ErrorKind.CONNECT_ERROR, f"{type(exc).__name__}: {clean_text(str(exc), 80)}")
+
+
+def _network_reason(exc: BaseException) -> str:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return f"TLS certificate verification failed: {clean_text(current.verify_message or '', 60)}"
+        if isinstance(current, ssl.SSLError):
+            return f"TLS handshake failed: {clean_text(current.reason or str(current), 60)}"
+        if isinstance(current, OSError) and current.errno in _ERRNO_REASONS:
+            return _ERRNO_REASONS[current.errno]
+        current = current.__cause__ or current.__context__
+    message = str(exc).lower()
+    for needle, reason in (
+        ("refused", "connection refused"),
+        ("reset", "connection reset by peer"),
+        ("name or service not known", "host name not found (DNS)"),
+        ("nodename nor servname", "host name not found (DNS)"),
+        ("temporary failure in name resolution", "host name lookup failed (DNS)"),
+        ("unreachable", "network unreachable"),
+        ("certificate", "TLS certificate verification failed"),
+    ):
+        if needle in message:
+            return reason
+    if isinstance(exc, httpx.ReadError):
+        return "connection reset while waiting for the response"
+    return clean_text(str(exc), 80) or type(exc).__name__
+
+
+# --- building clients -----------------------------------------------------------------------
+
+
+class ClientFactory:
+    """Builds one client per environment, sharing TLS contexts (building one costs ~15 ms)."""
+
+    def __init__(
+        self,
+        polling: Polling,
+        environ: Mapping[str, str],
+        transport_for: Callable[[Environment], httpx.AsyncBaseTransport | None] | None = None,
+    ) -> None:
+        self.polling = polling
+        self.environ = environ
+        self.transport_for = transport_for
+        self._contexts: dict[tuple[bool, str | None], ssl.SSLContext] = {}
+
+    def _verify(self, env: Environment) -> ssl.SSLContext | bool:
+        if not env.url.startswith("https:"):
+            return False  # plain HTTP: no TLS context to build
+        if not env.verify_tls:
+            return False
+        key = (env.verify_tls, env.ca_bundle)
+        if key not in self._contexts:
+            if env.ca_bundle:
+                self._contexts[key] = ssl.create_default_context(cafile=env.ca_bundle)
+            else:
+                import certifi
+
+                self._contexts[key] = ssl.create_default_context(cafile=certifi.where())
+        return self._contexts[key]
+
+    def build(self, env: Environment) -> UmigClient:
+        """A client for ``env``; raises ConfigError when its secret variable is unset."""
+        secret = resolve_secret(env, self.environ)
+        transport = self.transport_for(env) if self.transport_for else None
+        return UmigClient(
+            env, self.polling, secret=secret, verify=self._verify(env), transport=transport
+        )

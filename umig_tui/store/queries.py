@@ -1,0 +1,112 @@
+"""Read queries on the store: history for sparklines and charts, the last known state."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from umig_tui.models import Endpoint, ErrorKind, FetchError, PollResult
+from umig_tui.sources.parse import ParseError, parse_document
+from umig_tui.store.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    ts: float
+    value: float
+    low: float | None = None
+    high: float | None = None
+
+
+def resolution_for(store: Store, since: float, until: float) -> str:
+    """Raw samples for short recent windows, minute rollups up to two days, hours beyond."""
+    now = time.time()
+    span = until - since
+    if span <= 2 * 3600 and since >= now - store.settings.raw_retention:
+        return "raw"
+    if span <= 2 * 86400 and since >= now - store.settings.minute_retention:
+        return "1m"
+    return "1h"
+
+
+async def series_points(
+    store: Store,
+    env: str,
+    metric: str,
+    *,
+    since: float,
+    until: float | None = None,
+    resolution: str | None = None,
+) -> list[Point]:
+    """Points of one series in [since, until], oldest first; rollups give avg with min/max."""
+    until = time.time() if until is None else until
+    resolution = resolution or resolution_for(store, since, until)
+    if resolution == "raw":
+        rows = await store.query(
+            "SELECT s.ts / 1000.0, s.value FROM samples s JOIN series x ON x.id = s.series_id "
+            "WHERE x.env = ? AND x.metric = ? AND s.ts BETWEEN ? AND ? ORDER BY s.ts",
+            (env, metric, int(since * 1000), int(until * 1000)),
+        )
+        return [Point(row[0], row[1]) for row in rows]
+    table = "rollup_1m" if resolution == "1m" else "rollup_1h"
+    rows = await store.query(
+        f"SELECT r.bucket, r.vsum / r.n, r.vmin, r.vmax FROM {table} r JOIN series x ON x.id = r.series_id "
+        "WHERE x.env = ? AND x.metric = ? AND r.bucket BETWEEN ? AND ? ORDER BY r.bucket",
+        (env, metric, int(since), int(until)),
+    )
+    return [Point(row[0], row[1], row[2], row[3]) for row in rows]
+
+
+async def recent_history(
+    store: Store, envs: Sequence[str], metrics: Sequence[str], *, since: float
+) -> dict[tuple[str, str], list[float]]:
+    """Per-minute averages since ``since`` for every (env, metric): sparklines at start-up."""
+    if not envs or not metrics:
+        return {}
+    env_marks = ", ".join("?" for _ in envs)
+    metric_marks = ", ".join("?" for _ in metrics)
+    rows = await store.query(
+        f"SELECT x.env, x.metric, r.vsum / r.n FROM series x JOIN rollup_1m r ON r.series_id = x.id "
+        f"WHERE x.env IN ({env_marks}) AND x.metric IN ({metric_marks}) AND r.bucket >= ? "
+        "ORDER BY x.id, r.bucket",
+        (*envs, *metrics, int(since)),
+    )
+    history: dict[tuple[str, str], list[float]] = {}
+    for env, metric, value in rows:
+        history.setdefault((env, metric), []).append(value)
+    return history
+
+
+async def restore_results(store: Store) -> list[PollResult]:
+    """The last known result per env/endpoint from the ``latest`` table, re-parsed."""
+    results: list[PollResult] = []
+    for row in await store.latest_rows():
+        try:
+            endpoint = Endpoint(row.endpoint)
+        except ValueError:
+            continue
+        if row.good_body is not None and row.good_ts is not None and endpoint is not Endpoint.TEAMS:
+            try:
+                value = parse_document(endpoint, row.good_body)
+            except ParseError:
+                value = None
+            if value is not None:
+                results.append(
+                    PollResult(
+                        row.env,
+                        endpoint,
+                        row.good_ts,
+                        row.good_latency_ms,
+                        value=value,
+                        raw=row.good_body,
+                    )
+                )
+        if not row.ok and row.error_kind:
+            try:
+                kind = ErrorKind(row.error_kind)
+            except ValueError:
+                continue
+            error = FetchError(kind, row.error_reason or "", row.http_status)
+            results.append(PollResult(row.env, endpoint, row.ts, row.latency_ms, error=error))
+    return sorted(results, key=lambda r: r.ts)

@@ -1,0 +1,64 @@
+"""Which numbers a poll result contributes to the store's time series."""
+
+from __future__ import annotations
+
+from umig_tui.models import (
+    ComponentsStatus,
+    HealthSnapshot,
+    Metrics,
+    MetricsSnapshot,
+    PollResult,
+)
+
+# Series names. Faces and analysis refer to these constants, never to literals.
+RESPONSE_TIME = "response_time_ms"
+ERROR_RATE = "error_rate"
+ACTIVE_USERS = "active_users"
+DB_CONNECTIONS = "db_connections"
+API_CALLS = "api_calls_24h"
+UPTIME = "uptime_seconds"
+HEALTH_UP = "health_up"  # 1 when the app says healthy, 0 otherwise (incl. unreachable)
+COMPONENT_SCORE = "component_health_score"
+
+PERFORMANCE_SERIES = (RESPONSE_TIME, ERROR_RATE, ACTIVE_USERS, DB_CONNECTIONS)
+
+
+def poll_ok(endpoint: str) -> str:
+    return f"poll_ok:{endpoint}"
+
+
+def poll_latency(endpoint: str) -> str:
+    return f"poll_latency_ms:{endpoint}"
+
+
+def _metric_samples(metrics: Metrics) -> list[tuple[str, float]]:
+    fields = (
+        (RESPONSE_TIME, metrics.response_time_ms),
+        (ERROR_RATE, metrics.error_rate),
+        (ACTIVE_USERS, metrics.active_users),
+        (DB_CONNECTIONS, metrics.db_connections),
+        (API_CALLS, metrics.api_calls_24h),
+        (UPTIME, metrics.uptime_seconds),
+    )
+    return [(name, value) for name, value in fields if value is not None]
+
+
+def samples_from_result(result: PollResult) -> list[tuple[str, float]]:
+    """(series name, value) pairs for ``result``: poll outcome and latency, then its numbers."""
+    endpoint = str(result.endpoint)
+    out: list[tuple[str, float]] = [(poll_ok(endpoint), 1.0 if result.ok else 0.0)]
+    if result.latency_ms is not None:
+        out.append((poll_latency(endpoint), result.latency_ms))
+    value = result.value
+    if isinstance(value, HealthSnapshot):
+        out.append((HEALTH_UP, 1.0 if value.status == "healthy" else 0.0))
+        out.extend(_metric_samples(value.metrics))
+    elif isinstance(value, MetricsSnapshot):
+        out.extend(_metric_samples(value.metrics))
+    elif isinstance(value, ComponentsStatus):
+        score = value.health_score()
+        if score is not None:
+            out.append((COMPONENT_SCORE, score))
+    elif result.error is not None and endpoint == "health":
+        out.append((HEALTH_UP, 0.0))
+    return out

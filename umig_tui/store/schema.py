@@ -1,0 +1,82 @@
+"""The SQLite schema and its migrations, versioned with ``PRAGMA user_version``."""
+
+from __future__ import annotations
+
+# Each entry migrates from version i to i + 1. Never edit a released entry; append a new one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE series (
+        id INTEGER PRIMARY KEY,
+        env TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        UNIQUE (env, metric)
+    );
+    -- Raw samples, ts in epoch milliseconds.
+    CREATE TABLE samples (
+        series_id INTEGER NOT NULL,
+        ts INTEGER NOT NULL,
+        value REAL NOT NULL,
+        PRIMARY KEY (series_id, ts)
+    ) WITHOUT ROWID;
+    -- Rollups, filled as samples arrive; bucket is the bucket's start in epoch seconds.
+    CREATE TABLE rollup_1m (
+        series_id INTEGER NOT NULL,
+        bucket INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        vsum REAL NOT NULL,
+        vmin REAL NOT NULL,
+        vmax REAL NOT NULL,
+        PRIMARY KEY (series_id, bucket)
+    ) WITHOUT ROWID;
+    CREATE TABLE rollup_1h (
+        series_id INTEGER NOT NULL,
+        bucket INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        vsum REAL NOT NULL,
+        vmin REAL NOT NULL,
+        vmax REAL NOT NULL,
+        PRIMARY KEY (series_id, bucket)
+    ) WITHOUT ROWID;
+    -- The newest result per environment and endpoint, and the newest good body, so a restart
+    -- shows the last known state at the first frame.
+    CREATE TABLE latest (
+        env TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        ts REAL NOT NULL,
+        ok INTEGER NOT NULL,
+        latency_ms REAL,
+        error_kind TEXT,
+        error_reason TEXT,
+        http_status INTEGER,
+        good_ts REAL,
+        good_latency_ms REAL,
+        good_body TEXT,
+        PRIMARY KEY (env, endpoint)
+    ) WITHOUT ROWID;
+    CREATE TABLE poll_errors (
+        env TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        ts REAL NOT NULL,
+        kind TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        http_status INTEGER
+    );
+    CREATE INDEX poll_errors_env_ts ON poll_errors (env, ts);
+    CREATE INDEX poll_errors_ts ON poll_errors (ts);
+    -- Deployments, alerts, status changes: one timeline.
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        ts REAL NOT NULL,
+        env TEXT,
+        kind TEXT NOT NULL,
+        severity TEXT,
+        summary TEXT NOT NULL,
+        data TEXT
+    );
+    CREATE INDEX events_ts ON events (ts);
+    CREATE INDEX events_env_ts ON events (env, ts);
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,527 @@
+"""The SQLite store: one writer and one reader connection (aiosqlite), WAL, batched writes.
+
+A store that is locked, corrupt, read-only or full degrades to "no history" with a clear notice;
+polling never waits for it and never stops because of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import aiosqlite
+
+from umig_tui.config import StoreSettings
+from umig_tui.models import Event, EventKind, PollResult
+from umig_tui.store.samples import samples_from_result
+from umig_tui.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 2000
+MAX_PENDING = 20_000  # results kept for retry while the store cannot be written
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be used at all; ``str()`` is the notice to show."""
+
+
+def describe_sqlite_error(path: Path, exc: BaseException) -> str:
+    """A one-line notice for a SQLite failure (what happened and what the user can do)."""
+    message = str(exc).lower()
+    if "not a database" in message or "malformed" in message or "corrupt" in message:
+        return f"store {path} is corrupt ({exc}); move it aside to start a fresh one"
+    if "locked" in message or "busy" in message:
+        return f"store {path} is locked by another process; history is paused"
+    if "readonly" in message or "read-only" in message:
+        return f"store {path} is read-only; new samples are not saved"
+    if "disk is full" in message or "database or disk is full" in message:
+        return f"disk full: store {path} cannot grow; new samples are not saved"
+    if "unable to open" in message:
+        return f"cannot open store {path} (missing directory or no permission)"
+    return f"store {path}: {exc}"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLatest:
+    """One row of the ``latest`` table."""
+
+    env: str
+    endpoint: str
+    ts: float
+    ok: bool
+    latency_ms: float | None
+    error_kind: str | None
+    error_reason: str | None
+    http_status: int | None
+    good_ts: float | None
+    good_latency_ms: float | None
+    good_body: str | None
+
+
+class Store:
+    """Samples, rollups, latest results and events in one SQLite file."""
+
+    def __init__(
+        self,
+        path: Path,
+        settings: StoreSettings,
+        writer: aiosqlite.Connection | None,
+        reader: aiosqlite.Connection,
+        lock: IO[str] | None,
+    ) -> None:
+        self.path = path
+        self.settings = settings
+        self._writer = writer
+        self._reader = reader
+        self._lock = lock
+        self.notice: str | None = None
+        self._series: dict[tuple[str, str], int] = {}
+        self._queue: asyncio.Queue[PollResult | Event | None] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._pending: list[PollResult | Event] = []
+        self._last_prune = 0.0
+        self._closed = False
+        self.writes = 0
+
+    @property
+    def writable(self) -> bool:
+        return self._writer is not None
+
+    # -- opening ------------------------------------------------------------------------------
+
+    @classmethod
+    async def open(cls, path: Path, settings: StoreSettings) -> Store:
+        """Open (creating and migrating) the store; StoreUnavailable when it cannot be read."""
+        path = path.expanduser()  # noqa: ASYNC240 - once, at start-up
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnavailable(
+                f"cannot create {path.parent}: {exc.strerror}; running without history"
+            ) from None
+        lock, holder = _take_lock(path)
+        writer: aiosqlite.Connection | None = None
+        notice = None
+        if holder is None:
+            try:
+                writer = await _connect(path)
+                await _prepare_writer(writer)
+            except (sqlite3.Error, OSError) as exc:
+                if writer is not None:
+                    with contextlib.suppress(Exception):
+                        await writer.close()
+                writer = None
+                notice = describe_sqlite_error(path, exc)
+                if "corrupt" in notice:
+                    if lock is not None:
+                        _release_lock(lock)
+                    raise StoreUnavailable(notice + "; running without history") from None
+        else:
+            notice = (
+                f"store {path} is being recorded by another umig-tui (pid {holder}); "
+                "this one shows its history but does not record"
+            )
+        try:
+            try:
+                reader = await _connect(path, read_only=True)
+                await (await reader.execute("SELECT count(*) FROM sqlite_master")).fetchall()
+            except sqlite3.OperationalError:
+                # A WAL database in a read-only directory cannot create its -shm file.
+                reader = await _connect(path, read_only=True, immutable=True)
+                await (await reader.execute("SELECT count(*) FROM sqlite_master")).fetchall()
+            if writer is None:
+                version = (await (await reader.execute("PRAGMA user_version")).fetchone() or (0,))[
+                    0
+                ]
+                if version > SCHEMA_VERSION:
+                    raise sqlite3.DatabaseError(
+                        f"schema version {version} is newer than this umig-tui"
+                    )
+        except (sqlite3.Error, OSError) as exc:
+            if writer is not None:
+                await writer.close()
+            if lock is not None:
+                _release_lock(lock)
+            raise StoreUnavailable(
+                describe_sqlite_error(path, exc) + "; running without history"
+            ) from None
+        store = cls(path, settings, writer, reader, lock)
+        store.notice = notice
+        return store
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the background writer; ``submit`` then batches everything per cycle."""
+        if self._task is None:
+            self._queue = asyncio.Queue()
+            self._task = asyncio.get_running_loop().create_task(self._write_loop())
+
+    def submit(self, item: PollResult | Event) -> None:
+        """Queue a result or event for the writer; never blocks, never raises."""
+        if self._closed or self._writer is None:
+            return
+        if self._queue is None:
+            self.start()
+        assert self._queue is not None
+        self._queue.put_nowait(item)
+
+    async def _write_loop(self) -> None:
+        assert self._queue is not None
+        while True:
+            item = await self._queue.get()
+            batch: list[PollResult | Event] = [] if item is None else [item]
+            stop = item is None
+            while not self._queue.empty() and len(batch) < 2000:
+                extra = self._queue.get_nowait()
+                if extra is None:
+                    stop = True
+                    break
+                batch.append(extra)
+            if batch:
+                await self.write(batch)
+            for _ in range(len(batch) + (1 if stop else 0)):
+                self._queue.task_done()
+            if stop:
+                return
+            if time.time() - self._last_prune > 3600:
+                await self.prune()
+
+    async def flush(self) -> None:
+        """Wait until everything submitted so far is written (or failed with a notice)."""
+        if self._queue is not None:
+            await self._queue.join()
+
+    async def write(self, items: Sequence[PollResult | Event]) -> bool:
+        """Write ``items`` in one transaction; on failure keep them for retry and set the notice."""
+        if self._writer is None:
+            return False
+        batch = [*self._pending, *items]
+        try:
+            await self._write_batch(batch)
+        except (sqlite3.Error, OSError) as exc:
+            with contextlib.suppress(Exception):
+                await self._writer.rollback()
+            self.notice = describe_sqlite_error(self.path, exc)
+            log.warning("store write failed: %s", exc)
+            self._pending = batch[-MAX_PENDING:]
+            return False
+        self._pending = []
+        if self.notice and "another umig-tui" not in self.notice:
+            self.notice = None
+        self.writes += 1
+        return True
+
+    async def _series_ids(self, keys: set[tuple[str, str]]) -> None:
+        assert self._writer is not None
+        missing = [k for k in keys if k not in self._series]
+        if not missing:
+            return
+        await self._writer.executemany(
+            "INSERT OR IGNORE INTO series (env, metric) VALUES (?, ?)", missing
+        )
+        for env, metric in missing:
+            cursor = await self._writer.execute(
+                "SELECT id FROM series WHERE env = ? AND metric = ?", (env, metric)
+            )
+            row = await cursor.fetchone()
+            assert row is not None
+            self._series[(env, metric)] = int(row[0])
+
+    async def _write_batch(self, batch: Sequence[PollResult | Event]) -> None:
+        assert self._writer is not None
+        results = [item for item in batch if isinstance(item, PollResult)]
+        events = [item for item in batch if isinstance(item, Event)]
+        rows: list[tuple[str, str, int, float]] = []
+        for result in results:
+            ts_ms = int(result.ts * 1000)
+            rows.extend(
+                (result.env, name, ts_ms, value) for name, value in samples_from_result(result)
+            )
+        await self._series_ids({(env, name) for env, name, _, _ in rows})
+        samples = [(self._series[(env, name)], ts, value) for env, name, ts, value in rows]
+        minute = [(sid, ts // 60000 * 60, value, value, value) for sid, ts, value in samples]
+        hour = [(sid, ts // 3600000 * 3600, value, value, value) for sid, ts, value in samples]
+        writer = self._writer
+        await writer.execute("BEGIN")
+        await writer.executemany(
+            "INSERT OR REPLACE INTO samples (series_id, ts, value) VALUES (?, ?, ?)", samples
+        )
+        for table, data in (("rollup_1m", minute), ("rollup_1h", hour)):
+            await writer.executemany(
+                f"INSERT INTO {table} (series_id, bucket, n, vsum, vmin, vmax) VALUES (?, ?, 1, ?, ?, ?) "
+                "ON CONFLICT (series_id, bucket) DO UPDATE SET n = n + 1, vsum = vsum + excluded.vsum, "
+                "vmin = min(vmin, excluded.vmin), vmax = max(vmax, excluded.vmax)",
+                data,
+            )
+        await writer.executemany(
+            "INSERT INTO latest (env, endpoint, ts, ok, latency_ms, error_kind, error_reason, http_status, "
+            "good_ts, good_latency_ms, good_body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (env, endpoint) DO UPDATE SET ts = excluded.ts, ok = excluded.ok, "
+            "latency_ms = excluded.latency_ms, error_kind = excluded.error_kind, "
+            "error_reason = excluded.error_reason, http_status = excluded.http_status, "
+            "good_ts = coalesce(excluded.good_ts, good_ts), "
+            "good_latency_ms = coalesce(excluded.good_latency_ms, good_latency_ms), "
+            "good_body = coalesce(excluded.good_body, good_body) "
+            "WHERE excluded.ts >= latest.ts",
+            [_latest_row(result) for result in results],
+        )
+        await writer.executemany(
+            "INSERT INTO poll_errors (env, endpoint, ts, kind, reason, http_status) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    r.env,
+                    str(r.endpoint),
+                    r.ts,
+                    str(r.error.kind),
+                    r.error.reason,
+                    r.error.http_status,
+                )
+                for r in results
+                if r.error is not None
+            ],
+        )
+        await writer.executemany(
+            "INSERT INTO events (ts, env, kind, severity, summary, data) VALUES (?, ?, ?, ?, ?, ?)",
+            [(e.ts, e.env, str(e.kind), e.severity, e.summary, json.dumps(e.data)) for e in events],
+        )
+        await writer.commit()
+
+    async def add_event(self, event: Event) -> None:
+        """Write one event now (deploy watch and alerts want it durable at once)."""
+        await self.write([event])
+
+    async def prune(self, now: float | None = None) -> None:
+        """Retention: raw samples after ``raw_retention``, minute rollups after
+        ``minute_retention``, hour rollups, errors and events after ``retention``."""
+        if self._writer is None:
+            return
+        now = time.time() if now is None else now
+        self._last_prune = now
+        settings = self.settings
+        try:
+            cursor = await self._writer.execute("SELECT id FROM series")
+            ids = [row[0] for row in await cursor.fetchall()]
+            raw_cut = int((now - settings.raw_retention) * 1000)
+            minute_cut = int(now - settings.minute_retention)
+            hour_cut = int(now - settings.retention)
+            await self._writer.execute("BEGIN")
+            await self._writer.executemany(
+                "DELETE FROM samples WHERE series_id = ? AND ts < ?", [(i, raw_cut) for i in ids]
+            )
+            await self._writer.executemany(
+                "DELETE FROM rollup_1m WHERE series_id = ? AND bucket < ?",
+                [(i, minute_cut) for i in ids],
+            )
+            await self._writer.executemany(
+                "DELETE FROM rollup_1h WHERE series_id = ? AND bucket < ?",
+                [(i, hour_cut) for i in ids],
+            )
+            await self._writer.execute(
+                "DELETE FROM poll_errors WHERE ts < ?", (now - settings.retention,)
+            )
+            await self._writer.execute(
+                "DELETE FROM events WHERE ts < ?", (now - settings.retention,)
+            )
+            await self._writer.commit()
+        except (sqlite3.Error, OSError) as exc:
+            with contextlib.suppress(Exception):
+                await self._writer.rollback()
+            self.notice = describe_sqlite_error(self.path, exc)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """Run a read query on the reader connection; a broken store reads as empty."""
+        try:
+            cursor = await self._reader.execute(sql, params)
+            return list(await cursor.fetchall())
+        except (sqlite3.Error, OSError) as exc:
+            self.notice = describe_sqlite_error(self.path, exc)
+            return []
+
+    async def latest_rows(self) -> list[StoredLatest]:
+        rows = await self.query(
+            "SELECT env, endpoint, ts, ok, latency_ms, error_kind, error_reason, http_status, "
+            "good_ts, good_latency_ms, good_body FROM latest"
+        )
+        return [
+            StoredLatest(
+                env=row[0],
+                endpoint=row[1],
+                ts=row[2],
+                ok=bool(row[3]),
+                latency_ms=row[4],
+                error_kind=row[5],
+                error_reason=row[6],
+                http_status=row[7],
+                good_ts=row[8],
+                good_latency_ms=row[9],
+                good_body=row[10],
+            )
+            for row in rows
+        ]
+
+    async def events(
+        self,
+        *,
+        since: float | None = None,
+        env: str | None = None,
+        kinds: Sequence[str] | None = None,
+        limit: int = 500,
+    ) -> list[Event]:
+        sql = "SELECT id, ts, env, kind, severity, summary, data FROM events WHERE 1 = 1"
+        params: list[Any] = []
+        if since is not None:
+            sql += " AND ts >= ?"
+            params.append(since)
+        if env is not None:
+            sql += " AND env = ?"
+            params.append(env)
+        if kinds:
+            sql += f" AND kind IN ({', '.join('?' for _ in kinds)})"
+            params.extend(kinds)
+        sql += " ORDER BY ts DESC, id DESC LIMIT ?"
+        params.append(limit)
+        events: list[Event] = []
+        for row in await self.query(sql, params):
+            try:
+                data = json.loads(row[6]) if row[6] else {}
+                kind = EventKind(row[3])
+            except ValueError:
+                continue
+            events.append(
+                Event(
+                    row[1],
+                    row[2],
+                    kind,
+                    row[5],
+                    row[4],
+                    data if isinstance(data, dict) else {},
+                    row[0],
+                )
+            )
+        return events
+
+    # -- closing ------------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Flush and close both connections; always safe to call (an open one hangs exit)."""
+        if self._closed:
+            return
+        if self._task is not None and self._queue is not None and not self._task.done():
+            self._queue.put_nowait(None)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._task), 5)
+            self._task.cancel()
+        self._closed = True
+        for connection in (self._writer, self._reader):
+            if connection is not None:
+                with contextlib.suppress(Exception):
+                    await connection.close()
+        if self._lock is not None:
+            _release_lock(self._lock)
+
+
+def _latest_row(result: PollResult) -> tuple[Any, ...]:
+    error = result.error
+    good = result.ok
+    body = result.raw if good and result.raw is not None and len(result.raw) <= 256 * 1024 else None
+    return (
+        result.env,
+        str(result.endpoint),
+        result.ts,
+        1 if good else 0,
+        result.latency_ms,
+        str(error.kind) if error else None,
+        error.reason if error else None,
+        error.http_status if error else None,
+        result.ts if good else None,
+        result.latency_ms if good else None,
+        body,
+    )
+
+
+async def _connect(
+    path: Path, *, read_only: bool = False, immutable: bool = False
+) -> aiosqlite.Connection:
+    if read_only:
+        uri = f"file:{path}?mode=ro" + ("&immutable=1" if immutable else "")
+        connection = await aiosqlite.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    else:
+        connection = await aiosqlite.connect(
+            str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
+        )
+    await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return connection
+
+
+async def _prepare_writer(writer: aiosqlite.Connection) -> None:
+    # "file is not a database" surfaces here; fetch so no statement keeps a read transaction open.
+    await (await writer.execute("SELECT count(*) FROM sqlite_master")).fetchall()
+    await (await writer.execute("PRAGMA journal_mode = WAL")).fetchall()
+    await writer.execute("PRAGMA synchronous = NORMAL")
+    cursor = await writer.execute("PRAGMA user_version")
+    row = await cursor.fetchone()
+    version = int(row[0]) if row else 0
+    if version > SCHEMA_VERSION:
+        raise sqlite3.DatabaseError(
+            f"schema version {version} is newer than this umig-tui understands ({SCHEMA_VERSION})"
+        )
+    for number in range(version, SCHEMA_VERSION):
+        await writer.execute("BEGIN")
+        try:
+            for statement in _statements(MIGRATIONS[number]):
+                await writer.execute(statement)
+            await writer.execute(f"PRAGMA user_version = {number + 1}")
+            await writer.commit()
+        except BaseException:
+            await writer.rollback()
+            raise
+
+
+def _statements(script: str) -> list[str]:
+    lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+def _take_lock(path: Path) -> tuple[IO[str] | None, str | None]:
+    """An exclusive advisory lock beside the DB: one recording instance per store.
+
+    Returns (handle, None) when taken, (None, pid) when another instance holds it, and
+    (None, None) when no lock file can be made (a read-only directory: the writer will say).
+    """
+    lock_path = path.with_name(path.name + ".lock")
+    try:
+        handle = open(lock_path, "a+")  # noqa: SIM115 - held for the store's lifetime
+    except OSError:
+        return None, None
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        return None, holder
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle, None
+
+
+def _release_lock(handle: IO[str]) -> None:
+    with contextlib.suppress(OSError):
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    handle.close()
