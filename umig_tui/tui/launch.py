@@ -1,11 +1,54 @@
-"""Entry point for the dashboard (imports Textual only when the dashboard is opened)."""
+"""Entry point for the dashboard: validate everything that can fail before the screen opens."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from umig_tui.cli.main import EXIT_USAGE, UsageError, option
+from umig_tui.cli.oneshot import load
+from umig_tui.config import Polling, resolve_secret
+from umig_tui.ui_state import load_ui_state
+
+# The demo moves faster than a real fleet so that `make demo` shows life within seconds.
+DEMO_POLLING = Polling(
+    health=5.0, metrics=5.0, components=15.0, version=15.0, teams=60.0, timeout=4.0
+)
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
-    from umig_tui.tui.app import run
+    config = load(args)
+    for env in config.environments:  # a missing secret is exit 2 now, not an error on screen
+        resolve_secret(env, os.environ)
+    if config.demo and config.polling == Polling():
+        config = replace(config, polling=DEMO_POLLING)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print(
+            "umig-tui: the dashboard needs a terminal; for scripts use `umig-tui status` or `umig-tui drift`",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    from textual.theme import BUILTIN_THEMES
 
-    return run(args)
+    from umig_tui.tui.app import UmigApp
+    from umig_tui.tui.themes import load_themes, user_theme_dir
+
+    requested = option(args, "theme")
+    if requested:
+        themes, _ = load_themes((user_theme_dir(),))
+        known = sorted({t.name for t in themes} | set(BUILTIN_THEMES))
+        if requested not in known:
+            raise UsageError(f"unknown theme {requested!r}; available: {', '.join(known)}")
+    theme = requested or load_ui_state().get("theme")
+    store = option(args, "store")
+    app = UmigApp(
+        config,
+        theme=theme if isinstance(theme, str) else None,
+        use_store=not option(args, "no_store", False),
+        store_path=Path(store) if store else None,
+    )
+    app.run()
+    return app.return_code or 0

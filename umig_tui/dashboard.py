@@ -1,0 +1,100 @@
+"""What the dashboard shows at one moment, built from the Monitor (no Textual here).
+
+The TUI assigns a new DashboardData to its panels on every (coalesced) update; the same data can
+be rendered headless, e.g. for an incident snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from umig_tui.analysis.drift import DriftFinding
+from umig_tui.fleet import EnvView, FleetSummary
+from umig_tui.models import Event
+from umig_tui.monitor import Monitor
+from umig_tui.recent import RecentSeries
+from umig_tui.store.samples import PERFORMANCE_SERIES
+
+SPARK_WIDTH = 48
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentRow:
+    env: str
+    version: str | None
+    deployed_at: str | None
+    deployed_by: str | None
+    previous: str | None = None
+    seen_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardData:
+    views: tuple[EnvView, ...]
+    total: int
+    summary: FleetSummary
+    matrix: Mapping[str, Mapping[str, str | None]]
+    findings: tuple[DriftFinding, ...]
+    sparks: Mapping[tuple[str, str], list[float | None]]
+    latest: Mapping[tuple[str, str], float | None]
+    deployments: tuple[DeploymentRow, ...]
+    events: tuple[Event, ...]
+    now: float
+    last_update: float | None
+    demo: bool = False
+    paused: bool = False
+    notice: str | None = None
+    filter: str = ""
+    stale: tuple[str, ...] = field(default_factory=tuple)
+
+
+def matches(view: EnvView, text: str) -> bool:
+    """Filter: every word must appear in the name, tier, status or version (case-insensitive)."""
+    haystack = f"{view.name} {view.tier} {view.status} {view.version or ''}".lower()
+    return all(word in haystack for word in text.lower().split())
+
+
+def build_dashboard(
+    monitor: Monitor,
+    recent: RecentSeries,
+    *,
+    now: float,
+    events: Sequence[Event] = (),
+    deployments: Mapping[str, DeploymentRow] | None = None,
+    last_update: float | None = None,
+    filter_text: str = "",
+    paused: bool = False,
+) -> DashboardData:
+    fleet = monitor.fleet
+    all_views = fleet.views()
+    views = (
+        tuple(v for v in all_views if matches(v, filter_text)) if filter_text else tuple(all_views)
+    )
+    shown = {v.name for v in views}
+    matrix = {name: row for name, row in fleet.version_matrix().items() if name in shown}
+    findings = tuple(f for f in fleet.drift() if f.environment in shown)
+    keys = [(v.name, metric) for v in views for metric in PERFORMANCE_SERIES]
+    deployment_rows = tuple(
+        (deployments or {}).get(v.name)
+        or DeploymentRow(v.name, v.version, v.deployed_at, v.deployed_by)
+        for v in views
+    )
+    return DashboardData(
+        views=views,
+        total=len(all_views),
+        summary=fleet.summary(all_views),
+        matrix=matrix,
+        findings=findings,
+        sparks={key: recent.values(key, now, SPARK_WIDTH) for key in keys},
+        latest={key: recent.latest(key) for key in keys},
+        deployments=deployment_rows,
+        events=tuple(e for e in events if e.env is None or e.env in shown),
+        now=now,
+        last_update=last_update,
+        demo=monitor.config.demo,
+        paused=paused,
+        notice=monitor.store_notice,
+        filter=filter_text,
+        stale=tuple(v.name for v in all_views if v.stale),
+    )

@@ -1,0 +1,58 @@
+"""Recent values per (environment, metric) in fixed time buckets: what sparklines draw.
+
+Seeded from the store at start (so a restart shows history at the first frame), then fed live.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Mapping
+
+
+class RecentSeries:
+    """Bucketed averages of the last ``size`` buckets of ``bucket`` seconds per key."""
+
+    def __init__(self, bucket: float, size: int = 60) -> None:
+        self.bucket = max(1.0, bucket)
+        self.size = size
+        # key -> deque of [bucket_index, sum, count], oldest first
+        self._data: dict[tuple[str, str], deque[list[float]]] = {}
+
+    def _index(self, ts: float) -> int:
+        return int(ts // self.bucket)
+
+    def add(self, key: tuple[str, str], ts: float, value: float) -> None:
+        index = self._index(ts)
+        buckets = self._data.setdefault(key, deque(maxlen=self.size))
+        if buckets and buckets[-1][0] == index:
+            buckets[-1][1] += value
+            buckets[-1][2] += 1
+        elif not buckets or buckets[-1][0] < index:
+            buckets.append([index, value, 1])
+        # a value older than the newest bucket is dropped: sparklines only move forward
+
+    def seed(self, history: Mapping[tuple[str, str], Iterable[tuple[float, float, int]]]) -> None:
+        """Load (bucket start ts, sum, count) rows, oldest first, for each key."""
+        for key, rows in history.items():
+            buckets = self._data.setdefault(key, deque(maxlen=self.size))
+            for ts, total, count in rows:
+                index = self._index(ts)
+                if not buckets or buckets[-1][0] < index:
+                    buckets.append([index, total, count])
+
+    def values(
+        self, key: tuple[str, str], now: float, width: int | None = None
+    ) -> list[float | None]:
+        """Averages for the last ``width`` buckets ending at ``now``; None where no sample fell."""
+        width = width or self.size
+        end = self._index(now)
+        start = end - width + 1
+        by_index = {int(b[0]): b[1] / b[2] for b in self._data.get(key, ()) if b[2]}
+        return [by_index.get(i) for i in range(start, end + 1)]
+
+    def latest(self, key: tuple[str, str]) -> float | None:
+        buckets = self._data.get(key)
+        if not buckets:
+            return None
+        last = buckets[-1]
+        return last[1] / last[2] if last[2] else None

@@ -1,0 +1,386 @@
+"""The dashboard: wiring only. Panels live in widgets/, screens in screens/, logic in the core."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Footer, Input
+from textual.worker import Worker, WorkerState
+
+from umig_tui.config import Config
+from umig_tui.dashboard import DashboardData, DeploymentRow, build_dashboard
+from umig_tui.models import Event, EventKind
+from umig_tui.monitor import Change, Monitor
+from umig_tui.recent import RecentSeries
+from umig_tui.runtime import open_monitor
+from umig_tui.store.history import bucketed_history
+from umig_tui.store.samples import PERFORMANCE_SERIES, samples_from_result
+from umig_tui.tui.commands import FleetCommands, PaletteCommand
+from umig_tui.tui.messages import FleetChanged
+from umig_tui.tui.panels import PANELS
+from umig_tui.tui.screens.detail import EnvDetailScreen
+from umig_tui.tui.screens.help import HelpScreen
+from umig_tui.tui.themes import SHIPPED, load_themes, user_theme_dir
+from umig_tui.tui.widgets.environments import EnvironmentsPanel, EnvTable
+from umig_tui.tui.widgets.filterbar import FilterBar
+from umig_tui.tui.widgets.header import FleetHeader
+from umig_tui.tui.widgets.panel import Panel
+from umig_tui.ui_state import save_ui_state
+
+RENDER_EVERY = 0.5  # seconds: updates arriving faster are coalesced into one repaint
+SPARK_BUCKETS = 48
+
+
+class UmigApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "umig-tui"
+    AUTO_FOCUS = "#env-table"
+    COMMANDS = App.COMMANDS | {FleetCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Help", id="help", key_display="?"),
+        Binding("slash", "filter", "Filter", id="filter", key_display="/"),
+        Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("p", "pause", "Pause", id="pause"),
+        Binding("t", "cycle_theme", "Theme", id="theme"),
+        Binding("q", "quit", "Quit", id="quit"),
+        *[
+            Binding(
+                str(panel.number),
+                f"focus_panel({panel.number})",
+                panel.title,
+                id=f"panel-{panel.number}",
+                show=False,
+            )
+            for panel in PANELS
+        ],
+    ]
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        environ: Mapping[str, str] | None = None,
+        theme: str | None = None,
+        use_store: bool = True,
+        store_path: Path | None = None,
+        simulator: object | None = None,
+        clock: Callable[[], float] = time.time,
+        poll: bool = True,
+        keymap: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.environ = environ
+        self.requested_theme = theme
+        self.use_store = use_store
+        self.store_path = store_path
+        self.simulator = simulator
+        self.clock = clock
+        self.poll = poll
+        self.keymap_overrides = dict(keymap or {})
+        self.monitor: Monitor | None = None
+        # Two poll intervals per bucket, so jitter never leaves a bucket empty.
+        self.recent = RecentSeries(
+            2 * min(config.polling.health, config.polling.metrics), SPARK_BUCKETS
+        )
+        self.events: deque[Event] = deque(maxlen=200)
+        self.deployments: dict[str, DeploymentRow] = {}
+        self.filter_text = ""
+        self.last_update: float | None = None
+        self.data: DashboardData | None = None
+        self._last_render = 0.0
+        self._render_pending = False
+        self._theme_names: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield FleetHeader(id="fleet-header")
+        yield FilterBar()
+        with VerticalScroll(id="main"):
+            *full_width, left, right = PANELS
+            for panel in full_width:
+                yield panel(id=f"panel-{panel.number}")
+            with Horizontal(classes="row"):
+                yield left(id=f"panel-{left.number}")
+                yield right(id=f"panel-{right.number}")
+        yield Footer()
+
+    def on_resize(self) -> None:
+        self.screen.set_class(self.size.width < 110, "-narrow")
+
+    # -- start and stop -------------------------------------------------------------------------
+
+    async def on_mount(self) -> None:
+        self._setup_themes()
+        if self.keymap_overrides:
+            self.set_keymap(self.keymap_overrides)
+        self.monitor = await open_monitor(
+            self.config,
+            environ=self.environ,
+            use_store=self.use_store,
+            store_path=self.store_path,
+            simulator=self.simulator,
+            restore=True,
+        )
+        self.monitor.subscribe(self._on_change)
+        await self._load_history()
+        self._render()
+        if self.monitor.store is not None:
+            self.monitor.store.start()
+        if self.monitor.store_notice:
+            self.notify(
+                self.monitor.store_notice, title="No history", severity="warning", timeout=10
+            )
+        if self.poll:
+            for env in self.config.environments:
+                self._start_poller(env.name)
+        self.set_interval(1.0, self._tick)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGHUP, signal.SIGTERM):  # the SSH session or tmux pane went away
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(
+                    sig, partial(self.exit, 129 if sig == signal.SIGHUP else 143)
+                )
+
+    async def _load_history(self) -> None:
+        """Sparklines, events and deployments from the store, before the first frame."""
+        assert self.monitor is not None
+        store = self.monitor.store
+        if store is None:
+            return
+        now = self.clock()
+        names = [env.name for env in self.config.environments]
+        history = await bucketed_history(
+            store,
+            names,
+            PERFORMANCE_SERIES,
+            since=now - self.recent.bucket * SPARK_BUCKETS,
+            bucket=self.recent.bucket,
+        )
+        self.recent.seed(history)
+        for event in reversed(await store.events(since=now - 7 * 86400, limit=200)):
+            self._remember(event)
+        views = {view.name: view for view in self.monitor.fleet.views()}
+        if views:
+            self.last_update = (
+                max((v.updated_at or 0 for v in views.values()), default=None) or None
+            )
+
+    def _start_poller(self, env: str) -> None:
+        assert self.monitor is not None
+        self.run_worker(
+            self.monitor.poller.run_env(env),
+            name=f"poll:{env}",
+            group="pollers",
+            description=f"polling {env}",
+            exit_on_error=False,
+        )
+
+    async def on_unmount(self) -> None:
+        if self.monitor is not None:
+            await self.monitor.aclose()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one error handler: a crashed worker becomes a notification, never an exit."""
+        worker = event.worker
+        if event.state is not WorkerState.ERROR:
+            return
+        self.notify(
+            f"{worker.description or worker.name} failed: {worker.error}",
+            severity="error",
+            timeout=10,
+        )
+        if worker.group == "pollers" and worker.name.startswith("poll:"):
+            self.set_timer(5.0, partial(self._start_poller, worker.name.removeprefix("poll:")))
+
+    # -- updates --------------------------------------------------------------------------------
+
+    def _on_change(self, change: Change) -> None:
+        """Called for every applied result (in the polling worker): record, then coalesce."""
+        result = change.result
+        if result is not None:
+            self.last_update = result.ts
+            for metric, value in samples_from_result(result):
+                if metric in PERFORMANCE_SERIES:
+                    self.recent.add((result.env, metric), result.ts, value)
+        for event in change.events:
+            self._remember(event)
+        self.post_message(FleetChanged())
+
+    def _remember(self, event: Event) -> None:
+        self.events.appendleft(event)
+        if event.kind is EventKind.DEPLOYMENT and event.env:
+            self.deployments[event.env] = DeploymentRow(
+                event.env,
+                str(event.data.get("to") or "") or None,
+                event.data.get("deployed_at"),
+                event.data.get("deployed_by"),
+                previous=event.data.get("from"),
+                seen_at=event.ts,
+            )
+
+    def on_fleet_changed(self, message: FleetChanged) -> None:
+        elapsed = time.monotonic() - self._last_render
+        if elapsed >= RENDER_EVERY:
+            self._render()
+        elif not self._render_pending:
+            self._render_pending = True
+            self.set_timer(RENDER_EVERY - elapsed, self._render)
+
+    def _render(self) -> None:
+        self._render_pending = False
+        self._last_render = time.monotonic()
+        if self.monitor is None:
+            return
+        data = build_dashboard(
+            self.monitor,
+            self.recent,
+            now=self.clock(),
+            events=list(self.events),
+            deployments=self.deployments,
+            last_update=self.last_update,
+            filter_text=self.filter_text,
+            paused=self.monitor.poller.paused,
+        )
+        self.data = data
+        self.query_one(FleetHeader).data = data
+        for panel in self.query(Panel):
+            panel.data = data
+        if isinstance(self.screen, EnvDetailScreen):
+            self.screen.refresh_data()
+
+    def _tick(self) -> None:
+        if self.data is not None:
+            self.query_one(FleetHeader).data = replace(self.data, now=self.clock())
+
+    # -- actions --------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        sections: list[tuple[str, list[BindingType]]] = [
+            ("Everywhere", list(self.BINDINGS)),
+            ("Environments table", list(EnvTable.BINDINGS)),
+            ("Filter", list(FilterBar.BINDINGS)),
+            ("Environment detail", list(EnvDetailScreen.BINDINGS)),
+        ]
+        sections[0][1].append(Binding("ctrl+p", "command_palette", "Command palette", id="palette"))
+        self.push_screen(HelpScreen(sections, [(p.number, p.title, p.help) for p in PANELS]))
+
+    def action_filter(self) -> None:
+        self.query_one(FilterBar).open()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if isinstance(event.input, FilterBar):
+            self.filter_text = event.value.strip()
+            self._render()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if isinstance(event.input, FilterBar):
+            self.query_one(EnvTable).focus()
+
+    def action_refresh(self) -> None:
+        if self.monitor is None:
+            return
+        env = self.selected_env() if isinstance(self.focused, EnvTable) else None
+        self.monitor.poller.refresh(env)
+        self.notify(f"Refreshing {env or 'every environment'}", timeout=2)
+
+    def action_pause(self) -> None:
+        if self.monitor is None:
+            return
+        poller = self.monitor.poller
+        if poller.paused:
+            poller.resume()
+            self.notify("Polling resumed", timeout=2)
+        else:
+            poller.pause()
+            self.notify("Polling paused: data will go stale until you press p again", timeout=4)
+        self._render()
+
+    def action_focus_panel(self, number: int) -> None:
+        for panel in self.query(Panel):
+            if panel.number == number:
+                panel.focus_content()
+
+    def selected_env(self) -> str | None:
+        return self.query_one(EnvironmentsPanel).selected
+
+    def on_data_table_row_selected(self, event: EnvTable.RowSelected) -> None:
+        if isinstance(event.data_table, EnvTable) and event.row_key.value:
+            self.open_detail(event.row_key.value)
+
+    def open_detail(self, env: str) -> None:
+        if self.monitor is not None:
+            self.push_screen(EnvDetailScreen(env, self.monitor, clock=self.clock))
+
+    # -- themes ---------------------------------------------------------------------------------
+
+    def _setup_themes(self) -> None:
+        themes, problems = load_themes((user_theme_dir(),))
+        for theme in themes:
+            self.register_theme(theme)
+        for problem in problems:
+            self.notify(f"{problem} (skipped)", title="Theme", severity="warning", timeout=8)
+        names = [t.name for t in themes]
+        self._theme_names = [n for n in SHIPPED if n in names] + [
+            n for n in names if n not in SHIPPED
+        ]
+        wanted = self.requested_theme or "umig-dark"
+        self.theme = wanted if wanted in self.available_themes else "umig-dark"
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, _theme: object) -> None:
+        save_ui_state(theme=self.theme)
+        self._render()
+
+    def action_cycle_theme(self) -> None:
+        names = self._theme_names or list(self.available_themes)
+        index = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(index + 1) % len(names)]
+        self.notify(f"Theme: {self.theme}", timeout=2)
+
+    # -- palette --------------------------------------------------------------------------------
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        commands: list[PaletteCommand] = []
+        for env in self.config.environments:
+            commands.append(
+                (f"Open {env.name}", partial(self.open_detail, env.name), f"details of {env.name}")
+            )
+            commands.append(
+                (f"Refresh {env.name}", partial(self._refresh_env, env.name), "poll it now")
+            )
+        commands += [
+            (
+                "Refresh all environments",
+                partial(self._refresh_env, None),
+                "poll every environment now",
+            ),
+            ("Pause or resume polling", self.action_pause, "p"),
+            ("Next theme", self.action_cycle_theme, "t"),
+            ("Filter environments", self.action_filter, "/"),
+            ("Show keys", self.action_help, "?"),
+        ]
+        commands += [
+            (
+                f"Go to panel {p.number}: {p.title}",
+                partial(self.action_focus_panel, p.number),
+                str(p.number),
+            )
+            for p in PANELS
+        ]
+        return commands
+
+    def _refresh_env(self, env: str | None) -> None:
+        if self.monitor is not None:
+            self.monitor.poller.refresh(env)

@@ -1,0 +1,67 @@
+"""Status and severity styles from the current theme's variables (never hard-coded)."""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import App
+
+from umig_tui.tui.themes import VARIABLE_DEFAULTS
+
+STATUS_MARK = {
+    "healthy": "●",
+    "degraded": "▲",
+    "unhealthy": "✖",
+    "unreachable": "⊘",
+    "unknown": "○",
+}
+
+
+def variable(app: App[object], name: str) -> str:
+    return app.theme_variables.get(name) or VARIABLE_DEFAULTS.get(name, "white")
+
+
+def status_style(app: App[object], status: str, *, bold: bool = False) -> Style:
+    return Style(
+        color=variable(app, f"status-{status}"), bold=bold or status in ("unhealthy", "unreachable")
+    )
+
+
+def severity_style(app: App[object], severity: str) -> Style:
+    return Style(color=variable(app, f"severity-{severity.lower()}"), bold=severity == "CRITICAL")
+
+
+def status_text(app: App[object], status: str, *, stale: bool = False) -> Text:
+    """``● healthy`` in the status colour: the word is always there (never colour alone)."""
+    text = Text(f"{STATUS_MARK.get(status, '?')} {status}", style=status_style(app, status))
+    if stale:
+        text.append(" (stale)", style=Style(dim=True))
+    return text
+
+
+SPARK_CHARS = "▁▂▃▄▅▆▇█"
+
+
+def spark(
+    values: list[float | None], *, low: float | None = None, high: float | None = None
+) -> str:
+    """A sparkline of block characters; gaps (no sample) are blank."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return " " * len(values)
+    lo = min(known) if low is None else low
+    hi = max(known) if high is None else high
+    # Noise of a few percent should not look like a cliff: show at least 20% of the peak.
+    if hi - lo < 0.2 * abs(hi):
+        lo = max(0.0, hi - 0.2 * abs(hi)) if lo >= 0 else hi - 0.2 * abs(hi)
+    span = hi - lo
+    out = []
+    for value in values:
+        if value is None:
+            out.append(" ")
+        elif span <= 0:
+            out.append(SPARK_CHARS[0])
+        else:
+            level = int((value - lo) / span * (len(SPARK_CHARS) - 1) + 0.5)
+            out.append(SPARK_CHARS[max(0, min(level, len(SPARK_CHARS) - 1))])
+    return "".join(out)

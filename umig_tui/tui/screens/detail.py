@@ -1,0 +1,310 @@
+"""Environment detail: components, every metric, the last errors, raw bodies and charts."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Callable
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual_plotext import PlotextPlot
+
+from umig_tui.models import (
+    ComponentsStatus,
+    Endpoint,
+    HealthSnapshot,
+    MetricsSnapshot,
+    VersionInfo,
+)
+from umig_tui.monitor import Monitor
+from umig_tui.sanitize import clean_block
+from umig_tui.store.queries import series_points
+from umig_tui.store.samples import ACTIVE_USERS, ERROR_RATE, RESPONSE_TIME
+from umig_tui.timefmt import ago, stamp
+from umig_tui.tui.colors import status_style, status_text
+from umig_tui.tui.widgets.table import Cell, SyncTable
+
+CHARTS = (
+    (RESPONSE_TIME, "Response time (ms)", 1.0),
+    (ERROR_RATE, "Error rate (%)", 100.0),
+    (ACTIVE_USERS, "Active users", 1.0),
+)
+WINDOWS = (("last hour", 3600.0), ("last day", 86400.0))
+
+
+class EnvDetailScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", id="back"),
+        Binding("r", "refresh_env", "Refresh", id="refresh-env"),
+        Binding("w", "toggle_window", "Hour/day", id="chart-window"),
+        Binding("right_square_bracket", "next_tab", "Next tab", id="next-tab", key_display="]"),
+        Binding("left_square_bracket", "previous_tab", "Prev tab", id="prev-tab", key_display="["),
+    ]
+
+    def __init__(
+        self, env: str, monitor: Monitor, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        super().__init__(name=f"detail-{env}")
+        self.env = env
+        self.monitor = monitor
+        self.clock = clock
+        self.window = 0
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="detail-title")
+        with TabbedContent(id="detail-tabs"):
+            with TabPane("Overview", id="tab-overview"), VerticalScroll():
+                yield Static(id="overview")
+            with TabPane("Components", id="tab-components"):
+                yield SyncTable(id="components-table")
+            with TabPane("Metrics", id="tab-metrics"):
+                yield SyncTable(id="metrics-table")
+            with TabPane("Raw", id="tab-raw"), VerticalScroll(id="raw-scroll"):
+                yield Static(id="raw")
+            with TabPane("Charts", id="tab-charts"), Vertical():
+                yield Static(id="chart-summary")
+                with Horizontal(id="charts"):
+                    for metric, _, _ in CHARTS:
+                        yield PlotextPlot(id=f"chart-{metric}")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_data()
+        self.load_charts()
+        self.set_interval(30, self.load_charts)
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def action_refresh_env(self) -> None:
+        self.monitor.poller.refresh(self.env)
+        self.notify(f"Refreshing {self.env}", timeout=2)
+
+    def action_toggle_window(self) -> None:
+        self.window = (self.window + 1) % len(WINDOWS)
+        self.load_charts()
+
+    def _switch_tab(self, step: int) -> None:
+        tabs = self.query_one(TabbedContent)
+        ids = [pane.id for pane in tabs.query(TabPane) if pane.id]
+        if tabs.active in ids:
+            tabs.active = ids[(ids.index(tabs.active) + step) % len(ids)]
+
+    def action_next_tab(self) -> None:
+        self._switch_tab(1)
+
+    def action_previous_tab(self) -> None:
+        self._switch_tab(-1)
+
+    # -- content ------------------------------------------------------------------------------
+
+    def refresh_data(self) -> None:
+        fleet = self.monitor.fleet
+        view = fleet.view(self.env)
+        title = Text()
+        title.append(f" {self.env} ", style=Style(bold=True, reverse=True))
+        title.append(f"  {view.tier}  ")
+        title.append_text(status_text(self.app, str(view.status), stale=view.stale))
+        title.append(f"  {view.reason}", style=Style(dim=True))
+        self.query_one("#detail-title", Static).update(title)
+        self.query_one("#overview", Static).update(self._overview())
+        self.query_one("#components-table", SyncTable).sync(
+            ("Group", "Name", "Status", "Detail"), self._components()
+        )
+        self.query_one("#metrics-table", SyncTable).sync(("Metric", "Value"), self._metrics())
+        self.query_one("#raw", Static).update(self._raw())
+
+    def _overview(self) -> Text:
+        fleet = self.monitor.fleet
+        view = fleet.view(self.env)
+        now = self.clock()
+        text = Text()
+
+        def line(label: str, value: object, style: Style | str = "") -> None:
+            text.append(f"{label:<16}", style=Style(dim=True))
+            text.append(f"{value if value not in (None, '') else '-'}\n", style=style)
+
+        info = fleet.last_good(self.env, Endpoint.VERSION)
+        version = (
+            info.value
+            if info is not None and isinstance(info.value, VersionInfo)
+            else VersionInfo()
+        )
+        line("Status", view.status, status_style(self.app, str(view.status)))
+        line("Reason", view.reason)
+        line("Version", view.version)
+        line("Build", version.build)
+        line("Codename", version.codename)
+        line("Reported env", version.environment)
+        line("Deployed at", view.deployed_at)
+        line("Deployed by", view.deployed_by)
+        line("Artifact", version.artifact)
+        line("Uptime", view.uptime)
+        line(
+            "Component score",
+            f"{view.component_score:.0%}" if view.component_score is not None else None,
+        )
+        breaker = self.monitor.poller.breaker(self.env)
+        line("Circuit", f"{breaker.state} ({breaker.failures} consecutive failures)")
+        text.append("\nEndpoints\n", style=Style(bold=True))
+        for endpoint in (*self.monitor.poller.endpoints,):
+            result = fleet.latest(self.env, endpoint)
+            if result is None:
+                line(str(endpoint), "not polled yet")
+                continue
+            latency = f"{result.latency_ms:.0f} ms" if result.latency_ms is not None else "-"
+            when = ago(result.ts, now)
+            if result.error is None:
+                line(str(endpoint), f"ok  {latency}  {when}")
+            else:
+                line(
+                    str(endpoint),
+                    f"{result.error.kind}: {result.error.reason}  ({when})",
+                    status_style(self.app, "unreachable"),
+                )
+        health = fleet.last_good(self.env, Endpoint.HEALTH)
+        if health is not None and isinstance(health.value, HealthSnapshot) and health.value.system:
+            text.append("\nSystem\n", style=Style(bold=True))
+            for key, value in health.value.system:
+                line(key, value)
+        return text
+
+    def _components(self) -> list[tuple[str, list[Cell]]]:
+        fleet = self.monitor.fleet
+        rows: list[tuple[str, list[Cell]]] = []
+
+        def add(group: str, name: str, status: str | None, detail: str = "") -> None:
+            word = status or "unknown"
+            style = status_style(
+                self.app,
+                "healthy"
+                if word in ("healthy", "active", "ok")
+                else ("unknown" if word == "unknown" else "unhealthy"),
+            )
+            rows.append(
+                (f"{group}:{name}", [group, Text(name), Text(word, style=style), Text(detail)])
+            )
+
+        health = fleet.last_good(self.env, Endpoint.HEALTH)
+        if health is not None and isinstance(health.value, HealthSnapshot):
+            for component in health.value.components:
+                details = []
+                if component.response_time_ms is not None:
+                    details.append(f"{component.response_time_ms:.0f} ms")
+                if component.connections is not None:
+                    details.append(f"{component.connections:.0f} connections")
+                if component.schema_version:
+                    details.append(f"schema {component.schema_version}")
+                if component.error:
+                    details.append(component.error)
+                add("health", component.name, component.status, ", ".join(details))
+        components = fleet.last_good(self.env, Endpoint.COMPONENTS)
+        if components is not None and isinstance(components.value, ComponentsStatus):
+            value = components.value
+            loaded = (
+                f"{value.orchestrator_components} components"
+                if value.orchestrator_components is not None
+                else ""
+            )
+            add("orchestrator", "ComponentOrchestrator", value.orchestrator_status, loaded)
+            for item in value.entity_managers:
+                add("entity manager", item.name, item.status)
+            for item in value.services:
+                add("service", item.name, item.status)
+            detail = ", ".join(
+                part
+                for part in (
+                    value.repositories_pattern,
+                    f"{value.active_connections:.0f} connections"
+                    if value.active_connections is not None
+                    else "",
+                )
+                if part
+            )
+            add("repositories", "repositories", value.repositories_status, detail)
+        if not rows:
+            rows.append(("none", ["-", Text("no component data yet"), Text(""), Text("")]))
+        return rows
+
+    def _metrics(self) -> list[tuple[str, list[Cell]]]:
+        fleet = self.monitor.fleet
+        rows: list[tuple[str, list[Cell]]] = []
+        for name, value in fleet.metrics(self.env).as_dict().items():
+            rows.append((f"m:{name}", [name, "-" if value is None else f"{value:g}"]))
+        prom = fleet.last_good(self.env, Endpoint.METRICS)
+        if prom is not None and isinstance(prom.value, MetricsSnapshot):
+            for index, sample in enumerate(prom.value.samples[:500]):
+                labels = ",".join(f'{k}="{v}"' for k, v in sample.labels)
+                label = f"{sample.name}{{{labels}}}" if labels else sample.name
+                rows.append((f"p:{index}", [Text(label), f"{sample.value:g}"]))
+        return rows
+
+    def _raw(self) -> Text:
+        text = Text()
+        fleet = self.monitor.fleet
+        for endpoint in self.monitor.poller.endpoints:
+            result = fleet.latest(self.env, endpoint)
+            good = fleet.last_good(self.env, endpoint)
+            text.append(f"── {endpoint.path} ", style=Style(bold=True))
+            if result is None:
+                text.append("(not polled yet)\n\n", style=Style(dim=True))
+                continue
+            shown = result if result.raw is not None else good
+            if result.error is not None:
+                text.append(
+                    f"last error {stamp(result.ts)}: {result.error.kind}: {result.error.reason}\n",
+                    style=status_style(self.app, "unreachable"),
+                )
+            if shown is None or shown.raw is None:
+                text.append("(no body)\n\n", style=Style(dim=True))
+                continue
+            text.append(f"(body from {stamp(shown.ts)})\n", style=Style(dim=True))
+            body = shown.raw
+            with contextlib.suppress(ValueError):
+                body = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+            # The body is data: escapes stripped, rendered as plain Text (never as markup).
+            text.append(clean_block(body, 32 * 1024) + "\n\n")
+        return text
+
+    # -- charts -------------------------------------------------------------------------------
+
+    @work(
+        exclusive=True, group="detail-charts", exit_on_error=False, description="load chart history"
+    )
+    async def load_charts(self) -> None:
+        store = self.monitor.store
+        label, span = WINDOWS[self.window]
+        summary = Text(f"{label} — ", style=Style(bold=True))
+        if store is None:
+            summary.append("no history: " + (self.monitor.store_notice or "the store is disabled"))
+            self.query_one("#chart-summary", Static).update(summary)
+            return
+        now = self.clock()
+        for metric, title, scale in CHARTS:
+            points = await series_points(store, self.env, metric, since=now - span, until=now)
+            plot = self.query_one(f"#chart-{metric}", PlotextPlot)
+            plt = plot.plt
+            plt.clear_data()
+            plt.clear_figure()
+            plt.title(title)
+            if points:
+                xs = [(p.ts - now) / 60.0 for p in points]
+                ys = [p.value * scale for p in points]
+                plt.plot(xs, ys, marker="braille")
+                plt.xlabel("minutes ago")
+                values = ys
+                summary.append(
+                    f"{title}: min {min(values):.4g}  avg {sum(values) / len(values):.4g}  max {max(values):.4g}   "
+                )
+            else:
+                summary.append(f"{title}: no samples   ")
+            plot.refresh()
+        self.query_one("#chart-summary", Static).update(summary)

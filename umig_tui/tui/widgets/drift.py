@@ -1,0 +1,78 @@
+"""Panel 2: the env × component version matrix, cells coloured by the worst finding."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+
+from umig_tui.analysis.drift import DriftFinding, DriftKind, worst_by_cell
+from umig_tui.analysis.versions import DiffLevel, version_difference
+from umig_tui.dashboard import DashboardData
+from umig_tui.models import COMPONENT_KEYS
+from umig_tui.tui.colors import severity_style
+from umig_tui.tui.widgets.panel import Panel
+from umig_tui.tui.widgets.table import Cell, SyncTable
+
+_REFERENCE = {
+    DriftKind.EXPECTED_MISMATCH: "expected {}",
+    DriftKind.COMPONENT_DRIFT: "app {}",
+    DriftKind.MAJOR_MISMATCH: "fleet major {}",
+    DriftKind.BEHIND_PRODUCTION: "behind production {}",
+    DriftKind.PROMOTION_ORDER: "production ahead at {}",
+    DriftKind.PRODUCTION_MISMATCH: "production {}",
+}
+
+
+def reference(finding: DriftFinding) -> str:
+    """What the actual version is compared with, short enough for 80 columns."""
+    return _REFERENCE.get(finding.kind, "{}").format(finding.expected or "?")
+
+
+class DriftPanel(Panel):
+    number = 2
+    title = "Version drift"
+    help = "Versions per environment and component; coloured cells have findings (listed below)."
+
+    def compose(self) -> ComposeResult:
+        yield SyncTable(id="drift-matrix")
+        yield SyncTable(id="drift-findings")
+
+    def show(self, data: DashboardData) -> None:
+        cells = worst_by_cell(data.findings)
+        rows: list[tuple[str, list[Cell]]] = []
+        for env, row in data.matrix.items():
+            line: list[Cell] = [Text(env, style="bold")]
+            for component in COMPONENT_KEYS:
+                severity = cells.get((env, component))
+                style = severity_style(self.app, str(severity)) if severity else ""
+                value = row.get(component)
+                # UI and backend normally carry the app's version: "=" says so and keeps drift visible.
+                same = (
+                    component in ("ui", "backend")
+                    and version_difference(value, row.get("umig")) is DiffLevel.NONE
+                )
+                line.append(Text("=" if same and severity is None else (value or "-"), style=style))
+            rows.append((env, line))
+        self.query_one("#drift-matrix", SyncTable).sync(("Environment", *COMPONENT_KEYS), rows)
+        findings: list[tuple[str, list[Cell]]] = [
+            (
+                f"{i}",
+                [
+                    Text(str(f.severity), style=severity_style(self.app, str(f.severity))),
+                    f.environment,
+                    f.component,
+                    Text(f.actual or "-"),
+                    Text(reference(f)),
+                ],
+            )
+            for i, f in enumerate(data.findings)
+        ]
+        if not findings:
+            findings = [
+                ("none", [Text("-"), "", "", Text("-"), Text("no drift: every environment agrees")])
+            ]
+        self.query_one("#drift-findings", SyncTable).sync(
+            ("Severity", "Environment", "Component", "Actual", "Against"), findings
+        )
+        worst = data.findings[0].severity if data.findings else None
+        self.border_subtitle = f"{len(data.findings)} findings, worst {worst}" if worst else ""

@@ -1,0 +1,46 @@
+"""A dashboard panel: a bordered box with a numbered title that receives DashboardData."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.containers import Vertical
+from textual.reactive import reactive
+
+from umig_tui.dashboard import DashboardData
+
+
+class Panel(Vertical):
+    """Subclasses set ``number`` and ``title`` and implement ``show``."""
+
+    number: ClassVar[int] = 0
+    title: ClassVar[str] = ""
+    help: ClassVar[str] = ""
+
+    data: reactive[DashboardData | None] = reactive(None, always_update=True, layout=False)
+
+    def on_mount(self) -> None:
+        self.border_title = f"{self.number} {self.title}"
+
+    def watch_data(self, data: DashboardData | None) -> None:
+        if data is not None:
+            self.show(data)
+
+    def on_resize(self) -> None:
+        if self.data is not None:
+            self.show(self.data)
+
+    def show(self, data: DashboardData) -> None:
+        raise NotImplementedError
+
+    @property
+    def wide(self) -> bool:
+        return self.size.width >= 100
+
+    def focus_content(self) -> None:
+        """Focus the panel's first focusable child and bring the panel into view."""
+        for child in self.query("*"):
+            if child.can_focus:
+                child.focus()
+                break
+        self.scroll_visible()
