@@ -21,7 +21,14 @@ def private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own state/config dirs, never the user's, and no stray env config."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    for var in ("UMIG_TUI_CONFIG", "UMIG_DEV_URL", "UMIG_UAT_URL", "UMIG_PROD_URL", "UMIG_BASE_URL", "NO_COLOR"):
+    for var in (
+        "UMIG_TUI_CONFIG",
+        "UMIG_DEV_URL",
+        "UMIG_UAT_URL",
+        "UMIG_PROD_URL",
+        "UMIG_BASE_URL",
+        "NO_COLOR",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.chdir(tmp_path)
     return tmp_path
@@ -29,7 +36,9 @@ def private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def tier_of(name: str) -> str:
     for tier in ("development", "uat", "production", "hotfix"):
-        if name == tier or name.startswith({"development": "dev", "production": "prod"}.get(tier, tier)):
+        if name == tier or name.startswith(
+            {"development": "dev", "production": "prod"}.get(tier, tier)
+        ):
             return tier
     return "development"
 
@@ -38,7 +47,13 @@ def write_config(path: Path, urls: dict[str, str], extra: str = "") -> Path:
     """A config file for ``urls`` (name → base URL), with ``extra`` TOML appended."""
     lines = []
     for name, url in urls.items():
-        lines += ["[[environments]]", f'name = "{name}"', f'url = "{url}"', f'tier = "{tier_of(name)}"', ""]
+        lines += [
+            "[[environments]]",
+            f'name = "{name}"',
+            f'url = "{url}"',
+            f'tier = "{tier_of(name)}"',
+            "",
+        ]
     path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
     return path
 

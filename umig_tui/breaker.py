@@ -72,8 +72,10 @@ class CircuitBreaker:
         if self.state is BreakerState.HALF_OPEN:
             self.state = BreakerState.OPEN
             self.opened_at = now
+            # Never shorter than the base cooldown, even when max_cooldown is set below it.
             self.current_cooldown = min(
-                (self.current_cooldown or self.cooldown) * 2, self.max_cooldown
+                (self.current_cooldown or self.cooldown) * 2,
+                max(self.max_cooldown, self.cooldown),
             )
         elif self.state is BreakerState.CLOSED and self.failures >= self.threshold:
             self.state = BreakerState.OPEN
@@ -85,5 +87,7 @@ def next_delay(interval: float, failures: int, max_backoff: float, rng: random.R
     """Seconds until the next poll: the interval while healthy, doubling with jitter after failures."""
     if failures <= 0:
         return interval
-    delay = min(interval * 2.0 ** (failures - 1), max(interval, max_backoff))
-    return delay * rng.uniform(0.9, 1.1)
+    cap = max(interval, max_backoff)
+    # The exponent is bounded: 2.0 ** 1024 overflows, and a dead environment keeps counting.
+    delay = min(interval * 2.0 ** min(failures - 1, 64), cap)
+    return min(delay * rng.uniform(0.9, 1.1), cap)

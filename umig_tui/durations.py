@@ -32,14 +32,17 @@ def format_duration(seconds: float) -> str:
     if seconds < 1:
         return f"{seconds * 1000:.0f}ms"
     total = int(seconds)
-    parts: list[str] = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if total >= size or (unit == "s" and not parts):
-            amount, total = divmod(total, size)
-            parts.append(f"{amount}{unit}")
-        if len(parts) == 2:
-            break
-    return " ".join(parts)
+    units = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+    for index, (unit, size) in enumerate(units):
+        if total >= size or unit == "s":
+            amount, rest = divmod(total, size)
+            text = f"{amount}{unit}"
+            if index + 1 < len(units):  # the next unit only, and only when it is not zero
+                next_unit, next_size = units[index + 1]
+                if rest // next_size:
+                    text += f" {rest // next_size}{next_unit}"
+            return text
+    return "0s"
 
 
 _UPTIME_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)\b")

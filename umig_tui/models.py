@@ -222,7 +222,7 @@ class ComponentsStatus:
     def not_ok(self) -> list[str]:
         """Names of the parts that report a bad state (unknown states are not counted)."""
         bad: list[str] = []
-        if self.orchestrator_status is not None and self.orchestrator_status not in _GOOD_STATES:
+        if is_bad_state(self.orchestrator_status):
             bad.append(f"orchestrator {self.orchestrator_status}")
         for group in (self.entity_managers, self.services):
             bad.extend(f"{item.name} {item.status}" for item in group if is_bad_state(item.status))

@@ -13,7 +13,10 @@ _ESCAPES = re.compile(
     r"|\x1b[@-Z\\-_]?"
     r"|\x9b[0-?]*[ -/]*[@-~]"
 )
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# U+061C is a bidi mark like U+200E/F; U+2028/9 are line breaks to str.splitlines() and others.
+_CONTROL = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]"
+)
 _SPACES = re.compile(r"\s{2,}")
 
 MAX_TEXT = 200
@@ -33,7 +36,9 @@ def clean_block(value: str, max_len: int = 64 * 1024) -> str:
     """Multi-line text (raw bodies for display): keeps newlines and tabs, drops other controls."""
     text = _ESCAPES.sub("", value)
     text = re.sub(
-        r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]", "", text
+        r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]",
+        "",
+        text,
     )
     if len(text) > max_len:
         text = text[:max_len] + "\n… (truncated)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from enum import IntEnum
@@ -93,7 +94,8 @@ def compare_versions(a: str | None, b: str | None) -> int | None:
     return -1 if va < vb else 1
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@functools.total_ordering
+@dataclass(frozen=True, slots=True)
 class SchemaId:
     """A database schema id such as ``031`` or ``032-dev``: a number and a dev flag."""
 
@@ -102,6 +104,12 @@ class SchemaId:
 
     def __str__(self) -> str:
         return f"{self.number:03d}{'-dev' if self.dev else ''}"
+
+    def __lt__(self, other: object) -> bool:
+        # Field order would sort 032 before 032-dev; the dev schema precedes its release.
+        if not isinstance(other, SchemaId):
+            return NotImplemented
+        return (self.number, not self.dev) < (other.number, not other.dev)
 
 
 _SCHEMA = re.compile(r"^\s*v?0*(\d+)(?:[-_.]?(dev|snapshot|rc\d*|pre)\w*)?\s*$", re.I)
@@ -134,11 +142,9 @@ def compare_schema(a: str | None, b: str | None) -> int | None:
     sa, sb = parse_schema(a), parse_schema(b)
     if sa is None or sb is None:
         return None
-    if sa.number != sb.number:
-        return -1 if sa.number < sb.number else 1
-    if sa.dev != sb.dev:  # 032-dev precedes 032
-        return -1 if sa.dev else 1
-    return 0
+    if sa == sb:
+        return 0
+    return -1 if sa < sb else 1
 
 
 def component_difference(component: str, a: str | None, b: str | None) -> DiffLevel | None:

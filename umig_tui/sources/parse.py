@@ -69,7 +69,10 @@ def number(value: Any) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
-        result = float(value)
+        try:
+            result = float(value)
+        except OverflowError:  # a JSON integer too large for a float
+            return None
     elif isinstance(value, str):
         match = re.fullmatch(r"\s*(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*", value)
         if not match:
@@ -96,7 +99,8 @@ def milliseconds(value: Any) -> float | None:
             return None
         amount = float(match.group(1))
         unit = match.group(2) or "ms"
-        return amount * {"ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+        result = amount * {"ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+        return result if math.isfinite(result) else None
     return number(value)
 
 

@@ -56,7 +56,7 @@ def parse_exposition(body: str) -> MetricsSnapshot:
                 field = _KNOWN.get(name)
                 if field and math.isfinite(value) and not labels:
                     known[field] = value
-    except (ValueError, TypeError, IndexError, KeyError) as exc:
+    except (ValueError, TypeError, IndexError, KeyError, OverflowError) as exc:
         raise ParseError(f"malformed Prometheus text: {clean_text(str(exc), 100)}") from None
     if not samples:
         raise ParseError("metrics body holds no samples")
