@@ -120,6 +120,8 @@ class Config:
     store: StoreSettings = field(default_factory=StoreSettings)
     thresholds: Thresholds = field(default_factory=Thresholds)
     expected: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    history_file: Path | None = None  # the seed's deployment-history JSONL, when kept
+    keys: Mapping[str, str] = field(default_factory=dict)  # dashboard binding id → key
     demo: bool = False
     source: Path | None = None
 
@@ -263,6 +265,12 @@ class _Reader:
                 values["max_body_bytes"] = _parse_size(self, value, path)
             else:
                 values[key] = self.integer(value, path, low=1)
+        if "timeout" not in values:  # never longer than the fastest health/metrics interval
+            defaults = Polling()
+            fastest = min(
+                values.get("health", defaults.health), values.get("metrics", defaults.metrics)
+            )
+            values["timeout"] = min(defaults.timeout, fastest)
         return Polling(**values)
 
     def store(self, raw: Any) -> StoreSettings:
@@ -321,6 +329,13 @@ class _Reader:
             raise self.error(
                 (*path, "name"),
                 f"environment name {name!r} may use letters, digits, '.', '_' and '-' only",
+            )
+        if _has_credentials(data["url"]):
+            # Not echoed: the value holds a secret, which would end up in logs and terminals.
+            raise self.error(
+                (*path, "url"),
+                f"environment {name!r}: url must not carry credentials (user:password@); "
+                "use auth with token_env or password_env",
             )
         url = _check_url(data["url"])
         if url is None:
@@ -400,6 +415,19 @@ class _Reader:
             )
         return Auth()
 
+    def history(self, raw: Any) -> Path | None:
+        data = self.table(raw, ("history",), {"file"})
+        if "file" not in data:
+            return None
+        return Path(os.path.expanduser(self.string(data["file"], ("history", "file"))))
+
+    def keys(self, raw: Any) -> dict[str, str]:
+        data = self.table(raw, ("keys",), set(raw) if isinstance(raw, dict) else set())
+        result: dict[str, str] = {}
+        for binding_id, key in data.items():
+            result[binding_id] = self.string(key, ("keys", binding_id))
+        return result
+
     def expected(self, raw: Any) -> dict[str, dict[str, str]]:
         data = self.table(raw, ("expected",), set(raw) if isinstance(raw, dict) else set())
         result: dict[str, dict[str, str]] = {}
@@ -422,7 +450,7 @@ _POLLING_DURATIONS = {
 }
 _POLLING_KEYS = _POLLING_DURATIONS | {"max_concurrency", "circuit_failures", "max_body"}
 _ENV_KEYS = {"name", "url", "tier", "api_prefix", "auth", "verify_tls", "ca_bundle"}
-_TOP_KEYS = {"polling", "store", "thresholds", "environments", "expected"}
+_TOP_KEYS = {"polling", "store", "thresholds", "environments", "expected", "history", "keys"}
 
 
 def _dotted(path: tuple[str | int, ...]) -> str:
@@ -453,6 +481,16 @@ def _parse_size(reader: _Reader, value: Any, path: tuple[str | int, ...]) -> int
         match.group(2)
     ]
     return int(match.group(1)) * factor
+
+
+def _has_credentials(value: Any) -> bool:
+    """True when a URL string has a ``user[:password]@`` part (a secret written in place)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        return "@" in urlsplit(value.strip()).netloc
+    except ValueError:
+        return False
 
 
 def _check_url(value: Any) -> str | None:
@@ -527,6 +565,8 @@ def parse_config_text(text: str, file: Path | None = None) -> Config:
         store=reader.store(data["store"]) if "store" in data else StoreSettings(),
         thresholds=reader.thresholds(data["thresholds"]) if "thresholds" in data else Thresholds(),
         expected=reader.expected(data["expected"]) if "expected" in data else {},
+        history_file=reader.history(data["history"]) if "history" in data else None,
+        keys=reader.keys(data["keys"]) if "keys" in data else {},
         source=file,
     )
     if config.polling.timeout > min(config.polling.health, config.polling.metrics):
@@ -544,6 +584,10 @@ def apply_env_overrides(config: Config, environ: Mapping[str, str]) -> Config:
         value = environ.get(var)
         if not value:
             continue
+        if _has_credentials(value):
+            raise ConfigError(
+                f"${var} must not carry credentials (user:password@); use a config file with auth"
+            )
         url = _check_url(value)
         if url is None:
             raise ConfigError(f"${var}={value!r} is not an http(s) URL with a host")

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from umig_tui.analysis.drift import DriftFinding
+from umig_tui.deploy.watch import WatchState
 from umig_tui.fleet import EnvView, FleetSummary
 from umig_tui.models import Event
 from umig_tui.monitor import Monitor
@@ -47,6 +48,7 @@ class DashboardData:
     notice: str | None = None
     filter: str = ""
     stale: tuple[str, ...] = field(default_factory=tuple)
+    watches: Mapping[str, WatchState] = field(default_factory=dict)
 
 
 def matches(view: EnvView, text: str) -> bool:
@@ -65,6 +67,7 @@ def build_dashboard(
     last_update: float | None = None,
     filter_text: str = "",
     paused: bool = False,
+    watches: Mapping[str, WatchState] | None = None,
 ) -> DashboardData:
     fleet = monitor.fleet
     all_views = fleet.views()
@@ -97,4 +100,5 @@ def build_dashboard(
         notice=monitor.store_notice,
         filter=filter_text,
         stale=tuple(v.name for v in all_views if v.stale),
+        watches=dict(watches or {}),
     )

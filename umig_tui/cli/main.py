@@ -42,7 +42,7 @@ def add_source_options(parser: argparse.ArgumentParser, *, env: bool = True) -> 
     )
     group.add_argument(
         "--demo-envs",
-        type=int,
+        type=demo_count,
         metavar="N",
         default=argparse.SUPPRESS,
         help="number of demo environments (default 4)",
@@ -69,6 +69,20 @@ def add_source_options(parser: argparse.ArgumentParser, *, env: bool = True) -> 
     )
 
 
+MAX_DEMO_ENVS = 500
+
+
+def demo_count(text: str) -> int:
+    """``--demo-envs``/``--envs``: a whole number of environments, 1 to MAX_DEMO_ENVS."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= count <= MAX_DEMO_ENVS:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_DEMO_ENVS} (got {count})")
+    return count
+
+
 def option(args: argparse.Namespace, name: str, default: Any = None) -> Any:
     return getattr(args, name, default)
 
@@ -77,7 +91,7 @@ Command = Callable[[argparse.Namespace], Any]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from umig_tui.cli import demo_server, drift, status
+    from umig_tui.cli import demo_server, deploy, drift, history, status
 
     parser = argparse.ArgumentParser(
         prog="umig-tui",
@@ -94,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="dashboard theme (umig-dark, umig-light, high-contrast, monochrome, …)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (status, drift, demo_server):
+    for module in (status, drift, deploy, history, demo_server):
         module.register(commands)
     return parser
 

@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from umig_tui.config import Config
 from umig_tui.dashboard import DashboardData, DeploymentRow, build_dashboard
+from umig_tui.deploy.suggest import suggest_expected
 from umig_tui.models import Event, EventKind
 from umig_tui.monitor import Change, Monitor
 from umig_tui.recent import RecentSeries
@@ -28,10 +29,13 @@ from umig_tui.runtime import open_monitor
 from umig_tui.store.history import bucketed_history
 from umig_tui.store.samples import PERFORMANCE_SERIES, samples_from_result
 from umig_tui.tui.commands import FleetCommands, PaletteCommand
+from umig_tui.tui.deploy_watches import DeployWatches
 from umig_tui.tui.messages import FleetChanged
 from umig_tui.tui.panels import PANELS
+from umig_tui.tui.screens.deploy_dialog import DeployDialog
 from umig_tui.tui.screens.detail import EnvDetailScreen
 from umig_tui.tui.screens.help import HelpScreen
+from umig_tui.tui.screens.history import HistoryScreen
 from umig_tui.tui.themes import SHIPPED, load_themes, user_theme_dir
 from umig_tui.tui.widgets.environments import EnvironmentsPanel, EnvTable
 from umig_tui.tui.widgets.filterbar import FilterBar
@@ -54,6 +58,8 @@ class UmigApp(App[int]):
         Binding("r", "refresh", "Refresh", id="refresh"),
         Binding("p", "pause", "Pause", id="pause"),
         Binding("t", "cycle_theme", "Theme", id="theme"),
+        Binding("d", "deploy", "Deploy watch", id="deploy"),
+        Binding("h", "history", "History", id="history"),
         Binding("q", "quit", "Quit", id="quit"),
         *[
             Binding(
@@ -103,6 +109,7 @@ class UmigApp(App[int]):
         self._last_render = 0.0
         self._render_pending = False
         self._theme_names: list[str] = []
+        self.watches = DeployWatches(self, clock)
 
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="fleet-header")
@@ -252,6 +259,7 @@ class UmigApp(App[int]):
             last_update=self.last_update,
             filter_text=self.filter_text,
             paused=self.monitor.poller.paused,
+            watches=self.watches.states,
         )
         self.data = data
         self.query_one(FleetHeader).data = data
@@ -272,9 +280,21 @@ class UmigApp(App[int]):
             ("Environments table", list(EnvTable.BINDINGS)),
             ("Filter", list(FilterBar.BINDINGS)),
             ("Environment detail", list(EnvDetailScreen.BINDINGS)),
+            ("History", list(HistoryScreen.BINDINGS)),
         ]
         sections[0][1].append(Binding("ctrl+p", "command_palette", "Command palette", id="palette"))
         self.push_screen(HelpScreen(sections, [(p.number, p.title, p.help) for p in PANELS]))
+
+    def action_deploy(self) -> None:
+        if self.monitor is None:
+            return
+        env = self.selected_env() or self.config.environments[0].name
+        suggestion = suggest_expected(self.config, self.monitor.fleet, env)
+        self.push_screen(DeployDialog(env, suggestion), self.watches.start)
+
+    def action_history(self) -> None:
+        if self.monitor is not None:
+            self.push_screen(HistoryScreen(self.monitor, self.clock()))
 
     def action_filter(self) -> None:
         self.query_one(FilterBar).open()
@@ -361,6 +381,8 @@ class UmigApp(App[int]):
                 (f"Refresh {env.name}", partial(self._refresh_env, env.name), "poll it now")
             )
         commands += [
+            ("Watch a deploy of the selected environment", self.action_deploy, "d"),
+            ("Deployment history and timeline", self.action_history, "h"),
             (
                 "Refresh all environments",
                 partial(self._refresh_env, None),

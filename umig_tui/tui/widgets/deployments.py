@@ -1,20 +1,45 @@
-"""Panel 4: the latest deployment per environment."""
+"""Panel 4: the latest deployment per environment, and live deploy watches with progress."""
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 
 from umig_tui.dashboard import DashboardData
+from umig_tui.deploy.watch import Stage, WatchState
+from umig_tui.durations import format_duration
 from umig_tui.timefmt import ago, parse_iso
+from umig_tui.tui.colors import status_style
 from umig_tui.tui.widgets.panel import Panel
 from umig_tui.tui.widgets.table import Cell, SyncTable, fit_last_column
+
+_STAGE_STATUS = {
+    Stage.SUCCEEDED: "healthy",
+    Stage.FAILED: "unhealthy",
+    Stage.TIMED_OUT: "unreachable",
+    Stage.MONITORING: "degraded",
+    Stage.VALIDATING: "degraded",
+}
+
+
+def watch_text(panel: Panel, state: WatchState) -> Text:
+    """``▰▰▰▱▱ monitoring 2m left`` in the stage's colour."""
+    filled = round(state.progress * 5)
+    style = status_style(panel.app, _STAGE_STATUS.get(state.stage, "unknown"))
+    text = Text("▰" * filled + "▱" * (5 - filled) + " ", style=style)
+    text.append(str(state.stage), style=style + Style(bold=True))
+    if state.time_left is not None:
+        text.append(f" {format_duration(state.time_left)} left")
+    elif state.reason and state.stage is not Stage.SUCCEEDED:
+        text.append(f": {state.reason}")
+    return text
 
 
 class DeploymentsPanel(Panel):
     number = 4
     title = "Deployments"
-    help = "What each environment runs, when it was deployed, by whom, and what it replaced."
+    help = "What each environment runs, when and by whom; `d` watches a deploy (stage and progress here)."
 
     def compose(self) -> ComposeResult:
         yield SyncTable(id="deploy-table")
@@ -22,22 +47,19 @@ class DeploymentsPanel(Panel):
     def show(self, data: DashboardData) -> None:
         rows: list[tuple[str, list[Cell]]] = []
         for row in data.deployments:
+            watch = data.watches.get(row.env)
             deployed = parse_iso(row.deployed_at)
             when = ago(deployed, data.now) if deployed else (row.deployed_at or "-")
             version = (
                 f"{row.previous} → {row.version or '?'}" if row.previous else (row.version or "-")
             )
-            rows.append(
-                (
-                    row.env,
-                    [
-                        Text(row.env, style="bold"),
-                        Text(version),
-                        when,
-                        Text(row.deployed_by or "-"),
-                    ],
-                )
-            )
-        columns = ("Environment", "Version", "Deployed", "By")
+            if watch is not None:
+                version = f"{watch.previous_version or '?'} → {watch.expected}"
+                when = format_duration(watch.elapsed)
+                status: Text = watch_text(self, watch)
+            else:
+                status = Text(row.deployed_by or "-")
+            rows.append((row.env, [Text(row.env, style="bold"), Text(version), when, status]))
+        columns = ("Environment", "Version", "When", "By / watch")
         fit_last_column(columns, rows, self.content_size.width - 1)
         self.query_one(SyncTable).sync(columns, rows)

@@ -1,0 +1,48 @@
+"""Small statistics for windows of samples: mean, nearest-rank percentiles, change."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in 0..100) of ``values``; None when there are none."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100.0 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+@dataclass(frozen=True, slots=True)
+class WindowStats:
+    count: int
+    avg: float | None
+    min: float | None
+    max: float | None
+    p95: float | None
+    p99: float | None
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> WindowStats:
+        return cls(
+            count=len(values),
+            avg=mean(values),
+            min=min(values) if values else None,
+            max=max(values) if values else None,
+            p95=percentile(values, 95),
+            p99=percentile(values, 99),
+        )
+
+
+def relative_change(current: float | None, baseline: float | None) -> float | None:
+    """(current - baseline) / baseline; None when either is missing or the baseline is 0."""
+    if current is None or baseline is None or baseline == 0:
+        return None
+    return (current - baseline) / abs(baseline)

@@ -1,0 +1,180 @@
+"""``umig-tui deploy watch``: follow a deployment through its validation gates.
+
+Exit 0 succeeded, 1 failed, 3 timed out, 2 usage/config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from umig_tui.cli.main import EXIT_OK, EXIT_PROBLEM, EXIT_TIMEOUT, UsageError, add_source_options
+from umig_tui.cli.oneshot import load, session
+from umig_tui.config import ConfigError
+from umig_tui.deploy.recorder import WatchRecorder
+from umig_tui.deploy.watch import DeployWatch, Stage, WatchOptions, WatchState, run_watch
+from umig_tui.durations import DurationError, format_duration, parse_duration
+from umig_tui.store.queries import series_points
+from umig_tui.store.samples import ERROR_RATE, RESPONSE_TIME
+
+EXIT_FOR = {Stage.SUCCEEDED: EXIT_OK, Stage.FAILED: EXIT_PROBLEM, Stage.TIMED_OUT: EXIT_TIMEOUT}
+BASELINE_WINDOW = 3600.0
+
+
+def register(commands: Any) -> None:
+    deploy = commands.add_parser("deploy", help="follow a deployment (deploy watch)")
+    actions = deploy.add_subparsers(dest="deploy_command", metavar="ACTION", required=True)
+    parser = actions.add_parser(
+        "watch",
+        help="wait for a version, validate it, then watch it against the previous version",
+        description="waiting → confirmed → validating (health healthy, orchestrator active, /teams 200) "
+        "→ monitoring (error rate and response time vs the previous version) → succeeded | failed | "
+        "timed_out. Exit 0 succeeded, 1 failed, 3 timed out, 2 usage/config error.",
+    )
+    add_source_options(parser, env=False)
+    parser.add_argument(
+        "--env",
+        dest="watch_env",
+        required=True,
+        metavar="NAME",
+        help="the environment being deployed",
+    )
+    parser.add_argument(
+        "--expect", required=True, metavar="VERSION", help="the version that should land"
+    )
+    parser.add_argument(
+        "--timeout", default="10m", help="how long to wait for the version (default 10m)"
+    )
+    parser.add_argument(
+        "--monitor", default="5m", help="watch window after validation (default 5m; 0 skips)"
+    )
+    parser.add_argument("--interval", default="10s", help="time between checks (default 10s)")
+    parser.add_argument("--no-validate", action="store_true", help="skip the validation gates")
+    parser.add_argument(
+        "--history-file", metavar="FILE", help="append to this deployment-history JSONL"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="one JSON object per transition (for CI)"
+    )
+    parser.set_defaults(run=run)
+
+
+def _duration(value: str, flag: str, *, allow_zero: bool = False) -> float:
+    if allow_zero and value.strip() in ("0", "0s", "0m"):
+        return 0.0
+    try:
+        return parse_duration(value)
+    except DurationError as exc:
+        raise UsageError(f"{flag}: {exc}") from None
+
+
+def options_from(args: argparse.Namespace, thresholds: Any) -> WatchOptions:
+    if not args.expect.strip():
+        raise UsageError("--expect needs a version")
+    return WatchOptions(
+        expected=args.expect.strip(),
+        timeout=_duration(args.timeout, "--timeout"),
+        monitor=_duration(args.monitor, "--monitor", allow_zero=True),
+        interval=_duration(args.interval, "--interval"),
+        validate=not args.no_validate,
+        error_rate=thresholds.error_rate,
+        degradation=thresholds.degradation,
+    )
+
+
+async def run(args: argparse.Namespace) -> int:
+    config = load(args)
+    try:
+        config = config.select([args.watch_env])
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    options = options_from(args, config.thresholds)
+    history_file = args.history_file or config.history_file
+    async with session(args, config, restore=True) as monitor:
+        now = time.time()
+        previous = monitor.fleet.versions(args.watch_env)["umig"]
+        baseline_response: list[float] = []
+        baseline_errors: list[float] = []
+        if monitor.store is not None:
+            since = now - BASELINE_WINDOW
+            baseline_response = [
+                p.value
+                for p in await series_points(
+                    monitor.store, args.watch_env, RESPONSE_TIME, since=since, until=now
+                )
+            ]
+            baseline_errors = [
+                p.value
+                for p in await series_points(
+                    monitor.store, args.watch_env, ERROR_RATE, since=since, until=now
+                )
+            ]
+        watch = DeployWatch(
+            args.watch_env,
+            options,
+            now=now,
+            previous_version=previous,
+            baseline_response=baseline_response,
+            baseline_errors=baseline_errors,
+        )
+        recorder = WatchRecorder(monitor.store, Path(history_file) if history_file else None)
+        show = _Display(json_lines=args.json)
+        fetch = partial(monitor.poller.fetch, args.watch_env)
+
+        async def on_state(state: WatchState, transition: bool) -> None:
+            await recorder.record(state, transition)
+            show.update(state, transition)
+
+        try:
+            final = await run_watch(watch, fetch, clock=time.time, on_state=on_state)
+        finally:
+            show.close()
+    for problem in recorder.problems:
+        print(f"umig-tui: warning: {problem}", file=sys.stderr)
+    return EXIT_FOR.get(final.stage, EXIT_PROBLEM)
+
+
+class _Display:
+    """A live view on a terminal; otherwise one line (or JSON object) per transition."""
+
+    def __init__(self, *, json_lines: bool) -> None:
+        self.json_lines = json_lines
+        self.live: Any = None
+        if not json_lines and sys.stdout.isatty():
+            from rich.console import Console
+            from rich.live import Live
+
+            self.live = Live(console=Console(), refresh_per_second=4, transient=False)
+            self.live.start()
+
+    def update(self, state: WatchState, transition: bool) -> None:
+        if self.live is not None:
+            from umig_tui.cli.deploy_view import render_watch
+
+            self.live.update(render_watch(state))
+            return
+        if not transition:
+            return
+        if self.json_lines:
+            print(json.dumps({"ts": round(state.now, 3), **state.to_json()}), flush=True)
+        else:
+            print(line_for(state), flush=True)
+
+    def close(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+
+
+def line_for(state: WatchState) -> str:
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(state.now))
+    text = f"{stamp} {state.env} {state.stage}: {state.message}"
+    if state.stage is Stage.VALIDATING and state.gates:
+        text += " [" + ", ".join(f"{g.name} {g.status}" for g in state.gates) + "]"
+    if state.stage.terminal:
+        text += f" (after {format_duration(state.elapsed)})"
+    return text

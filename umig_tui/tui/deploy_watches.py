@@ -1,0 +1,111 @@
+"""Deploy watches started from the dashboard (`d`): several can run at once, one per env."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.worker import Worker
+
+from umig_tui.deploy.recorder import WatchRecorder
+from umig_tui.deploy.watch import DeployWatch, Stage, WatchOptions, WatchState, run_watch
+from umig_tui.store.queries import series_points
+from umig_tui.store.samples import ERROR_RATE, RESPONSE_TIME
+from umig_tui.tui.messages import FleetChanged
+from umig_tui.tui.screens.deploy_dialog import DeployRequest
+
+if TYPE_CHECKING:
+    from umig_tui.tui.app import UmigApp
+
+BASELINE_WINDOW = 3600.0
+
+
+class DeployWatches:
+    def __init__(self, app: UmigApp, clock: Callable[[], float] = time.time) -> None:
+        self.app = app
+        self.clock = clock
+        self.states: dict[str, WatchState] = {}
+        self._workers: dict[str, Worker[WatchState]] = {}
+
+    def start(self, request: DeployRequest | None) -> None:
+        if request is None:
+            return
+        old = self._workers.pop(request.env, None)
+        if old is not None and old.is_running:
+            old.cancel()
+            self.app.notify(f"Replaced the running watch of {request.env}", timeout=3)
+        self._workers[request.env] = self.app.run_worker(
+            self._run(request),
+            name=f"watch:{request.env}",
+            group="deploy-watch",
+            description=f"deploy watch of {request.env}",
+            exit_on_error=False,
+        )
+
+    async def _run(self, request: DeployRequest) -> WatchState:
+        monitor = self.app.monitor
+        assert monitor is not None
+        config = monitor.config
+        options = WatchOptions(
+            expected=request.version,
+            timeout=request.timeout,
+            monitor=request.monitor,
+            interval=min(10.0, config.polling.health),
+            error_rate=config.thresholds.error_rate,
+            degradation=config.thresholds.degradation,
+        )
+        now = self.clock()
+        response: list[float] = []
+        errors: list[float] = []
+        if monitor.store is not None:
+            since = now - BASELINE_WINDOW
+            response = [
+                p.value
+                for p in await series_points(
+                    monitor.store, request.env, RESPONSE_TIME, since=since, until=now
+                )
+            ]
+            errors = [
+                p.value
+                for p in await series_points(
+                    monitor.store, request.env, ERROR_RATE, since=since, until=now
+                )
+            ]
+        watch = DeployWatch(
+            request.env,
+            options,
+            now=now,
+            previous_version=monitor.fleet.versions(request.env)["umig"],
+            baseline_response=response,
+            baseline_errors=errors,
+        )
+        recorder = WatchRecorder(monitor.store, config.history_file)
+
+        async def on_state(state: WatchState, transition: bool) -> None:
+            await recorder.record(state, transition)
+            self.states[request.env] = state
+            if transition and state.stage.terminal:
+                self._announce(state)
+            self.app.post_message(FleetChanged())
+
+        return await run_watch(
+            watch, partial(monitor.poller.fetch, request.env), clock=self.clock, on_state=on_state
+        )
+
+    def _announce(self, state: WatchState) -> None:
+        if state.stage is Stage.SUCCEEDED:
+            self.app.notify(
+                f"{state.env}: {state.expected} is live and healthy",
+                title="Deploy succeeded",
+                timeout=10,
+            )
+            return
+        self.app.bell()
+        self.app.notify(
+            f"{state.env}: {state.reason or state.stage}",
+            title="Deploy failed" if state.stage is Stage.FAILED else "Deploy timed out",
+            severity="error",
+            timeout=30,
+        )

@@ -1,0 +1,67 @@
+"""`d`: start a deploy watch for the selected environment (asks for the expected version)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label
+
+from umig_tui.durations import DurationError, parse_duration
+
+
+@dataclass(frozen=True, slots=True)
+class DeployRequest:
+    env: str
+    version: str
+    timeout: float
+    monitor: float
+
+
+class DeployDialog(ModalScreen[DeployRequest | None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="deploy-cancel")
+    ]
+
+    def __init__(self, env: str, suggestion: str | None) -> None:
+        super().__init__()
+        self.env = env
+        self.suggestion = suggestion or ""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="deploy-dialog"):
+            yield Label(f"Watch a deploy to {self.env}", id="deploy-title")
+            yield Label("Expected version (Enter starts, Esc cancels):")
+            yield Input(value=self.suggestion, placeholder="e.g. 1.2.0", id="deploy-version")
+            yield Label("Wait up to / then monitor for:")
+            yield Input(value="10m 5m", placeholder="10m 5m", id="deploy-times")
+            yield Label("", id="deploy-error")
+
+    def on_mount(self) -> None:
+        self.query_one("#deploy-version", Input).focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        version = self.query_one("#deploy-version", Input).value.strip()
+        times = self.query_one("#deploy-times", Input).value.split()
+        error = self.query_one("#deploy-error", Label)
+        if not version:
+            error.update("a version is required")
+            return
+        try:
+            timeout = parse_duration(times[0]) if times else 600.0
+            monitor = (
+                0.0
+                if len(times) > 1 and times[1] in ("0", "0s")
+                else (parse_duration(times[1]) if len(times) > 1 else 300.0)
+            )
+        except DurationError as exc:
+            error.update(str(exc))
+            return
+        self.dismiss(DeployRequest(self.env, version, timeout, monitor))

@@ -1,0 +1,139 @@
+"""`h`: the timeline per environment (deploys, rollbacks, status flips, alerts) and the summary."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+
+from umig_tui.deploy.history import HistoryEntry, read_history
+from umig_tui.deploy.timeline import History, merge_history
+from umig_tui.models import Event, EventKind
+from umig_tui.monitor import Monitor
+from umig_tui.timefmt import stamp
+from umig_tui.tui.colors import severity_style, status_style
+from umig_tui.tui.widgets.table import Cell, SyncTable
+
+DAYS = 30
+
+
+class HistoryScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", id="history-back"),
+        Binding("r", "reload", "Reload", id="history-reload"),
+    ]
+
+    def __init__(self, monitor: Monitor, now: float) -> None:
+        super().__init__()
+        self.monitor = monitor
+        self.now = now
+
+    def compose(self) -> ComposeResult:
+        yield Static("loading history…", id="history-summary")
+        with TabbedContent(id="history-tabs"):
+            with TabPane("All", id="history-all"):
+                yield SyncTable(id="timeline-all")
+            for env in self.monitor.config.environments:
+                with TabPane(env.name, id=f"history-{env.name}"):
+                    yield SyncTable(id=f"timeline-{env.name}")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    @work(exclusive=True, group="history", exit_on_error=False, description="load the timeline")
+    async def load(self) -> None:
+        since = self.now - DAYS * 86400
+        events: list[Event] = []
+        if self.monitor.store is not None:
+            events = await self.monitor.store.events(since=since, limit=5000)
+        file = self.monitor.config.history_file
+        entries: list[HistoryEntry] = []
+        malformed = 0
+        if file is not None:
+            try:
+                entries, malformed = await asyncio.to_thread(read_history, file)
+            except OSError as exc:
+                self.notify(f"cannot read {file}: {exc}", severity="warning")
+        deployments = merge_history(
+            entries,
+            [e for e in events if e.kind in (EventKind.DEPLOYMENT, EventKind.ROLLBACK)],
+            since=since,
+            malformed=malformed,
+        )
+        self.show(deployments, events)
+
+    def show(self, history: History, events: list[Event]) -> None:
+        summary = history.summary
+        text = Text(
+            f"Last {DAYS} days — deployments {summary.total}, successful {summary.successful}, "
+            f"failed {summary.failed}, rollbacks {summary.rollbacks}"
+        )
+        if summary.success_rate is not None:
+            text.append(f", success rate {summary.success_rate:.0%}")
+        if history.malformed:
+            text.append(
+                f"  ({history.malformed} malformed history lines skipped)", style=Style(dim=True)
+            )
+        if self.monitor.store is None:
+            text.append(
+                "  — no store: " + (self.monitor.store_notice or "history disabled"),
+                style=Style(dim=True),
+            )
+        self.query_one("#history-summary", Static).update(text)
+        rows: list[tuple[float, str, str, Text, str]] = []
+        for entry in history.entries:
+            label = f"{entry.type} {entry.version or ''} {entry.status or ''}".strip()
+            style = (
+                severity_style(self.app, "HIGH")
+                if entry.type in ("deployment_failure", "rollback")
+                else Style()
+            )
+            rows.append(
+                (
+                    entry.ts,
+                    entry.environment,
+                    entry.type.replace("deployment_", "deploy "),
+                    Text(label, style=style),
+                    entry.id,
+                )
+            )
+        for event in events:
+            if event.kind in (EventKind.DEPLOYMENT, EventKind.ROLLBACK):
+                continue
+            style = (
+                status_style(self.app, str(event.data.get("to", "unknown")))
+                if event.kind is EventKind.STATUS_CHANGE
+                else Style()
+            )
+            rows.append(
+                (
+                    event.ts,
+                    event.env or "-",
+                    str(event.kind).replace("_", " "),
+                    Text(event.summary, style=style),
+                    f"e{event.id}",
+                )
+            )
+        rows.sort(key=lambda row: row[0], reverse=True)
+        tables = {"all": rows}
+        for env in self.monitor.config.environments:
+            tables[env.name] = [row for row in rows if row[1] == env.name]
+        for name, selected in tables.items():
+            cells: list[tuple[str, list[Cell]]] = [
+                (f"{key}:{index}", [stamp(ts), env, kind, what])
+                for index, (ts, env, kind, what, key) in enumerate(selected)
+            ] or [("none", ["-", "-", "-", Text("nothing recorded yet")])]
+            self.query_one(f"#timeline-{name}", SyncTable).sync(
+                ("When", "Environment", "What", "Detail"), cells
+            )
