@@ -80,6 +80,8 @@ async def run(args: argparse.Namespace) -> int:
 
     if args.envs < 1 or args.envs > 500:
         raise UsageError("--envs must be between 1 and 500")
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be between 0 and 65535 (got {args.port})")
     try:
         latency = parse_duration(args.latency) if args.latency not in ("0", "0ms", "0s") else 0.0
     except DurationError as exc:
@@ -91,6 +93,12 @@ async def run(args: argparse.Namespace) -> int:
             simulator.set_fault(env, kind, endpoint)
         except (KeyError, ValueError) as exc:
             raise UsageError(f"--fault {text!r}: {exc.args[0]}") from None
+    # Handlers before the banner: whoever reads the banner may send SIGTERM at once.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
     server = DemoServer(simulator, args.host, args.port, port_per_env=args.port_per_env)
     try:
         await server.start()
@@ -99,7 +107,11 @@ async def run(args: argparse.Namespace) -> int:
     urls = server.env_urls()
     tiers = {name: str(sim.tier) for name, sim in simulator.envs.items()}
     if args.write_config:
-        Path(args.write_config).write_text(config_text(urls, tiers), encoding="utf-8")  # noqa: ASYNC240 - once, at start
+        try:
+            Path(args.write_config).write_text(config_text(urls, tiers), encoding="utf-8")  # noqa: ASYNC240 - once, at start
+        except OSError as exc:
+            await server.stop()
+            raise UsageError(f"--write-config {args.write_config}: {exc.strerror}") from None
     print(f"umig-tui demo-server: {len(urls)} environments ({args.scenario} scenario)", flush=True)
     for name, url in urls.items():
         print(f"  {name:<14} {url}", flush=True)
@@ -108,11 +120,6 @@ async def run(args: argparse.Namespace) -> int:
         '{"fault": "http500"} | {"fault": null} | {"version": "1.2.0", "after": "10s"}',
         flush=True,
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
     try:
         await stop.wait()
     finally:

@@ -73,7 +73,7 @@ MAX_DEMO_ENVS = 500
 
 
 def demo_count(text: str) -> int:
-    """``--demo-envs``/``--envs``: a whole number of environments, 1 to MAX_DEMO_ENVS."""
+    """``--demo-envs``: a whole number of environments, 1 to MAX_DEMO_ENVS."""
     try:
         count = int(text)
     except ValueError:

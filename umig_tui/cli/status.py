@@ -59,7 +59,8 @@ def summary_line(summary: FleetSummary, *, demo: bool, color: bool) -> str:
     )
     label = "DEMO fleet" if demo else "fleet"
     worst = paint(str(summary.worst), str(summary.worst), color)
-    return f"{label}: {summary.total} environments, worst {worst} ({counts})"
+    noun = "environment" if summary.total == 1 else "environments"
+    return f"{label}: {summary.total} {noun}, worst {worst} ({counts})"
 
 
 def render_status(views: list[EnvView], summary: FleetSummary, *, demo: bool) -> str:

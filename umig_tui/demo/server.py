@@ -14,7 +14,9 @@ import json
 import socket
 import struct
 import threading
+from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote
@@ -26,6 +28,21 @@ from umig_tui.demo.simulator import Simulator
 
 _CHUNK = 65536
 _MAX_CONTROL_BODY = 64 * 1024
+_RECORDED = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class SeenRequest:
+    """A request as the server received it (tests check headers: auth, User-Agent)."""
+
+    env: str | None  # the environment it was addressed to; None for the control API
+    method: str
+    target: str
+    headers: tuple[tuple[str, str], ...]
+
+    def header(self, name: str) -> str | None:
+        wanted = name.lower()
+        return next((v for k, v in self.headers if k == wanted), None)
 
 
 class DemoServer:
@@ -48,6 +65,8 @@ class DemoServer:
         self._handlers: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        # The newest requests, bounded so a long demo run does not grow.
+        self.requests: deque[SeenRequest] = deque(maxlen=_RECORDED)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -160,6 +179,17 @@ class DemoServer:
                     path = "/" + rest
                 else:
                     name, path = env, target
+                self.requests.append(
+                    SeenRequest(
+                        name,
+                        method,
+                        target,
+                        tuple(
+                            (k.decode("latin-1").lower(), v.decode("latin-1"))
+                            for k, v in request.headers
+                        ),
+                    )
+                )
                 answer = self.simulator.respond(name, path)
                 if not await self._misbehave(answer, reader, writer):
                     return
@@ -208,7 +238,7 @@ class DemoServer:
                 if not isinstance(command, dict):
                     raise ValueError("the command must be a JSON object")
                 self.simulator.control(parts[1], command)
-            except (ValueError, KeyError, TypeError) as exc:
+            except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
                 return 400, json.dumps({"error": str(exc.args[0] if exc.args else exc)}).encode()
             return 200, json.dumps({"ok": True, "environment": parts[1]}).encode()
         return 404, json.dumps({"error": "use GET /_control or POST /_control/<env>"}).encode()
@@ -326,6 +356,11 @@ class ServerThread:
 
     def control(self, env: str, **command: Any) -> None:
         self.call(self.simulator.control, env, command)
+
+    def requests(self) -> list[SeenRequest]:
+        """The requests the server has received so far (the newest ones, oldest first)."""
+        assert self.server is not None
+        return list(self.call(list, self.server.requests))
 
     def env_urls(self) -> dict[str, str]:
         assert self.server is not None

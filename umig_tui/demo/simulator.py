@@ -170,7 +170,9 @@ class Simulator:
         """Make ``endpoint`` (or every endpoint) of ``env`` misbehave; ``kind=None`` clears it."""
         sim = self._env(env)
         key = endpoint or "*"
-        if endpoint is not None and endpoint not in {e.value for e in Endpoint}:
+        if endpoint is not None and (
+            not isinstance(endpoint, str) or endpoint not in {e.value for e in Endpoint}
+        ):
             raise ValueError(
                 f"unknown endpoint {endpoint!r}; use one of {', '.join(e.value for e in Endpoint)}"
             )
@@ -180,7 +182,7 @@ class Simulator:
             else:
                 sim.faults.pop(key, None)
         else:
-            if kind not in FAULTS:
+            if not isinstance(kind, str) or kind not in FAULTS:
                 raise ValueError(f"unknown fault {kind!r}; known: {', '.join(FAULTS)}")
             sim.faults[key] = kind
         for listener in self.listeners:
@@ -202,8 +204,14 @@ class Simulator:
     ) -> None:
         """Schedule ``version`` to land on ``env`` after ``after`` s, down for ``downtime`` s first."""
         sim = self._env(env)
+        if status not in _STATUS_WORDS:
+            raise ValueError(f"status must be one of {', '.join(sorted(_STATUS_WORDS))}")
+        if response_factor is not None:
+            response_factor = _finite("response_factor", response_factor)
+        if error_rate is not None:
+            error_rate = _finite("error_rate", error_rate)
         now = self.clock()
-        at = now + after + downtime
+        at = now + _finite("after", after) + _finite("downtime", downtime)
         release = release_for(version, base or sim.release, at=at, by=by, **components)
         if downtime > 0:
             self._events.append(
@@ -229,27 +237,42 @@ class Simulator:
                     raise ValueError(f"status must be one of {', '.join(sorted(_STATUS_WORDS))}")
                 sim.status = value
             elif key in ("response_factor",):
-                sim.response_factor = float(value)
+                sim.response_factor = _finite(key, value)
             elif key == "error_rate":
-                sim.error_rate = None if value is None else float(value)
+                sim.error_rate = None if value is None else _finite(key, value)
             elif key in ("orchestrator", "orchestrator_status"):
                 sim.orchestrator_status = str(value)
             elif key == "db_status":
                 sim.db_status = str(value)
             elif key == "latency":
-                sim.latency = parse_duration(value) if isinstance(value, str) else float(value)
+                sim.latency = _seconds(key, value)
             elif key == "teams_status":
-                sim.teams_status = int(value)
+                if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 599:
+                    raise ValueError("teams_status must be an HTTP status code (100-599)")
+                sim.teams_status = value
             elif key == "down":
-                sim.down_until = self.clock() + (
-                    parse_duration(value) if isinstance(value, str) else float(value)
-                )
+                sim.down_until = self.clock() + _seconds(key, value)
             else:
                 raise ValueError(f"unknown setting {key!r}")
 
     def control(self, env: str, command: dict[str, Any]) -> None:
-        """Apply a JSON control command (the demo-server's ``POST /_control/<env>``)."""
-        command = dict(command)
+        """Apply a JSON control command (the demo-server's ``POST /_control/<env>``).
+
+        All or nothing: a command with one bad part changes nothing.
+        """
+        sim = self._env(env)
+        saved, events = replace(sim, faults=dict(sim.faults)), list(self._events)
+        try:
+            self._control(env, dict(command))
+        except Exception:
+            for name in sim.__dataclass_fields__:
+                setattr(sim, name, getattr(saved, name))
+            self._events = events
+            for listener in self.listeners:
+                listener(env)
+            raise
+
+    def _control(self, env: str, command: dict[str, Any]) -> None:
         if "fault" in command:
             self.set_fault(env, command.pop("fault"), command.pop("endpoint", None))
         if "version" in command:
@@ -257,8 +280,7 @@ class Simulator:
             options: dict[str, Any] = {}
             for key in ("after", "downtime"):
                 if key in command:
-                    raw = command.pop(key)
-                    options[key] = parse_duration(raw) if isinstance(raw, str) else float(raw)
+                    options[key] = _seconds(key, command.pop(key))
             for key in ("database", "api", "ui", "backend"):
                 if key in command:
                     options[key] = str(command.pop(key))
@@ -400,6 +422,21 @@ class Simulator:
             Endpoint.METRICS: documents.prometheus,
         }[endpoint]
         return builder(reading)
+
+
+def _finite(key: str, value: Any) -> float:
+    """A control value that must be a finite number (JSON allows 1e999, which is infinity)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{key} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _seconds(key: str, value: Any) -> float:
+    """A duration given as ``"5s"`` or as a number of seconds; never negative or infinite."""
+    seconds = parse_duration(value) if isinstance(value, str) else _finite(key, value)
+    if seconds < 0:
+        raise ValueError(f"{key} must not be negative, got {value!r}")
+    return seconds
 
 
 def _endpoint_for(path: str) -> Endpoint | None:

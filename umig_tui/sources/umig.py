@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 import httpx
 
 from umig_tui import __version__
-from umig_tui.config import Environment, Polling, resolve_secret
+from umig_tui.config import ConfigError, Environment, Polling, resolve_secret
 from umig_tui.models import Document, Endpoint, ErrorKind, FetchError, PollResult, TeamsCheck
 from umig_tui.sanitize import clean_text
 from umig_tui.sources.parse import ParseError, parse_document
@@ -137,10 +137,13 @@ class UmigClient:
                 try:
                     body = await self._read_capped(response)
                 except _BodyTooLarge as big:
-                    cap = f"{self.max_body / 1048576:g} MiB"
+                    cap = human_size(self.max_body)
+                    size = human_size(big.size) if big.size else ""
+                    if size == cap:  # rounded alike: say the exact byte counts
+                        size, cap = f"{big.size} bytes", f"{self.max_body} bytes"
                     reason = (
-                        f"body is {big.size / 1048576:.1f} MiB; the cap is {cap}"
-                        if big.size
+                        f"body is {size}; the cap is {cap}"
+                        if size
                         else f"body exceeds the {cap} cap"
                     )
                     raise FetchFailed(FetchError(ErrorKind.TOO_LARGE, reason)) from None
@@ -221,6 +224,14 @@ def decode_body(body: bytes) -> str:
                 f"body is not valid UTF-8 (byte 0x{bad} at offset {exc.start})",
             )
         ) from None
+
+
+def human_size(size: int) -> str:
+    """``2097152`` → ``2 MiB``, ``1536`` → ``1.5 KiB``: readable for small test caps too."""
+    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= factor:
+            return f"{size / factor:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} B"
 
 
 def looks_like_html(text: str, content_type: str) -> bool:
@@ -334,7 +345,17 @@ class ClientFactory:
         key = (env.verify_tls, env.ca_bundle)
         if key not in self._contexts:
             if env.ca_bundle:
-                self._contexts[key] = ssl.create_default_context(cafile=env.ca_bundle)
+                try:
+                    self._contexts[key] = ssl.create_default_context(cafile=env.ca_bundle)
+                except (ssl.SSLError, OSError) as exc:
+                    # A file that exists but holds no PEM certificate: a config error, not a crash.
+                    file, _, line = env.origin.rpartition(":")
+                    raise ConfigError(
+                        f"environment {env.name!r}: ca_bundle {env.ca_bundle!r} holds no usable "
+                        f"CA certificate ({clean_text(getattr(exc, 'reason', None) or str(exc), 60)})",
+                        file or None,
+                        int(line) if file and line.isdigit() else None,
+                    ) from None
             else:
                 import certifi
 
