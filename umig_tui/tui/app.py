@@ -28,7 +28,7 @@ from umig_tui.recent import RecentSeries
 from umig_tui.runtime import open_monitor
 from umig_tui.store.history import bucketed_history
 from umig_tui.store.samples import PERFORMANCE_SERIES, samples_from_result
-from umig_tui.tui.commands import FleetCommands, PaletteCommand
+from umig_tui.tui.commands import FleetCommands
 from umig_tui.tui.deploy_watches import DeployWatches
 from umig_tui.tui.messages import FleetChanged
 from umig_tui.tui.panels import PANELS
@@ -131,6 +131,14 @@ class UmigApp(App[int]):
     async def on_mount(self) -> None:
         self._setup_themes()
         if self.keymap_overrides:
+            known = {b.id for b in self.all_bindings() if b.id}
+            unknown = sorted(set(self.keymap_overrides) - known)
+            if unknown:
+                self.notify(
+                    f"[keys]: no binding with id {', '.join(unknown)}",
+                    title="Config",
+                    severity="warning",
+                )
             self.set_keymap(self.keymap_overrides)
         self.monitor = await open_monitor(
             self.config,
@@ -274,16 +282,30 @@ class UmigApp(App[int]):
 
     # -- actions --------------------------------------------------------------------------------
 
-    def action_help(self) -> None:
-        sections: list[tuple[str, list[BindingType]]] = [
-            ("Everywhere", list(self.BINDINGS)),
+    def help_sections(self) -> list[tuple[str, list[BindingType]]]:
+        """Every key of the app, its panels and screens, grouped where they apply."""
+        return [
+            (
+                "Everywhere",
+                [
+                    *self.BINDINGS,
+                    Binding("ctrl+p", "command_palette", "Command palette", id="palette"),
+                ],
+            ),
             ("Environments table", list(EnvTable.BINDINGS)),
             ("Filter", list(FilterBar.BINDINGS)),
             ("Environment detail", list(EnvDetailScreen.BINDINGS)),
             ("History", list(HistoryScreen.BINDINGS)),
+            ("Deploy watch dialog", list(DeployDialog.BINDINGS)),
         ]
-        sections[0][1].append(Binding("ctrl+p", "command_palette", "Command palette", id="palette"))
-        self.push_screen(HelpScreen(sections, [(p.number, p.title, p.help) for p in PANELS]))
+
+    def all_bindings(self) -> list[Binding]:
+        return [b for _, items in self.help_sections() for b in items if isinstance(b, Binding)]
+
+    def action_help(self) -> None:
+        self.push_screen(
+            HelpScreen(self.help_sections(), [(p.number, p.title, p.help) for p in PANELS])
+        )
 
     def action_deploy(self) -> None:
         if self.monitor is None:
@@ -369,40 +391,6 @@ class UmigApp(App[int]):
         self.theme = names[(index + 1) % len(names)]
         self.notify(f"Theme: {self.theme}", timeout=2)
 
-    # -- palette --------------------------------------------------------------------------------
-
-    def palette_commands(self) -> list[PaletteCommand]:
-        commands: list[PaletteCommand] = []
-        for env in self.config.environments:
-            commands.append(
-                (f"Open {env.name}", partial(self.open_detail, env.name), f"details of {env.name}")
-            )
-            commands.append(
-                (f"Refresh {env.name}", partial(self._refresh_env, env.name), "poll it now")
-            )
-        commands += [
-            ("Watch a deploy of the selected environment", self.action_deploy, "d"),
-            ("Deployment history and timeline", self.action_history, "h"),
-            (
-                "Refresh all environments",
-                partial(self._refresh_env, None),
-                "poll every environment now",
-            ),
-            ("Pause or resume polling", self.action_pause, "p"),
-            ("Next theme", self.action_cycle_theme, "t"),
-            ("Filter environments", self.action_filter, "/"),
-            ("Show keys", self.action_help, "?"),
-        ]
-        commands += [
-            (
-                f"Go to panel {p.number}: {p.title}",
-                partial(self.action_focus_panel, p.number),
-                str(p.number),
-            )
-            for p in PANELS
-        ]
-        return commands
-
-    def _refresh_env(self, env: str | None) -> None:
+    def refresh_env(self, env: str | None) -> None:
         if self.monitor is not None:
             self.monitor.poller.refresh(env)

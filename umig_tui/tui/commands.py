@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from umig_tui.tui.panels import PANELS
 
 if TYPE_CHECKING:
     from umig_tui.tui.app import UmigApp
@@ -13,10 +16,38 @@ if TYPE_CHECKING:
 PaletteCommand = tuple[str, Callable[[], object], str]
 
 
+def palette_commands(app: UmigApp) -> list[PaletteCommand]:
+    """Per environment: open and refresh; then every action; then every panel."""
+    commands: list[PaletteCommand] = []
+    for env in app.config.environments:
+        commands.append(
+            (f"Open {env.name}", partial(app.open_detail, env.name), f"details of {env.name}")
+        )
+        commands.append((f"Refresh {env.name}", partial(app.refresh_env, env.name), "poll it now"))
+    commands += [
+        ("Watch a deploy of the selected environment", app.action_deploy, "d"),
+        ("Deployment history and timeline", app.action_history, "h"),
+        ("Refresh all environments", partial(app.refresh_env, None), "poll every environment now"),
+        ("Pause or resume polling", app.action_pause, "p"),
+        ("Next theme", app.action_cycle_theme, "t"),
+        ("Filter environments", app.action_filter, "/"),
+        ("Show keys", app.action_help, "?"),
+    ]
+    commands += [
+        (
+            f"Go to panel {p.number}: {p.title}",
+            partial(app.action_focus_panel, p.number),
+            str(p.number),
+        )
+        for p in PANELS
+    ]
+    return commands
+
+
 class FleetCommands(Provider):
     def _commands(self) -> list[PaletteCommand]:
         app: UmigApp = self.app  # type: ignore[assignment]
-        return app.palette_commands()
+        return palette_commands(app)
 
     async def discover(self) -> Hits:
         for label, callback, help_text in self._commands():

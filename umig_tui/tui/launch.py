@@ -49,6 +49,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
         theme=theme if isinstance(theme, str) else None,
         use_store=not option(args, "no_store", False),
         store_path=Path(store) if store else None,
+        keymap=config.keys,
     )
     app.run()
     return app.return_code or 0
