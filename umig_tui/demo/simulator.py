@@ -132,6 +132,10 @@ class Simulator:
                 base_users=int(users * scale),
                 base_connections=max(2, int(connections * scale)),
             )
+        for sim in self.envs.values():
+            # The seeds' dates are years old; keep their uptimes and deploy "when it started".
+            deployed = datetime.fromtimestamp(sim.started_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            sim.release = replace(sim.release, deployed_at=deployed)
         if scenario == "default":
             self._script()
 
