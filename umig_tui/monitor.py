@@ -72,7 +72,9 @@ class Monitor:
         for result in restored:
             self.fleet.apply(result)
         for name in self.fleet.names:
-            self._statuses[name] = self.fleet.view(name).status
+            status = self.fleet.view(name).status
+            if status is not EnvStatus.UNKNOWN:
+                self._statuses[name] = status
         return len(restored)
 
     def _on_result(self, result: PollResult) -> None:
@@ -88,9 +90,12 @@ class Monitor:
         self._emit(Change(result.env, result, view, events))
 
     def _status_events(self, view: EnvView) -> tuple[Event, ...]:
+        # "unknown" (no health answer yet) is no status: the first real one is not a change.
+        if view.status is EnvStatus.UNKNOWN:
+            return ()
         previous = self._statuses.get(view.name)
         self._statuses[view.name] = view.status
-        if previous is None or previous == view.status or view.status is EnvStatus.UNKNOWN:
+        if previous is None or previous == view.status:
             return ()
         return (
             Event(

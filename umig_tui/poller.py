@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -14,6 +15,8 @@ from umig_tui.breaker import CircuitBreaker, next_delay
 from umig_tui.config import Config
 from umig_tui.models import MONITORED_ENDPOINTS, Endpoint, PollResult
 from umig_tui.sources.umig import UmigClient
+
+log = logging.getLogger(__name__)
 
 ResultSink = Callable[[PollResult], None]
 
@@ -54,6 +57,13 @@ class Poller:
         self._due: dict[str, dict[Endpoint, float]] = {}
         self._running = asyncio.Event()
         self._running.set()
+        self._closed = False
+        # The request that may pass an open breaker: health, or the first endpoint without it.
+        self._probe = (
+            Endpoint.HEALTH
+            if Endpoint.HEALTH in self.endpoints
+            else next(iter(self.endpoints), Endpoint.HEALTH)
+        )
 
     # -- control ------------------------------------------------------------------------------
 
@@ -77,7 +87,11 @@ class Poller:
             self._wake[name].set()
 
     async def aclose(self) -> None:
-        """Cancel fetches still in flight (their results are not delivered)."""
+        """Cancel fetches still in flight (their results are not delivered); loops end."""
+        self._closed = True
+        self._running.set()  # a paused loop must wake to see that it is closed
+        for wake in self._wake.values():
+            wake.set()
         tasks = list(self._inflight.values())
         for task in tasks:
             task.cancel()
@@ -93,14 +107,15 @@ class Poller:
         """Fetch once; a second caller for the same env+endpoint awaits the poll in flight."""
         key = (env, endpoint)
         task = self._inflight.get(key)
-        if task is None:
+        if task is None or task.done():
             task = asyncio.get_running_loop().create_task(self._fetch(env, endpoint))
             self._inflight[key] = task
             task.add_done_callback(functools.partial(self._forget, key))
         return await asyncio.shield(task)
 
-    def _forget(self, key: tuple[str, Endpoint], _task: asyncio.Task[PollResult]) -> None:
-        self._inflight.pop(key, None)
+    def _forget(self, key: tuple[str, Endpoint], task: asyncio.Task[PollResult]) -> None:
+        if self._inflight.get(key) is task:
+            del self._inflight[key]
 
     async def _fetch(self, env: str, endpoint: Endpoint) -> PollResult:
         async with self._semaphore:
@@ -110,7 +125,12 @@ class Poller:
         if breaker.is_open:
             result = replace(result, circuit_open=True)
         if self.on_result is not None:
-            self.on_result(result)
+            try:
+                self.on_result(result)
+            except Exception:  # a consumer's bug must neither stop nor speed up polling
+                log.exception("result sink failed for %s %s", env, endpoint)
+        # A loop whose other endpoints wait on the breaker learns of its new state at once.
+        self._wake[env].set()
         return result
 
     async def poll_once(
@@ -139,8 +159,12 @@ class Poller:
         breaker = self._breakers[env]
 
         async def poll(endpoint: Endpoint) -> None:
-            result = await self.fetch(env, endpoint)
-            failures[endpoint] = 0 if result.ok else failures[endpoint] + 1
+            ok = False
+            try:
+                ok = (await self.fetch(env, endpoint)).ok
+            except Exception:  # a client's bug: count it as a failure, keep the schedule
+                log.exception("polling %s %s failed", env, endpoint)
+            failures[endpoint] = 0 if ok else failures[endpoint] + 1
             delay = next_delay(
                 polling.interval(endpoint), failures[endpoint], polling.max_backoff, self.rng
             )
@@ -153,23 +177,33 @@ class Poller:
         try:
             while True:
                 await self._running.wait()
+                if self._closed:
+                    break
                 wake.clear()
                 now = self.clock()
+                held: list[Endpoint] = []
                 for endpoint in self.endpoints:
                     if endpoint in tasks or due[endpoint] > now:
                         continue
-                    if not breaker.allow(now, probe=endpoint is Endpoint.HEALTH):
-                        # Open breaker: health waits for its probe slot; the rest wait for the
-                        # probe's answer (a success closes the breaker and wakes this loop).
-                        due[endpoint] = max(breaker.probe_at(), now + 1.0)
+                    if not breaker.allow(now, probe=endpoint is self._probe):
+                        # Open breaker: the probe waits for its slot; the rest stay due and go
+                        # out as soon as a probe's answer closes the breaker (which wakes us).
+                        held.append(endpoint)
                         continue
                     task = asyncio.get_running_loop().create_task(poll(endpoint))
                     tasks[endpoint] = task
                     task.add_done_callback(functools.partial(finished, endpoint))
-                idle = [due[e] for e in self.endpoints if e not in tasks]
+                idle = [due[e] for e in self.endpoints if e not in tasks and e not in held]
+                if held:
+                    # The probe slot, or (a probe in flight elsewhere) a look again later.
+                    slot = breaker.probe_at()
+                    idle.append(slot if slot > now else now + 1.0)
                 timeout = max(0.0, min(idle) - self.clock()) if idle else None
+                # Not wait_for: on 3.11 it swallows a cancel that lands as the event is set,
+                # and the loop would outlive the worker that owns it.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), timeout)
+                    async with asyncio.timeout(timeout):
+                        await wake.wait()
         finally:
             for task in tasks.values():
                 task.cancel()

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import quote
 
 import aiosqlite
 
@@ -92,6 +93,10 @@ class Store:
         self._pending: list[PollResult | Event] = []
         self._last_prune = 0.0
         self._closed = False
+        # One transaction at a time on the writer: the background batches, add_event() and
+        # prune() share it, and a BEGIN inside another's transaction fails (and its rollback
+        # would undo the other's work).
+        self._transaction = asyncio.Lock()
         self.writes = 0
 
     @property
@@ -132,25 +137,23 @@ class Store:
                 f"store {path} is being recorded by another umig-tui (pid {holder}); "
                 "this one shows its history but does not record"
             )
+        reader: aiosqlite.Connection | None = None
         try:
-            try:
-                reader = await _connect(path, read_only=True)
-                await (await reader.execute("SELECT count(*) FROM sqlite_master")).fetchall()
-            except sqlite3.OperationalError:
-                # A WAL database in a read-only directory cannot create its -shm file.
-                reader = await _connect(path, read_only=True, immutable=True)
-                await (await reader.execute("SELECT count(*) FROM sqlite_master")).fetchall()
+            reader = await _open_reader(path)
             if writer is None:
                 version = (await (await reader.execute("PRAGMA user_version")).fetchone() or (0,))[
                     0
                 ]
                 if version > SCHEMA_VERSION:
                     raise sqlite3.DatabaseError(
-                        f"schema version {version} is newer than this umig-tui"
+                        f"schema version {version} is newer than this umig-tui understands "
+                        f"({SCHEMA_VERSION})"
                     )
         except (sqlite3.Error, OSError) as exc:
-            if writer is not None:
-                await writer.close()
+            # Every connection opened so far is closed: a leaked one keeps a thread alive.
+            for connection in (reader, writer):
+                if connection is not None:
+                    await _close_quietly(connection)
             if lock is not None:
                 _release_lock(lock)
             raise StoreUnavailable(
@@ -189,10 +192,14 @@ class Store:
                     stop = True
                     break
                 batch.append(extra)
-            if batch:
-                await self.write(batch)
-            for _ in range(len(batch) + (1 if stop else 0)):
-                self._queue.task_done()
+            try:
+                if batch:
+                    await self.write(batch)
+            except Exception:  # never let the writer die: flush() would wait forever
+                log.exception("store writer failed")
+            finally:
+                for _ in range(len(batch) + (1 if stop else 0)):
+                    self._queue.task_done()
             if stop:
                 return
             if time.time() - self._last_prune > 3600:
@@ -207,15 +214,30 @@ class Store:
         """Write ``items`` in one transaction; on failure keep them for retry and set the notice."""
         if self._writer is None:
             return False
+        async with self._transaction:
+            return await self._write(self._writer, items)
+
+    async def _write(
+        self, writer: aiosqlite.Connection, items: Sequence[PollResult | Event]
+    ) -> bool:
         batch = [*self._pending, *items]
         try:
             await self._write_batch(batch)
         except (sqlite3.Error, OSError) as exc:
             with contextlib.suppress(Exception):
-                await self._writer.rollback()
+                await writer.rollback()
             self.notice = describe_sqlite_error(self.path, exc)
             log.warning("store write failed: %s", exc)
             self._pending = batch[-MAX_PENDING:]
+            return False
+        except Exception as exc:
+            # Not the database: retrying the same batch would fail forever, so it is dropped;
+            # the rollback ends the transaction so the writer is not left holding its lock.
+            with contextlib.suppress(Exception):
+                await writer.rollback()
+            log.exception("store write failed; %d items dropped", len(batch))
+            self.notice = f"store {self.path}: a batch could not be saved ({exc})"
+            self._pending = []
             return False
         self._pending = []
         if self.notice and "another umig-tui" not in self.notice:
@@ -294,7 +316,10 @@ class Store:
         )
         await writer.executemany(
             "INSERT INTO events (ts, env, kind, severity, summary, data) VALUES (?, ?, ?, ?, ?, ?)",
-            [(e.ts, e.env, str(e.kind), e.severity, e.summary, json.dumps(e.data)) for e in events],
+            [
+                (e.ts, e.env, str(e.kind), e.severity, e.summary, json.dumps(e.data, default=str))
+                for e in events
+            ],
         )
         await writer.commit()
 
@@ -310,35 +335,37 @@ class Store:
         now = time.time() if now is None else now
         self._last_prune = now
         settings = self.settings
-        try:
-            cursor = await self._writer.execute("SELECT id FROM series")
-            ids = [row[0] for row in await cursor.fetchall()]
-            raw_cut = int((now - settings.raw_retention) * 1000)
-            minute_cut = int(now - settings.minute_retention)
-            hour_cut = int(now - settings.retention)
-            await self._writer.execute("BEGIN")
-            await self._writer.executemany(
-                "DELETE FROM samples WHERE series_id = ? AND ts < ?", [(i, raw_cut) for i in ids]
-            )
-            await self._writer.executemany(
-                "DELETE FROM rollup_1m WHERE series_id = ? AND bucket < ?",
-                [(i, minute_cut) for i in ids],
-            )
-            await self._writer.executemany(
-                "DELETE FROM rollup_1h WHERE series_id = ? AND bucket < ?",
-                [(i, hour_cut) for i in ids],
-            )
-            await self._writer.execute(
-                "DELETE FROM poll_errors WHERE ts < ?", (now - settings.retention,)
-            )
-            await self._writer.execute(
-                "DELETE FROM events WHERE ts < ?", (now - settings.retention,)
-            )
-            await self._writer.commit()
-        except (sqlite3.Error, OSError) as exc:
-            with contextlib.suppress(Exception):
-                await self._writer.rollback()
-            self.notice = describe_sqlite_error(self.path, exc)
+        async with self._transaction:
+            try:
+                cursor = await self._writer.execute("SELECT id FROM series")
+                ids = [row[0] for row in await cursor.fetchall()]
+                raw_cut = int((now - settings.raw_retention) * 1000)
+                minute_cut = int(now - settings.minute_retention)
+                hour_cut = int(now - settings.retention)
+                await self._writer.execute("BEGIN")
+                await self._writer.executemany(
+                    "DELETE FROM samples WHERE series_id = ? AND ts < ?",
+                    [(i, raw_cut) for i in ids],
+                )
+                await self._writer.executemany(
+                    "DELETE FROM rollup_1m WHERE series_id = ? AND bucket < ?",
+                    [(i, minute_cut) for i in ids],
+                )
+                await self._writer.executemany(
+                    "DELETE FROM rollup_1h WHERE series_id = ? AND bucket < ?",
+                    [(i, hour_cut) for i in ids],
+                )
+                await self._writer.execute(
+                    "DELETE FROM poll_errors WHERE ts < ?", (now - settings.retention,)
+                )
+                await self._writer.execute(
+                    "DELETE FROM events WHERE ts < ?", (now - settings.retention,)
+                )
+                await self._writer.commit()
+            except (sqlite3.Error, OSError) as exc:
+                with contextlib.suppress(Exception):
+                    await self._writer.rollback()
+                self.notice = describe_sqlite_error(self.path, exc)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -426,10 +453,11 @@ class Store:
                 await asyncio.wait_for(asyncio.shield(self._task), 5)
             self._task.cancel()
         self._closed = True
-        for connection in (self._writer, self._reader):
+        # The writer last: the last connection to close checkpoints the WAL into the file and
+        # removes it, so the file alone holds everything (an immutable reader ignores a WAL).
+        for connection in (self._reader, self._writer):
             if connection is not None:
-                with contextlib.suppress(Exception):
-                    await connection.close()
+                await _close_quietly(connection)
         if self._lock is not None:
             _release_lock(self._lock)
 
@@ -457,21 +485,49 @@ async def _connect(
     path: Path, *, read_only: bool = False, immutable: bool = False
 ) -> aiosqlite.Connection:
     if read_only:
-        uri = f"file:{path}?mode=ro" + ("&immutable=1" if immutable else "")
+        # Quoted: a "?", "#" or "%" in the path would otherwise end or alter the file name.
+        uri = f"file:{quote(str(path))}?mode=ro" + ("&immutable=1" if immutable else "")
         connection = await aiosqlite.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
     else:
         connection = await aiosqlite.connect(
             str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
         )
-    await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    try:
+        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    except BaseException:
+        await _close_quietly(connection)
+        raise
     return connection
+
+
+async def _open_reader(path: Path) -> aiosqlite.Connection:
+    """The read-only connection, checked by a first read."""
+    try:
+        return await _checked_reader(path, immutable=False)
+    except sqlite3.OperationalError:
+        # A WAL database in a read-only directory cannot create its -shm file.
+        return await _checked_reader(path, immutable=True)
+
+
+async def _checked_reader(path: Path, *, immutable: bool) -> aiosqlite.Connection:
+    connection = await _connect(path, read_only=True, immutable=immutable)
+    try:
+        await (await connection.execute("SELECT count(*) FROM sqlite_master")).fetchall()
+    except BaseException:
+        await _close_quietly(connection)
+        raise
+    return connection
+
+
+async def _close_quietly(connection: aiosqlite.Connection) -> None:
+    with contextlib.suppress(Exception):
+        await connection.close()
 
 
 async def _prepare_writer(writer: aiosqlite.Connection) -> None:
     # "file is not a database" surfaces here; fetch so no statement keeps a read transaction open.
     await (await writer.execute("SELECT count(*) FROM sqlite_master")).fetchall()
-    await (await writer.execute("PRAGMA journal_mode = WAL")).fetchall()
-    await writer.execute("PRAGMA synchronous = NORMAL")
+    # A newer umig-tui's store is refused before anything (even the journal mode) is changed.
     cursor = await writer.execute("PRAGMA user_version")
     row = await cursor.fetchone()
     version = int(row[0]) if row else 0
@@ -479,6 +535,8 @@ async def _prepare_writer(writer: aiosqlite.Connection) -> None:
         raise sqlite3.DatabaseError(
             f"schema version {version} is newer than this umig-tui understands ({SCHEMA_VERSION})"
         )
+    await (await writer.execute("PRAGMA journal_mode = WAL")).fetchall()
+    await writer.execute("PRAGMA synchronous = NORMAL")
     for number in range(version, SCHEMA_VERSION):
         await writer.execute("BEGIN")
         try:
@@ -514,10 +572,12 @@ def _take_lock(path: Path) -> tuple[IO[str] | None, str | None]:
         holder = handle.read().strip() or "unknown"
         handle.close()
         return None, holder
-    handle.seek(0)
-    handle.truncate()
-    handle.write(str(os.getpid()))
-    handle.flush()
+    # The pid only names the holder to others; a full disk must not stop the start.
+    with contextlib.suppress(OSError):
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
     return handle, None
 
 
