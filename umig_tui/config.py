@@ -114,6 +114,47 @@ class Thresholds:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertRuleConfig:
+    """A user-defined rule: ``metric comparison threshold`` held for ``for``."""
+
+    name: str
+    metric: str
+    comparison: str
+    threshold: float
+    for_s: float = 0.0
+    severity: str = "medium"
+    description: str = ""
+    environments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSettings:
+    rules: tuple[AlertRuleConfig, ...] = ()
+    disable: tuple[str, ...] = ()  # built-in rule names switched off
+    bell: bool = True
+    interval: float = 15.0
+
+
+@dataclass(frozen=True, slots=True)
+class NotifySettings:
+    """Where firing and resolved alerts are sent (secrets by variable name only)."""
+
+    webhook: str | None = None
+    webhook_token_env: str | None = None
+    alertmanager: str | None = None
+    timeout: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class SloSettings:
+    """Seed 003's service-health table: the targets error budgets are measured against."""
+
+    availability: float = 0.999
+    response_time_p95_ms: float = 500.0
+    error_rate: float = 0.01
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     environments: tuple[Environment, ...]
     polling: Polling = field(default_factory=Polling)
@@ -122,6 +163,9 @@ class Config:
     expected: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     history_file: Path | None = None  # the seed's deployment-history JSONL, when kept
     keys: Mapping[str, str] = field(default_factory=dict)  # dashboard binding id → key
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
+    slo: SloSettings = field(default_factory=SloSettings)
     demo: bool = False
     source: Path | None = None
 
@@ -415,6 +459,130 @@ class _Reader:
             )
         return Auth()
 
+    def alerts(self, raw: Any) -> AlertSettings:
+        data = self.table(raw, ("alerts",), {"rules", "disable", "bell", "interval"})
+        rules: list[AlertRuleConfig] = []
+        raw_rules = data.get("rules", [])
+        if not isinstance(raw_rules, list):
+            raise self.error(
+                ("alerts", "rules"), "alert rules must be written as [[alerts.rules]] tables"
+            )
+        names: set[str] = set()
+        for index, item in enumerate(raw_rules):
+            rule = self.alert_rule(item, ("alerts", "rules", index))
+            if rule.name in names:
+                raise self.error(
+                    ("alerts", "rules", index, "name"), f"duplicate alert rule name {rule.name!r}"
+                )
+            names.add(rule.name)
+            rules.append(rule)
+        disable = data.get("disable", [])
+        if not isinstance(disable, list) or not all(isinstance(x, str) for x in disable):
+            raise self.error(("alerts", "disable"), "alerts.disable must be a list of rule names")
+        return AlertSettings(
+            rules=tuple(rules),
+            disable=tuple(disable),
+            bell=self.boolean(data["bell"], ("alerts", "bell")) if "bell" in data else True,
+            interval=self.duration(data["interval"], ("alerts", "interval"))
+            if "interval" in data
+            else 15.0,
+        )
+
+    def alert_rule(self, raw: Any, path: tuple[str | int, ...]) -> AlertRuleConfig:
+        from umig_tui.store.samples import KNOWN_SERIES
+
+        data = self.table(
+            raw,
+            path,
+            {
+                "name",
+                "metric",
+                "comparison",
+                "threshold",
+                "for",
+                "severity",
+                "description",
+                "environments",
+            },
+        )
+        for required in ("name", "metric", "comparison", "threshold"):
+            if required not in data:
+                raise self.error(path, f"alert rule #{int(path[-1]) + 1} has no {required!r}")
+        name = self.string(data["name"], (*path, "name"))
+        metric = self.string(data["metric"], (*path, "metric"))
+        if metric not in KNOWN_SERIES and not metric.startswith(("poll_latency_ms:", "poll_ok:")):
+            raise self.error(
+                (*path, "metric"),
+                f"alert rule {name!r}: unknown metric {metric!r}; use one of {', '.join(sorted(KNOWN_SERIES))}",
+            )
+        comparison = self.string(data["comparison"], (*path, "comparison"))
+        if comparison not in (">", ">=", "<", "<=", "==", "!="):
+            raise self.error(
+                (*path, "comparison"),
+                f"alert rule {name!r}: comparison must be one of > >= < <= == !=",
+            )
+        severity = self.string(data.get("severity", "medium"), (*path, "severity")).lower()
+        if severity not in ("low", "medium", "high", "critical"):
+            raise self.error(
+                (*path, "severity"),
+                f"alert rule {name!r}: severity must be low, medium, high or critical",
+            )
+        envs = data.get("environments", [])
+        if not isinstance(envs, list) or not all(isinstance(x, str) for x in envs):
+            raise self.error(
+                (*path, "environments"),
+                f"alert rule {name!r}: environments must be a list of names",
+            )
+        return AlertRuleConfig(
+            name=name,
+            metric=metric,
+            comparison=comparison,
+            threshold=self.number(data["threshold"], (*path, "threshold"), low=float("-inf")),
+            for_s=self.duration(data["for"], (*path, "for")) if "for" in data else 0.0,
+            severity=severity,
+            description=str(data.get("description", "")),
+            environments=tuple(envs),
+        )
+
+    def notify(self, raw: Any) -> NotifySettings:
+        data = self.table(
+            raw, ("notify",), {"webhook", "webhook_token_env", "alertmanager", "timeout"}
+        )
+        values: dict[str, Any] = {}
+        for key in ("webhook", "alertmanager"):
+            if key in data:
+                url = _check_url(data[key])
+                if url is None:
+                    raise self.error(
+                        ("notify", key),
+                        f"notify.{key} {data[key]!r} is not an http(s) URL with a host",
+                    )
+                values[key] = url
+        if "webhook_token_env" in data:
+            values["webhook_token_env"] = self.string(
+                data["webhook_token_env"], ("notify", "webhook_token_env")
+            )
+        if "timeout" in data:
+            values["timeout"] = self.duration(data["timeout"], ("notify", "timeout"))
+        return NotifySettings(**values)
+
+    def slo(self, raw: Any) -> SloSettings:
+        data = self.table(raw, ("slo",), {"availability", "response_time_p95_ms", "error_rate"})
+        values: dict[str, Any] = {}
+        if "availability" in data:
+            values["availability"] = self.number(
+                data["availability"], ("slo", "availability"), low=0.5, high=0.99999
+            )
+        if "response_time_p95_ms" in data:
+            values["response_time_p95_ms"] = self.number(
+                data["response_time_p95_ms"], ("slo", "response_time_p95_ms"), low=1
+            )
+        if "error_rate" in data:
+            values["error_rate"] = self.number(
+                data["error_rate"], ("slo", "error_rate"), low=0.0001, high=0.5
+            )
+        return SloSettings(**values)
+
     def history(self, raw: Any) -> Path | None:
         data = self.table(raw, ("history",), {"file"})
         if "file" not in data:
@@ -450,7 +618,18 @@ _POLLING_DURATIONS = {
 }
 _POLLING_KEYS = _POLLING_DURATIONS | {"max_concurrency", "circuit_failures", "max_body"}
 _ENV_KEYS = {"name", "url", "tier", "api_prefix", "auth", "verify_tls", "ca_bundle"}
-_TOP_KEYS = {"polling", "store", "thresholds", "environments", "expected", "history", "keys"}
+_TOP_KEYS = {
+    "polling",
+    "store",
+    "thresholds",
+    "environments",
+    "expected",
+    "history",
+    "keys",
+    "alerts",
+    "notify",
+    "slo",
+}
 
 
 def _dotted(path: tuple[str | int, ...]) -> str:
@@ -567,6 +746,9 @@ def parse_config_text(text: str, file: Path | None = None) -> Config:
         expected=reader.expected(data["expected"]) if "expected" in data else {},
         history_file=reader.history(data["history"]) if "history" in data else None,
         keys=reader.keys(data["keys"]) if "keys" in data else {},
+        alerts=reader.alerts(data["alerts"]) if "alerts" in data else AlertSettings(),
+        notify=reader.notify(data["notify"]) if "notify" in data else NotifySettings(),
+        slo=reader.slo(data["slo"]) if "slo" in data else SloSettings(),
         source=file,
     )
     if config.polling.timeout > min(config.polling.health, config.polling.metrics):

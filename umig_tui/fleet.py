@@ -131,21 +131,33 @@ class FleetState:
         return merged
 
     def versions(self, env: str) -> dict[str, str | None]:
-        """Drift-matrix row: the version endpoint, falling back to health / metrics for umig."""
+        """Drift-matrix row from the version endpoint; for umig and database the newest report
+        wins (health is polled every 30 s, the version endpoint every 5 m: a deploy shows at once)."""
         row: dict[str, str | None] = dict.fromkeys(COMPONENT_KEYS)
-        info = self._value(env, Endpoint.VERSION)
-        if isinstance(info, VersionInfo):
-            row.update(info.component_versions())
-        health = self._value(env, Endpoint.HEALTH)
-        if row["umig"] is None and isinstance(health, HealthSnapshot):
-            row["umig"] = health.version
-        if row["database"] is None and isinstance(health, HealthSnapshot):
-            for component in health.components:
+        umig: list[tuple[float, str]] = []
+        database: list[tuple[float, str]] = []
+        info = self._good.get((env, Endpoint.VERSION))
+        if info is not None and isinstance(info.value, VersionInfo):
+            row.update(info.value.component_versions())
+            if info.value.version:
+                umig.append((info.ts, info.value.version))
+            if info.value.database_schema:
+                database.append((info.ts, info.value.database_schema))
+        health = self._good.get((env, Endpoint.HEALTH))
+        if health is not None and isinstance(health.value, HealthSnapshot):
+            if health.value.version:
+                umig.append((health.ts, health.value.version))
+            for component in health.value.components:
                 if component.name == "database" and component.schema_version:
-                    row["database"] = component.schema_version
-        prom = self._value(env, Endpoint.METRICS)
-        if row["umig"] is None and isinstance(prom, MetricsSnapshot):
-            row["umig"] = prom.version
+                    database.append((health.ts, component.schema_version))
+        if umig:
+            row["umig"] = max(umig, key=lambda item: item[0])[1]
+        else:  # the Prometheus text's version label: only when nothing else says
+            prom = self._good.get((env, Endpoint.METRICS))
+            if prom is not None and isinstance(prom.value, MetricsSnapshot):
+                row["umig"] = prom.value.version
+        if database:
+            row["database"] = max(database, key=lambda item: item[0])[1]
         return row
 
     def version_matrix(self) -> dict[str, dict[str, str | None]]:

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
+from umig_tui.analysis.versions import compare_versions
 from umig_tui.config import Config
+from umig_tui.deploy.history import append_record, deployment_id, make_record
 from umig_tui.fleet import EnvView, FleetState
-from umig_tui.models import MONITORED_ENDPOINTS, EnvStatus, Event, EventKind, PollResult
+from umig_tui.models import (
+    MONITORED_ENDPOINTS,
+    Endpoint,
+    EnvStatus,
+    Event,
+    EventKind,
+    PollResult,
+    VersionInfo,
+)
 from umig_tui.poller import Poller
 from umig_tui.sources.umig import UmigClient
 from umig_tui.store.queries import restore_results
@@ -53,6 +65,8 @@ class Monitor:
         self.poller = Poller(config, clients, on_result=self._on_result, endpoints=endpoints)
         self._listeners: list[Listener] = []
         self._statuses: dict[str, EnvStatus] = {}
+        self._versions: dict[str, str] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def store_notice(self) -> str | None:
@@ -75,6 +89,9 @@ class Monitor:
             status = self.fleet.view(name).status
             if status is not EnvStatus.UNKNOWN:
                 self._statuses[name] = status
+            version = self.fleet.versions(name)["umig"]
+            if version:
+                self._versions[name] = version
         return len(restored)
 
     def _on_result(self, result: PollResult) -> None:
@@ -84,10 +101,103 @@ class Monitor:
             self.store.submit(result)
         view = self.fleet.view(result.env)
         events = self._status_events(view)
+        if result.ok and result.endpoint in (Endpoint.VERSION, Endpoint.HEALTH):
+            events += self._version_events(result.env)
         for event in events:
             if self.store is not None:
                 self.store.submit(event)
+            if event.kind in (EventKind.DEPLOYMENT, EventKind.ROLLBACK):
+                self._spawn(self._append_history(event))
         self._emit(Change(result.env, result, view, events))
+
+    def _version_events(self, env: str) -> tuple[Event, ...]:
+        """A version change nobody announced is a deployment (or a rollback when it went back)."""
+        current = self.fleet.versions(env)["umig"]
+        if current is None:
+            return ()
+        previous = self._versions.get(env)
+        self._versions[env] = current
+        if previous is None or previous == current or compare_versions(current, previous) == 0:
+            return ()
+        self.poller.refresh(env)  # the components and the version endpoint now, not in 5 minutes
+        now = self.clock()
+        back = compare_versions(current, previous) == -1
+        info = self.fleet.last_good(env, Endpoint.VERSION)
+        by = (
+            info.value.deployed_by
+            if info is not None and isinstance(info.value, VersionInfo)
+            else None
+        )
+        kind = EventKind.ROLLBACK if back else EventKind.DEPLOYMENT
+        summary = (
+            f"{env}: rolled back from {previous} to {current}"
+            if back
+            else f"{env}: {previous} → {current} (seen by the poller)"
+        )
+        return (
+            Event(
+                ts=now,
+                env=env,
+                kind=kind,
+                summary=summary,
+                severity="high" if back else "info",
+                data={
+                    "source": "poller",
+                    "id": deployment_id("rollback" if back else "deploy", env, now),
+                    "from": previous,
+                    "to": current,
+                    "deployed_by": by,
+                    "deployed_at": self.fleet.view(env).deployed_at,
+                },
+            ),
+        )
+
+    async def _append_history(self, event: Event) -> None:
+        """The seed's JSONL gets detected deployments too, unless a deploy watch covered it."""
+        file = self.config.history_file
+        if file is None or self.store is None or not self.store.recording or event.env is None:
+            return
+        target = event.data.get("to")
+        recent = await self.store.events(
+            since=event.ts - 3 * 3600, env=event.env, kinds=[str(EventKind.DEPLOYMENT)]
+        )
+        if any(e.data.get("source") == "watch" and e.data.get("to") == target for e in recent):
+            return
+        if event.kind is EventKind.ROLLBACK:
+            record = make_record(
+                "rollback",
+                environment=event.env,
+                ts=event.ts,
+                deployment=str(event.data["id"]),
+                fromVersion=event.data.get("from"),
+                toVersion=target,
+                status="rollback_detected",
+            )
+        else:
+            record = make_record(
+                "deployment_success",
+                environment=event.env,
+                ts=event.ts,
+                version=str(target),
+                deployment=str(event.data["id"]),
+                status="completed",
+                fromVersion=event.data.get("from"),
+                initiatedBy=event.data.get("deployed_by"),
+                detectedBy="umig-tui poller",
+            )
+        try:
+            await asyncio.to_thread(append_record, file, record)
+        except OSError as exc:
+            log.warning("cannot append to %s: %s", file, exc)
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        try:
+            task = asyncio.get_running_loop().create_task(coroutine)
+        except RuntimeError:  # no loop (synchronous tests): nothing to append to
+            coroutine.close()
+            return
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _status_events(self, view: EnvView) -> tuple[Event, ...]:
         # "unknown" (no health answer yet) is no status: the first real one is not a change.
@@ -121,6 +231,8 @@ class Monitor:
     async def aclose(self) -> None:
         """Stop fetching, close every client and the store (always, even after errors)."""
         await self.poller.aclose()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=5)
         for client in self.clients.values():
             try:
                 await client.aclose()

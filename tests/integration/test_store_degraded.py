@@ -134,7 +134,8 @@ async def test_second_instance_reads_history_but_does_not_record(
         [failure("uat", now), Event(now, "uat", EventKind.STATUS_CHANGE, "uat went away")]
     )
     second = await Store.open(db, SETTINGS)
-    assert not second.writable
+    assert not second.recording
+    assert second.writable  # its own events (a deploy watch) still go in
     assert second.notice is not None
     assert f"pid {os.getpid()}" in second.notice
     assert await second.write([failure("uat", now + 1)]) is False
@@ -143,7 +144,7 @@ async def test_second_instance_reads_history_but_does_not_record(
 
     monitor = await monitors(db)
     assert monitor.store is not None
-    assert not monitor.store.writable
+    assert not monitor.store.recording
     assert f"pid {os.getpid()}" in (monitor.store_notice or "")
     await assert_polls(monitor)
     assert await monitor.restore() >= 1  # the recording instance's state is shown
@@ -194,7 +195,7 @@ async def test_store_recorded_by_another_process_opens_read_only(
 ) -> None:
     monitor = await monitors(db)
     assert monitor.store is not None
-    assert not monitor.store.writable
+    assert not monitor.store.recording
     assert f"pid {holder.pid}" in (monitor.store_notice or "")
     rows = await monitor.store.latest_rows()
     assert [(r.env, r.error_kind) for r in rows] == [("production", "timeout")]
@@ -391,3 +392,18 @@ async def test_killed_writer_leaves_a_clean_store_missing_at_most_one_batch(db: 
     assert printed * 50 <= rows <= (printed + 1) * 50
     assert await store.write([failure("uat", time.time())])
     await store.close()
+
+
+async def test_second_instance_still_records_its_own_events(db: Path) -> None:
+    """A deploy watch run beside the dashboard: its transitions reach the shared timeline."""
+    first = await Store.open(db, SETTINGS)
+    second = await Store.open(db, SETTINGS)
+    try:
+        now = time.time()
+        assert not second.recording
+        assert await second.write([failure("uat", now)]) is False  # samples: the first one's job
+        assert await second.write([Event(now, "production", EventKind.DEPLOYMENT, "deploy of 1.2.0 succeeded")])
+        assert [e.summary for e in await first.events()] == ["deploy of 1.2.0 succeeded"]
+    finally:
+        await second.close()
+        await first.close()

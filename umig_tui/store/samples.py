@@ -62,3 +62,18 @@ def samples_from_result(result: PollResult) -> list[tuple[str, float]]:
     elif result.error is not None and endpoint == "health":
         out.append((HEALTH_UP, 0.0))
     return out
+
+
+# Every series a user alert rule may name (besides poll_ok:<endpoint> / poll_latency_ms:<endpoint>).
+KNOWN_SERIES = frozenset(
+    {
+        RESPONSE_TIME,
+        ERROR_RATE,
+        ACTIVE_USERS,
+        DB_CONNECTIONS,
+        API_CALLS,
+        UPTIME,
+        HEALTH_UP,
+        COMPONENT_SCORE,
+    }
+)

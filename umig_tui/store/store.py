@@ -101,7 +101,13 @@ class Store:
 
     @property
     def writable(self) -> bool:
+        """Events (deploys, alerts) can be written: true for every instance with a writer."""
         return self._writer is not None
+
+    @property
+    def recording(self) -> bool:
+        """Samples are written: only by the instance holding the store's lock."""
+        return self._writer is not None and self._lock is not None
 
     # -- opening ------------------------------------------------------------------------------
 
@@ -118,25 +124,27 @@ class Store:
         lock, holder = _take_lock(path)
         writer: aiosqlite.Connection | None = None
         notice = None
-        if holder is None:
-            try:
-                writer = await _connect(path)
-                await _prepare_writer(writer)
-            except (sqlite3.Error, OSError) as exc:
-                if writer is not None:
-                    with contextlib.suppress(Exception):
-                        await writer.close()
-                writer = None
-                notice = describe_sqlite_error(path, exc)
-                if "corrupt" in notice:
-                    if lock is not None:
-                        _release_lock(lock)
-                    raise StoreUnavailable(notice + "; running without history") from None
-        else:
+        if holder is not None:
+            # Another instance records samples; this one may still add its own events (a deploy
+            # watch while the dashboard runs): WAL lets both write, one transaction at a time.
             notice = (
                 f"store {path} is being recorded by another umig-tui (pid {holder}); "
-                "this one shows its history but does not record"
+                "this one shows its history but does not record samples"
             )
+        try:
+            writer = await _connect(path)
+            await _prepare_writer(writer)
+        except (sqlite3.Error, OSError) as exc:
+            if writer is not None:
+                with contextlib.suppress(Exception):
+                    await writer.close()
+            writer = None
+            problem = describe_sqlite_error(path, exc)
+            notice = notice or problem
+            if "corrupt" in problem:
+                if lock is not None:
+                    _release_lock(lock)
+                raise StoreUnavailable(problem + "; running without history") from None
         reader: aiosqlite.Connection | None = None
         try:
             reader = await _open_reader(path)
@@ -174,6 +182,8 @@ class Store:
     def submit(self, item: PollResult | Event) -> None:
         """Queue a result or event for the writer; never blocks, never raises."""
         if self._closed or self._writer is None:
+            return
+        if isinstance(item, PollResult) and not self.recording:
             return
         if self._queue is None:
             self.start()
@@ -214,6 +224,10 @@ class Store:
         """Write ``items`` in one transaction; on failure keep them for retry and set the notice."""
         if self._writer is None:
             return False
+        if not self.recording:
+            items = [item for item in items if not isinstance(item, PollResult)]
+            if not items:
+                return False
         async with self._transaction:
             return await self._write(self._writer, items)
 
@@ -330,41 +344,42 @@ class Store:
     async def prune(self, now: float | None = None) -> None:
         """Retention: raw samples after ``raw_retention``, minute rollups after
         ``minute_retention``, hour rollups, errors and events after ``retention``."""
-        if self._writer is None:
+        writer = self._writer
+        if writer is None or not self.recording:  # the recording instance owns retention
             return
         now = time.time() if now is None else now
         self._last_prune = now
         settings = self.settings
         async with self._transaction:
             try:
-                cursor = await self._writer.execute("SELECT id FROM series")
+                cursor = await writer.execute("SELECT id FROM series")
                 ids = [row[0] for row in await cursor.fetchall()]
                 raw_cut = int((now - settings.raw_retention) * 1000)
                 minute_cut = int(now - settings.minute_retention)
                 hour_cut = int(now - settings.retention)
-                await self._writer.execute("BEGIN")
-                await self._writer.executemany(
+                await writer.execute("BEGIN")
+                await writer.executemany(
                     "DELETE FROM samples WHERE series_id = ? AND ts < ?",
                     [(i, raw_cut) for i in ids],
                 )
-                await self._writer.executemany(
+                await writer.executemany(
                     "DELETE FROM rollup_1m WHERE series_id = ? AND bucket < ?",
                     [(i, minute_cut) for i in ids],
                 )
-                await self._writer.executemany(
+                await writer.executemany(
                     "DELETE FROM rollup_1h WHERE series_id = ? AND bucket < ?",
                     [(i, hour_cut) for i in ids],
                 )
-                await self._writer.execute(
+                await writer.execute(
                     "DELETE FROM poll_errors WHERE ts < ?", (now - settings.retention,)
                 )
-                await self._writer.execute(
+                await writer.execute(
                     "DELETE FROM events WHERE ts < ?", (now - settings.retention,)
                 )
-                await self._writer.commit()
+                await writer.commit()
             except (sqlite3.Error, OSError) as exc:
                 with contextlib.suppress(Exception):
-                    await self._writer.rollback()
+                    await writer.rollback()
                 self.notice = describe_sqlite_error(self.path, exc)
 
     # -- reading ------------------------------------------------------------------------------
