@@ -1,0 +1,240 @@
+"""`umig-tui status` against the demo fleet vs the seeds' sequential curl + jq loop (issue 2).
+
+Starts ``umig-tui demo-server --port 0 --envs 50 --latency 100ms --port-per-env --scenario static
+--write-config <tmp>``, then times the real console script end to end (spawn to exit, as a user
+sees it): ``status --no-store``, ``status`` with a store, ``status --json``, the start-up floor
+(``umig-tui --version``, ``python -c pass``) and bench/seed_status_loop.sh over the same fleet.
+
+    .venv/bin/python bench/bench_status.py [--runs 7] [--loop-runs 1] [--no-loop] [--strict]
+
+Targets (issue 2, Performance): ≤ 0.8 s wall for 50 environments, ≥ 20× faster than the loop.
+--strict exits 1 when a target is missed; otherwise the figures are only printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchlib import (  # bench/ is not a package: found via sys.path above
+    BENCH_DIR,
+    BenchError,
+    Row,
+    Timing,
+    at_least,
+    at_most,
+    bytecode_env,
+    console_script,
+    demo_fleet,
+    format_table,
+    info,
+    machine,
+    machine_line,
+    process_cpu,
+    time_command,
+    venv_python,
+)
+
+TARGET_WALL_S = 0.8
+TARGET_SPEEDUP = 20.0
+SEED_LOOP = BENCH_DIR / "seed_status_loop.sh"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=7, help="timed runs per status variant")
+    parser.add_argument("--loop-runs", type=int, default=1, help="timed runs of the seed loop")
+    parser.add_argument("--no-loop", action="store_true", help="skip the (slow) seed loop")
+    parser.add_argument(
+        "--loop-mode",
+        choices=["full", "summary"],
+        default="full",
+        help="full: 4 requests/env like status (default); summary: the seed's "
+        "generate_environment_summary exactly (3 requests/env)",
+    )
+    parser.add_argument("--envs", type=int, default=50)
+    parser.add_argument("--latency", default="100ms", help="injected per request")
+    parser.add_argument(
+        "--bytecode",
+        choices=["warm", "cold", "inherit"],
+        default="warm",
+        help="warm: .pyc cached as on a normal install (default); cold: never cached",
+    )
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    return parser.parse_args(argv)
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def check_status_output(timing: Timing, envs: int, *, as_json: bool) -> None:
+    """A run that measured the wrong thing is worse than none: check what status printed."""
+    if any(code != 0 for code in timing.returncodes):
+        # The static fleet is all healthy: exit 1 means failed requests, timed as if they were
+        # polls (a dead demo server makes status fast). Such a figure must not be reported.
+        raise BenchError(
+            "status exited 1 (not every environment healthy) against the static demo fleet:\n"
+            + timing.last_stdout[-1500:]
+        )
+    if as_json:
+        try:
+            document = json.loads(timing.last_stdout)
+            count = len(document["environments"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BenchError(f"status --json printed no usable JSON: {exc}") from None
+    else:
+        first = timing.last_stdout.splitlines()[0] if timing.last_stdout else ""
+        count = int(first.split(":")[1].split()[0]) if first.startswith("fleet:") else -1
+    if count != envs:
+        raise BenchError(f"status reported {count} environments, expected {envs}")
+
+
+def loop_skip_reason() -> str | None:
+    missing = [tool for tool in ("bash", "curl", "jq") if shutil.which(tool) is None]
+    if missing:
+        return f"skipped: {' and '.join(missing)} not installed"
+    return None
+
+
+def main(argv: list[str] | None = None) -> list[Row]:
+    args = parse_args(argv)
+    umig_tui = console_script("umig-tui")
+    if umig_tui is None:
+        raise BenchError("the umig-tui console script is not installed (make test installs it)")
+    python = venv_python()
+    host = machine(str(python))
+    say(f"machine: {machine_line(host)}")
+    rows: list[Row] = []
+    label = f"{args.envs} envs × 4 endpoints, {args.latency} latency"
+    with tempfile.TemporaryDirectory(prefix="umig-bench-status-") as tmp:
+        work = Path(tmp)
+        env = bytecode_env(args.bytecode, work / "pycache")
+        warmup = 1  # the first run fills the bytecode cache (warm) and the OS file cache
+        say(f"starting demo-server: {label} ...")
+        with demo_fleet(umig_tui, envs=args.envs, latency=args.latency, workdir=work) as fleet:
+            config = str(fleet.config)
+            store = work / "samples.db"
+            variants = [
+                ("status --no-store (table)", ["status", "--config", config, "--no-store"], False),
+                ("status with store (temp --store)", ["status", "--config", config, "--store", str(store)], False),
+                ("status --json --no-store", ["status", "--config", config, "--no-store", "--json"], True),
+            ]  # fmt: skip
+            timings: dict[str, Timing] = {}
+            server_cpu: float | None = None
+            for name, cmd, as_json in variants:
+                say(f"timing umig-tui {name} × {args.runs} ...")
+                before = process_cpu(fleet.process.pid)
+                timing = time_command(
+                    [umig_tui, *cmd], runs=args.runs, warmup=warmup, env=env, ok_codes=(0, 1)
+                )
+                after = process_cpu(fleet.process.pid)
+                if server_cpu is None and before is not None and after is not None:
+                    server_cpu = (after - before) / (args.runs + warmup)
+                timings[name] = timing
+                check_status_output(timing, args.envs, as_json=as_json)
+                if fleet.process.poll() is not None:
+                    raise BenchError("the demo server died during the measurement")
+                say(f"  {timing.spread()}")
+                rows.append(
+                    at_most(
+                        f"{name}: wall, {label}", TARGET_WALL_S, timing.median, "s", timing.spread()
+                    )
+                )
+            primary = timings[variants[0][0]]
+            rows.append(info("status --no-store: CPU user+sys", primary.cpu_median, "s"))
+            if server_cpu is not None:
+                rows.append(
+                    info(
+                        "demo server: CPU per status run (same machine)",
+                        server_cpu,
+                        "s",
+                        "competes with status for the CPUs",
+                    )
+                )
+
+            say("timing the start-up floor ...")
+            version = time_command([umig_tui, "--version"], runs=args.runs, warmup=warmup, env=env)
+            rows.append(
+                info(
+                    "start-up floor: umig-tui --version (interpreter + CLI imports)",
+                    version.median,
+                    "s",
+                    version.spread(),
+                )
+            )
+            bare = time_command([python, "-c", "pass"], runs=args.runs, warmup=warmup, env=env)
+            rows.append(info("interpreter alone: python -c pass", bare.median, "s", bare.spread()))
+
+            skip = "skipped: --no-loop" if args.no_loop else loop_skip_reason()
+            if skip:
+                say(f"seed loop {skip}")
+                rows.append(info("seed loop (bash + curl + jq, sequential): wall", skip, ""))
+                rows.append(Row("speed-up vs the seed loop", f"≥ {TARGET_SPEEDUP:.0f}", skip, "×"))
+            else:
+                per_env = 4 if args.loop_mode == "full" else 3
+                say(f"timing the seed loop × {args.loop_runs} ({per_env} requests/env) ...")
+                loop = time_command(
+                    ["bash", SEED_LOOP, "--config", config],
+                    runs=args.loop_runs,
+                    env={**env, "SEED_LOOP_MODE": args.loop_mode},
+                    timeout=600,
+                )
+                lines = loop.last_stdout.strip().splitlines()
+                healthy = [line for line in lines if "| healthy" in line]
+                if len(lines) != args.envs or len(healthy) != args.envs:
+                    raise BenchError(
+                        f"the seed loop printed {len(lines)} lines, {len(healthy)} healthy, "
+                        f"expected {args.envs}:\n" + "\n".join(lines[-5:])
+                    )
+                say(f"  {loop.spread()}")
+                rows.append(
+                    info(
+                        f"seed loop (bash + curl + jq, sequential, {per_env} requests/env): wall",
+                        loop.median,
+                        "s",
+                        loop.spread(),
+                    )
+                )
+                for name, _cmd, _json in variants[:2]:
+                    rows.append(
+                        at_least(
+                            f"speed-up vs the seed loop: {name}",
+                            TARGET_SPEEDUP,
+                            loop.median / timings[name].median,
+                            "×",
+                            f"{loop.median:.2f} s / {timings[name].median:.3f} s (medians)",
+                        )
+                    )
+    return rows
+
+
+def cli(argv: list[str] | None = None) -> int:
+    strict = "--strict" in (argv if argv is not None else sys.argv[1:])
+    try:
+        rows = main(argv)
+    except BenchError as exc:
+        print(f"bench_status: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # the demo server is already stopped (context manager)
+        print("bench_status: interrupted", file=sys.stderr)
+        return 130
+    host = machine(str(venv_python()))
+    print(f"\nmachine: {machine_line(host)}\n")
+    print(format_table(rows))
+    missed = [row for row in rows if row.ok is False]
+    if missed:
+        print(
+            f"\n{len(missed)} target(s) missed" + ("" if strict else " (not failing: no --strict)")
+        )
+    return 1 if strict and missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli())
