@@ -84,7 +84,7 @@ class Polling:
     metrics: float = 30.0
     teams: float = 300.0
     timeout: float = 10.0
-    max_concurrency: int = 64
+    max_concurrency: int = 256  # a whole 50-environment fleet in one wave
     max_body_bytes: int = 2 * 1024 * 1024
     circuit_failures: int = 5
     circuit_cooldown: float = 30.0

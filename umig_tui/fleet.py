@@ -6,11 +6,13 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from umig_tui.analysis.drift import DriftFinding, EnvRef, analyze_drift
 from umig_tui.analysis.status import derive_status
 from umig_tui.config import Config, Environment
+
+if TYPE_CHECKING:  # drift analysis (and packaging) load only when drift is asked for
+    from umig_tui.analysis.drift import DriftFinding
 from umig_tui.models import (
     COMPONENT_KEYS,
     ComponentsStatus,
@@ -164,6 +166,8 @@ class FleetState:
         return {name: self.versions(name) for name in self._envs}
 
     def drift(self) -> list[DriftFinding]:
+        from umig_tui.analysis.drift import EnvRef, analyze_drift
+
         refs = [EnvRef(e.name, e.tier) for e in self._envs.values()]
         return analyze_drift(refs, self.version_matrix(), self.config.expected)
 
@@ -190,11 +194,11 @@ class FleetState:
             if components.repositories_status:
                 parts["repositories"] = components.repositories_status
             score = components.health_score()
-        errors = {
-            str(endpoint): result.error
-            for (name, endpoint), result in self._latest.items()
-            if name == env and result.error is not None
-        }
+        errors = {}
+        for endpoint in Endpoint:  # by key, not a scan of every env's results (50 envs: 10 ms)
+            latest = self._latest.get((env, endpoint))
+            if latest is not None and latest.error is not None:
+                errors[str(endpoint)] = latest.error
         version = self.versions(env)["umig"]
         interval = self.config.polling.health
         updated = health_result.ts if health_result is not None else None

@@ -7,11 +7,9 @@ import logging
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from umig_tui.analysis.versions import compare_versions
 from umig_tui.config import Config
-from umig_tui.deploy.history import append_record, deployment_id, make_record
 from umig_tui.fleet import EnvView, FleetState
 from umig_tui.models import (
     MONITORED_ENDPOINTS,
@@ -24,8 +22,9 @@ from umig_tui.models import (
 )
 from umig_tui.poller import Poller
 from umig_tui.sources.umig import UmigClient
-from umig_tui.store.queries import restore_results
-from umig_tui.store.store import Store
+
+if TYPE_CHECKING:  # the store loads only when one is used (--no-store runs skip it)
+    from umig_tui.store.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +81,8 @@ class Monitor:
         """Load the last known state from the store before the first poll; returns the count."""
         if self.store is None:
             return 0
+        from umig_tui.store.queries import restore_results
+
         restored = await restore_results(self.store)
         for result in restored:
             self.fleet.apply(result)
@@ -117,7 +118,12 @@ class Monitor:
             return ()
         previous = self._versions.get(env)
         self._versions[env] = current
-        if previous is None or previous == current or compare_versions(current, previous) == 0:
+        if previous is None or previous == current:
+            return ()
+        from umig_tui.analysis.versions import compare_versions
+        from umig_tui.deploy.history import deployment_id
+
+        if compare_versions(current, previous) == 0:
             return ()
         self.poller.refresh(env)  # the components and the version endpoint now, not in 5 minutes
         now = self.clock()
@@ -157,6 +163,8 @@ class Monitor:
         file = self.config.history_file
         if file is None or self.store is None or not self.store.recording or event.env is None:
             return
+        from umig_tui.deploy.history import append_record, make_record
+
         target = event.data.get("to")
         recent = await self.store.events(
             since=event.ts - 3 * 3600, env=event.env, kinds=[str(EventKind.DEPLOYMENT)]

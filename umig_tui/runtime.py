@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from umig_tui.config import APP_NAME, Config, resolve_secret
 from umig_tui.models import MONITORED_ENDPOINTS, Endpoint
 from umig_tui.monitor import Monitor
 from umig_tui.sources.umig import ClientFactory, UmigClient
-from umig_tui.store.store import Store, StoreUnavailable
+
+if TYPE_CHECKING:
+    from umig_tui.store.store import Store
 
 
 def default_store_path(config: Config) -> Path:
@@ -30,13 +33,16 @@ def build_clients(
     """One client per environment; raises ConfigError (e.g. a secret variable is unset)."""
     transport_for = None
     if config.demo:
+        from umig_tui.demo.fleet import fleet_size_for
         from umig_tui.demo.simulator import Simulator
         from umig_tui.demo.transport import SimulatorTransport
 
+        # Sized by the names, not the count: `--env uat` keeps one environment of four.
+        size = fleet_size_for([env.name for env in config.environments])
         sim = (
             simulator
             if isinstance(simulator, Simulator)
-            else Simulator(len(config.environments), timeout_hint=config.polling.timeout)
+            else Simulator(size, timeout_hint=config.polling.timeout)
         )
         transport = SimulatorTransport(sim)
         transport_for = lambda _env: transport  # noqa: E731 - one shared in-process transport
@@ -53,6 +59,8 @@ async def open_store(config: Config, path: Path | None = None) -> tuple[Store | 
     """The store, or None and a notice saying why the run has no history."""
     if not config.store.enabled:
         return None, None
+    from umig_tui.store.store import Store, StoreUnavailable
+
     try:
         store = await Store.open(path or default_store_path(config), config.store)
     except StoreUnavailable as exc:

@@ -290,6 +290,8 @@ async def test_monitor_keeps_polling_while_the_database_is_locked(
     blocker.execute("BEGIN EXCLUSIVE")
     try:
         monitor = await monitors(db)
+        assert monitor.store is not None
+        monitor.store.start()  # a long run (the dashboard) writes as it goes
         started = time.monotonic()
         await assert_polls(monitor)
         assert time.monotonic() - started < 1.0  # polling never waits for the store

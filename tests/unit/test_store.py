@@ -505,3 +505,22 @@ async def test_prune_keeps_each_table_for_its_own_retention(tmp_path: Path) -> N
     assert [round((now - row[0]) / DAY, 1) for row in errors] == [0.5, 1.5, 2.5]
     assert [e.summary for e in await store.events()] == [f"{age} days ago" for age in ages[:3]]
     await store.close()
+
+
+async def test_one_shot_submits_are_written_in_one_transaction_at_flush(store: Store) -> None:
+    """A one-shot command never starts the background writer: one write for the whole cycle."""
+    now = time.time()
+    for index, env in enumerate(["development", "uat", "production", "hotfix"] * 5):
+        store.submit(latency(env, Endpoint.HEALTH, now + index, 10.0 + index))
+    assert store.writes == 0
+    assert await store.latest_rows() == []  # nothing written before flush
+    await store.flush()
+    assert store.writes == 1
+    assert len(await store.latest_rows()) == 4
+
+
+async def test_starting_the_writer_keeps_what_was_submitted_before(store: Store) -> None:
+    store.submit(latency("uat", Endpoint.HEALTH, time.time(), 12.0))
+    store.start()
+    await store.flush()
+    assert [row.env for row in await store.latest_rows()] == ["uat"]

@@ -11,18 +11,15 @@ import sys
 import time
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from umig_tui.cli.main import EXIT_OK, EXIT_PROBLEM, EXIT_TIMEOUT, UsageError, add_source_options
-from umig_tui.cli.oneshot import load, session
-from umig_tui.config import ConfigError
-from umig_tui.deploy.recorder import WatchRecorder
-from umig_tui.deploy.watch import DeployWatch, Stage, WatchOptions, WatchState, run_watch
 from umig_tui.durations import DurationError, format_duration, parse_duration
-from umig_tui.store.queries import series_points
-from umig_tui.store.samples import ERROR_RATE, RESPONSE_TIME
 
-EXIT_FOR = {Stage.SUCCEEDED: EXIT_OK, Stage.FAILED: EXIT_PROBLEM, Stage.TIMED_OUT: EXIT_TIMEOUT}
+if TYPE_CHECKING:  # the watch's modules load only when a watch runs (start-up of other commands)
+    from umig_tui.deploy.watch import WatchOptions, WatchState
+
+EXIT_FOR = {"succeeded": EXIT_OK, "failed": EXIT_PROBLEM, "timed_out": EXIT_TIMEOUT}
 BASELINE_WINDOW = 3600.0
 
 
@@ -74,6 +71,8 @@ def _duration(value: str, flag: str, *, allow_zero: bool = False) -> float:
 
 
 def options_from(args: argparse.Namespace, thresholds: Any) -> WatchOptions:
+    from umig_tui.deploy.watch import WatchOptions
+
     if not args.expect.strip():
         raise UsageError("--expect needs a version")
     return WatchOptions(
@@ -88,6 +87,13 @@ def options_from(args: argparse.Namespace, thresholds: Any) -> WatchOptions:
 
 
 async def run(args: argparse.Namespace) -> int:
+    from umig_tui.cli.oneshot import load, session
+    from umig_tui.config import ConfigError
+    from umig_tui.deploy.recorder import WatchRecorder
+    from umig_tui.deploy.watch import DeployWatch, run_watch
+    from umig_tui.store.queries import series_points
+    from umig_tui.store.samples import ERROR_RATE, RESPONSE_TIME
+
     config = load(args)
     try:
         config = config.select([args.watch_env])
@@ -114,6 +120,8 @@ async def run(args: argparse.Namespace) -> int:
                     monitor.store, args.watch_env, ERROR_RATE, since=since, until=now
                 )
             ]
+        if monitor.store is not None:
+            monitor.store.start()  # a watch runs for minutes: record as it goes
         watch = DeployWatch(
             args.watch_env,
             options,
@@ -136,7 +144,7 @@ async def run(args: argparse.Namespace) -> int:
             show.close()
     for problem in recorder.problems:
         print(f"umig-tui: warning: {problem}", file=sys.stderr)
-    return EXIT_FOR.get(final.stage, EXIT_PROBLEM)
+    return EXIT_FOR.get(str(final.stage), EXIT_PROBLEM)
 
 
 class _Display:
@@ -173,7 +181,7 @@ class _Display:
 def line_for(state: WatchState) -> str:
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(state.now))
     text = f"{stamp} {state.env} {state.stage}: {state.message}"
-    if state.stage is Stage.VALIDATING and state.gates:
+    if state.stage == "validating" and state.gates:
         text += " [" + ", ".join(f"{g.name} {g.status}" for g in state.gates) + "]"
     if state.stage.terminal:
         text += f" (after {format_duration(state.elapsed)})"

@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from umig_tui.analysis.drift import DriftFinding, worst_by_cell
 from umig_tui.cli.main import EXIT_OK, EXIT_PROBLEM, add_source_options
-from umig_tui.cli.oneshot import load, session
-from umig_tui.cli.render import Cell, dash, table, wants_color
-from umig_tui.models import COMPONENT_KEYS, Endpoint, Severity
+
+if TYPE_CHECKING:
+    from umig_tui.analysis.drift import DriftFinding
 
 
 def register(commands: Any) -> None:
@@ -27,6 +26,9 @@ def register(commands: Any) -> None:
 
 
 async def run(args: argparse.Namespace) -> int:
+    from umig_tui.cli.oneshot import load, session
+    from umig_tui.models import Endpoint, Severity
+
     config = load(args)
     async with session(args, config, endpoints=(Endpoint.VERSION, Endpoint.HEALTH)) as monitor:
         await monitor.poll_once()
@@ -62,6 +64,10 @@ def render_drift(
     findings: list[DriftFinding],
     unreachable: dict[str, Any],
 ) -> str:
+    from umig_tui.analysis.drift import worst_by_cell
+    from umig_tui.cli.render import Cell, dash, table, wants_color
+    from umig_tui.models import COMPONENT_KEYS
+
     color = wants_color(sys.stdout)
     cells = worst_by_cell(findings)
     rows = [

@@ -7,16 +7,13 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from umig_tui.cli.main import EXIT_OK, UsageError, add_source_options, option
-from umig_tui.cli.oneshot import load
-from umig_tui.cli.render import dash, table, wants_color
-from umig_tui.config import Config
-from umig_tui.deploy.history import HistoryEntry, read_history
-from umig_tui.deploy.timeline import History, merge_history
-from umig_tui.models import EventKind
-from umig_tui.runtime import open_store
+
+if TYPE_CHECKING:
+    from umig_tui.config import Config
+    from umig_tui.deploy.timeline import History
 
 
 def register(commands: Any) -> None:
@@ -39,6 +36,11 @@ def register(commands: Any) -> None:
 async def collect(
     config: Config, args: argparse.Namespace, *, days: int, env: str | None
 ) -> History:
+    from umig_tui.deploy.history import HistoryEntry, read_history
+    from umig_tui.deploy.timeline import merge_history
+    from umig_tui.models import EventKind
+    from umig_tui.runtime import open_store
+
     since = time.time() - days * 86400
     entries: list[HistoryEntry] = []
     malformed = 0
@@ -68,6 +70,8 @@ async def collect(
 async def run(args: argparse.Namespace) -> int:
     if args.days < 1:
         raise UsageError("--days must be at least 1")
+    from umig_tui.cli.oneshot import load
+
     config = load(args)
     history = await collect(config, args, days=args.days, env=args.history_env)
     if args.json:
@@ -101,6 +105,8 @@ def history_json(history: History) -> dict[str, Any]:
 
 
 def render_history(history: History, *, days: int, env: str | None) -> str:
+    from umig_tui.cli.render import dash, table, wants_color
+
     color = wants_color(sys.stdout)
     lines = [f"Deployment history - last {days} days - environment: {env or 'all'}"]
     rows = [

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -125,7 +126,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from umig_tui.tui.launch import run_dashboard
 
             return int(run_dashboard(args))
-        return int(asyncio.run(run(args)))
+        code = int(asyncio.run(run(args)))
+        if argv is None:
+            # A one-shot process is about to exit: skip freeing every object one by one
+            # (~100 ms of interpreter shutdown for a 50-environment status).
+            gc.freeze()
+        return code
     except ConfigError as exc:
         print(f"umig-tui: {exc}", file=sys.stderr)
         return EXIT_USAGE

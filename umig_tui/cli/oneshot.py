@@ -34,18 +34,8 @@ async def session(
 ) -> AsyncIterator[Monitor]:
     """A Monitor for one command; the store is flushed and everything closed on the way out."""
     store_path = option(args, "store")
-    simulator = None
-    if config.demo:
-        from umig_tui.demo.simulator import Simulator
-
-        # The whole demo fleet, not len(config.environments): `--env uat` selects one
-        # environment, and a one-env simulator only knows "development" (everything else 404s).
-        simulator = Simulator(
-            int(option(args, "demo_envs", 4)), timeout_hint=config.polling.timeout
-        )
     monitor = await open_monitor(
         config,
-        simulator=simulator,
         use_store=not option(args, "no_store", False),
         store_path=Path(store_path) if store_path else None,
         endpoints=endpoints,

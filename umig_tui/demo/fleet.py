@@ -99,6 +99,16 @@ def demo_fleet(count: int = 4) -> list[tuple[str, Tier]]:
     return envs
 
 
+def fleet_size_for(names: list[str]) -> int:
+    """How big a demo fleet must be to contain every one of ``names`` (``prod-07`` → 7)."""
+    size = 4
+    for name in names:
+        tail = name.rsplit("-", 1)[-1]
+        if tail.isdigit():
+            size = max(size, int(tail))
+    return size
+
+
 def demo_config(config: Config, count: int = 4) -> Config:
     """``config`` with its environments replaced by the in-process demo fleet."""
     envs = tuple(

@@ -17,6 +17,7 @@ from umig_tui.config import ConfigError, Environment, Polling, resolve_secret
 from umig_tui.models import Document, Endpoint, ErrorKind, FetchError, PollResult, TeamsCheck
 from umig_tui.sanitize import clean_text
 from umig_tui.sources.parse import ParseError, parse_document
+from umig_tui.sources.transport import StreamTransport
 
 USER_AGENT = f"umig-tui/{__version__}"
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class UmigClient:
         elif isinstance(secret, str):
             headers["Authorization"] = f"Bearer {secret}"
         self._has_auth = secret is not None
+        self._urls: dict[Endpoint, httpx.URL] = {}
         self._client = httpx.AsyncClient(
             headers=headers,
             auth=auth,
@@ -123,7 +125,9 @@ class UmigClient:
         )
 
     async def _fetch(self, endpoint: Endpoint) -> tuple[Document, str | None]:
-        url = self.env.endpoint_url(endpoint)
+        url = self._urls.get(endpoint)
+        if url is None:  # parsed once per endpoint, not on every request
+            url = self._urls[endpoint] = httpx.URL(self.env.endpoint_url(endpoint))
         received_headers = False
         try:
             async with self._client.stream("GET", url) as response:
@@ -336,12 +340,20 @@ class ClientFactory:
         self.environ = environ
         self.transport_for = transport_for
         self._contexts: dict[tuple[bool, str | None], ssl.SSLContext] = {}
+        self._plain: ssl.SSLContext | None = None
+
+    def _unverified(self) -> ssl.SSLContext:
+        # One shared context: given False, httpx would build a new one per client (~0.6 ms each).
+        if self._plain is None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            self._plain = context
+        return self._plain
 
     def _verify(self, env: Environment) -> ssl.SSLContext | bool:
-        if not env.url.startswith("https:"):
-            return False  # plain HTTP: no TLS context to build
-        if not env.verify_tls:
-            return False
+        if not env.url.startswith("https:") or not env.verify_tls:
+            return self._unverified()  # plain HTTP never uses it; verify_tls = false means this
         key = (env.verify_tls, env.ca_bundle)
         if key not in self._contexts:
             if env.ca_bundle:
@@ -365,7 +377,26 @@ class ClientFactory:
     def build(self, env: Environment) -> UmigClient:
         """A client for ``env``; raises ConfigError when its secret variable is unset."""
         secret = resolve_secret(env, self.environ)
+        verify = self._verify(env)
         transport = self.transport_for(env) if self.transport_for else None
-        return UmigClient(
-            env, self.polling, secret=secret, verify=self._verify(env), transport=transport
+        if transport is None and not _proxies_configured(self.environ):
+            # Proxies need httpx's own transport; everyone else gets the lean one.
+            transport = StreamTransport(
+                verify if isinstance(verify, ssl.SSLContext) else None,
+                connect_timeout=self.polling.timeout,
+            )
+        return UmigClient(env, self.polling, secret=secret, verify=verify, transport=transport)
+
+
+def _proxies_configured(environ: Mapping[str, str]) -> bool:
+    return any(
+        environ.get(name)
+        for name in (
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "ALL_PROXY",
+            "http_proxy",
+            "https_proxy",
+            "all_proxy",
         )
+    )

@@ -91,6 +91,7 @@ class Store:
         self._queue: asyncio.Queue[PollResult | Event | None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._pending: list[PollResult | Event] = []
+        self._buffer: list[PollResult | Event] = []  # submitted before start(): see submit()
         self._last_prune = 0.0
         self._closed = False
         # One transaction at a time on the writer: the background batches, add_event() and
@@ -177,17 +178,22 @@ class Store:
         """Start the background writer; ``submit`` then batches everything per cycle."""
         if self._task is None:
             self._queue = asyncio.Queue()
+            for item in self._buffer:
+                self._queue.put_nowait(item)
+            self._buffer = []
             self._task = asyncio.get_running_loop().create_task(self._write_loop())
 
     def submit(self, item: PollResult | Event) -> None:
-        """Queue a result or event for the writer; never blocks, never raises."""
+        """Queue a result or event; never blocks, never raises. With the background writer
+        started (a long run) it is written within a cycle; otherwise (a one-shot command) it
+        waits for ``flush()``, which writes everything in one transaction."""
         if self._closed or self._writer is None:
             return
         if isinstance(item, PollResult) and not self.recording:
             return
         if self._queue is None:
-            self.start()
-        assert self._queue is not None
+            self._buffer.append(item)
+            return
         self._queue.put_nowait(item)
 
     async def _write_loop(self) -> None:
@@ -217,6 +223,9 @@ class Store:
 
     async def flush(self) -> None:
         """Wait until everything submitted so far is written (or failed with a notice)."""
+        if self._buffer:
+            batch, self._buffer = self._buffer, []
+            await self.write(batch)
         if self._queue is not None:
             await self._queue.join()
 
@@ -264,6 +273,13 @@ class Store:
         missing = [k for k in keys if k not in self._series]
         if not missing:
             return
+        if not self._series:  # first batch of this process: every known id in one query
+            cursor = await self._writer.execute("SELECT env, metric, id FROM series")
+            for env, metric, series_id in await cursor.fetchall():
+                self._series[(env, metric)] = int(series_id)
+            missing = [k for k in keys if k not in self._series]
+            if not missing:
+                return
         await self._writer.executemany(
             "INSERT OR IGNORE INTO series (env, metric) VALUES (?, ?)", missing
         )
@@ -373,9 +389,7 @@ class Store:
                 await writer.execute(
                     "DELETE FROM poll_errors WHERE ts < ?", (now - settings.retention,)
                 )
-                await writer.execute(
-                    "DELETE FROM events WHERE ts < ?", (now - settings.retention,)
-                )
+                await writer.execute("DELETE FROM events WHERE ts < ?", (now - settings.retention,))
                 await writer.commit()
             except (sqlite3.Error, OSError) as exc:
                 with contextlib.suppress(Exception):
@@ -462,6 +476,9 @@ class Store:
         """Flush and close both connections; always safe to call (an open one hangs exit)."""
         if self._closed:
             return
+        if self._buffer:
+            with contextlib.suppress(Exception):
+                await self.flush()
         if self._task is not None and self._queue is not None and not self._task.done():
             self._queue.put_nowait(None)
             with contextlib.suppress(Exception):
