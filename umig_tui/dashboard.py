@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from umig_tui.analysis.drift import DriftFinding
-from umig_tui.deploy.watch import WatchState
+from umig_tui.deploy.watch_state import WatchState
 from umig_tui.fleet import EnvView, FleetSummary
 from umig_tui.models import Event
 from umig_tui.monitor import Monitor

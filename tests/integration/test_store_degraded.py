@@ -22,7 +22,7 @@ from umig_tui.demo.simulator import Simulator
 from umig_tui.models import Endpoint, ErrorKind, Event, EventKind, FetchError, PollResult
 from umig_tui.monitor import Monitor
 from umig_tui.runtime import open_monitor, open_store
-from umig_tui.store import store as store_module
+from umig_tui.store import connect as store_module
 from umig_tui.store.store import Store, StoreUnavailable
 
 SETTINGS = StoreSettings()
@@ -238,7 +238,7 @@ async def test_database_sqlite_reports_read_only_gives_a_notice(
 ) -> None:
     store = await Store.open(db, SETTINGS)
     await store.close()
-    connect = store_module._connect
+    connect = store_module.connect
 
     async def read_only(
         path: Path, *, read_only: bool = False, immutable: bool = False
@@ -246,7 +246,7 @@ async def test_database_sqlite_reports_read_only_gives_a_notice(
         # What a file SQLite may read but not write looks like, whoever runs the test.
         return await connect(path, read_only=True, immutable=immutable)
 
-    monkeypatch.setattr(store_module, "_connect", read_only)
+    monkeypatch.setattr(store_module, "connect", read_only)
     monitor = await monitors(db)
     await assert_polls(monitor)
     assert monitor.store is not None
@@ -404,7 +404,9 @@ async def test_second_instance_still_records_its_own_events(db: Path) -> None:
         now = time.time()
         assert not second.recording
         assert await second.write([failure("uat", now)]) is False  # samples: the first one's job
-        assert await second.write([Event(now, "production", EventKind.DEPLOYMENT, "deploy of 1.2.0 succeeded")])
+        assert await second.write(
+            [Event(now, "production", EventKind.DEPLOYMENT, "deploy of 1.2.0 succeeded")]
+        )
         assert [e.summary for e in await first.events()] == ["deploy of 1.2.0 succeeded"]
     finally:
         await second.close()

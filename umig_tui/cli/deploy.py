@@ -17,7 +17,7 @@ from umig_tui.cli.main import EXIT_OK, EXIT_PROBLEM, EXIT_TIMEOUT, UsageError, a
 from umig_tui.durations import DurationError, format_duration, parse_duration
 
 if TYPE_CHECKING:  # the watch's modules load only when a watch runs (start-up of other commands)
-    from umig_tui.deploy.watch import WatchOptions, WatchState
+    from umig_tui.deploy.watch_state import WatchOptions, WatchState
 
 EXIT_FOR = {"succeeded": EXIT_OK, "failed": EXIT_PROBLEM, "timed_out": EXIT_TIMEOUT}
 BASELINE_WINDOW = 3600.0
@@ -71,7 +71,7 @@ def _duration(value: str, flag: str, *, allow_zero: bool = False) -> float:
 
 
 def options_from(args: argparse.Namespace, thresholds: Any) -> WatchOptions:
-    from umig_tui.deploy.watch import WatchOptions
+    from umig_tui.deploy.watch_state import WatchOptions
 
     if not args.expect.strip():
         raise UsageError("--expect needs a version")
@@ -90,7 +90,8 @@ async def run(args: argparse.Namespace) -> int:
     from umig_tui.cli.oneshot import load, session
     from umig_tui.config import ConfigError
     from umig_tui.deploy.recorder import WatchRecorder
-    from umig_tui.deploy.watch import DeployWatch, run_watch
+    from umig_tui.deploy.runner import run_watch
+    from umig_tui.deploy.watch import DeployWatch
     from umig_tui.store.queries import series_points
     from umig_tui.store.samples import ERROR_RATE, RESPONSE_TIME
 
@@ -181,7 +182,7 @@ class _Display:
 def line_for(state: WatchState) -> str:
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(state.now))
     text = f"{stamp} {state.env} {state.stage}: {state.message}"
-    if state.stage == "validating" and state.gates:
+    if state.gates and state.stage in ("validating", "monitoring", "failed"):
         text += " [" + ", ".join(f"{g.name} {g.status}" for g in state.gates) + "]"
     if state.stage.terminal:
         text += f" (after {format_duration(state.elapsed)})"

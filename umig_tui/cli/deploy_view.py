@@ -8,7 +8,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from umig_tui.deploy.watch import Stage, WatchState
+from umig_tui.deploy.watch_state import Stage, WatchState
 from umig_tui.durations import format_duration
 
 _STAGE_STYLE = {

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from umig_tui.deploy.history import append_record, deployment_id, make_record
-from umig_tui.deploy.watch import Stage, WatchState
+from umig_tui.deploy.watch_state import Stage, WatchState
 from umig_tui.durations import format_duration
 from umig_tui.models import Event, EventKind
 from umig_tui.store.store import Store

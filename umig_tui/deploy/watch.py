@@ -2,170 +2,28 @@
 
 Seed 001 deployment-status-monitor + validate_post_deployment, seed 000 §4 (health during and
 after a deployment), seed 004 (watch error rate and response time after a deploy). The state
-machine is pure (``DeployWatch.step``); ``run_watch`` drives it with real fetches.
+machine is pure (``DeployWatch.step``); ``deploy.runner.run_watch`` drives it with real fetches.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from typing import Any
 
 from umig_tui.analysis.stats import WindowStats, relative_change
 from umig_tui.analysis.versions import compare_versions
-from umig_tui.models import (
-    ComponentsStatus,
-    Endpoint,
-    HealthSnapshot,
-    MetricsSnapshot,
-    PollResult,
-    TeamsCheck,
-    VersionInfo,
+from umig_tui.deploy.gates import gate_health, gate_orchestrator, gate_smoke
+from umig_tui.deploy.watch_state import (
+    GATES,
+    Comparison,
+    Gate,
+    Observation,
+    Stage,
+    WatchOptions,
+    WatchState,
 )
-
-
-class Stage(StrEnum):
-    WAITING = "waiting"
-    CONFIRMED = "confirmed"
-    VALIDATING = "validating"
-    MONITORING = "monitoring"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    TIMED_OUT = "timed_out"
-
-    @property
-    def terminal(self) -> bool:
-        return self in (Stage.SUCCEEDED, Stage.FAILED, Stage.TIMED_OUT)
-
-
-@dataclass(frozen=True, slots=True)
-class WatchOptions:
-    expected: str
-    timeout: float = 600.0
-    monitor: float = 300.0
-    interval: float = 10.0
-    validate: bool = True
-    error_rate: float = 0.05
-    degradation: float = 0.15
-    unreachable_limit: int = 3  # consecutive failed health polls after confirmation
-
-
-@dataclass(frozen=True, slots=True)
-class Gate:
-    name: str
-    status: str = "pending"  # pending | passed | failed
-    detail: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Comparison:
-    metric: str
-    baseline: float | None
-    current: float | None
-    change: float | None
-    ok: bool
-
-    def describe(self) -> str:
-        if self.baseline is None or self.current is None or self.change is None:
-            return f"{self.metric}: {_fmt(self.metric, self.current)} (no baseline)"
-        return (
-            f"{self.metric}: {_fmt(self.metric, self.current)} vs {_fmt(self.metric, self.baseline)} "
-            f"({self.change:+.0%})"
-        )
-
-
-def _fmt(metric: str, value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.1%}" if metric.startswith("error") else f"{value:.0f}ms"
-
-
-GATES = ("health", "orchestrator", "smoke")
-
-
-@dataclass(frozen=True, slots=True)
-class WatchState:
-    env: str
-    expected: str
-    stage: Stage
-    started_at: float
-    stage_since: float
-    now: float
-    deadline: float
-    current_version: str | None = None
-    previous_version: str | None = None
-    message: str = ""
-    reason: str | None = None
-    rollback_recommended: bool = False
-    gates: tuple[Gate, ...] = ()
-    comparisons: tuple[Comparison, ...] = ()
-    monitor_until: float | None = None
-    samples: int = 0
-
-    @property
-    def elapsed(self) -> float:
-        return self.now - self.started_at
-
-    @property
-    def progress(self) -> float:
-        """0..1 across the whole watch, for progress bars."""
-        if self.stage.terminal:
-            return 1.0
-        if self.stage is Stage.WAITING:
-            return 0.3 * min(1.0, self.elapsed / max(1.0, self.deadline - self.started_at))
-        if self.stage in (Stage.CONFIRMED, Stage.VALIDATING):
-            passed = sum(1 for g in self.gates if g.status == "passed")
-            return 0.3 + 0.2 * passed / max(1, len(GATES))
-        if self.monitor_until is not None:
-            total = max(1.0, self.monitor_until - self.stage_since)
-            return 0.5 + 0.5 * min(1.0, (self.now - self.stage_since) / total)
-        return 0.5
-
-    @property
-    def time_left(self) -> float | None:
-        if self.stage.terminal:
-            return None
-        if self.stage is Stage.MONITORING and self.monitor_until is not None:
-            return max(0.0, self.monitor_until - self.now)
-        return max(0.0, self.deadline - self.now)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "environment": self.env,
-            "expected": self.expected,
-            "stage": str(self.stage),
-            "elapsed_s": round(self.elapsed, 1),
-            "time_left_s": round(self.time_left, 1) if self.time_left is not None else None,
-            "current_version": self.current_version,
-            "previous_version": self.previous_version,
-            "message": self.message,
-            "reason": self.reason,
-            "rollback_recommended": self.rollback_recommended,
-            "gates": [{"name": g.name, "status": g.status, "detail": g.detail} for g in self.gates],
-            "comparisons": [
-                {
-                    "metric": c.metric,
-                    "baseline": c.baseline,
-                    "current": c.current,
-                    "change": c.change,
-                    "ok": c.ok,
-                }
-                for c in self.comparisons
-            ],
-        }
-
-
-@dataclass
-class Observation:
-    """What one interval fetched (only what the current stage needs)."""
-
-    version: PollResult | None = None
-    health: PollResult | None = None
-    components: PollResult | None = None
-    teams: PollResult | None = None
-    metrics: PollResult | None = None
+from umig_tui.models import HealthSnapshot, MetricsSnapshot, VersionInfo
 
 
 @dataclass
@@ -353,9 +211,9 @@ class DeployWatch:
         if failure is not None:
             return [failure]
         gates = {g.name: g for g in self.state.gates}
-        gates["health"] = _gate_health(observation.health, gates["health"])
-        gates["orchestrator"] = _gate_orchestrator(observation.components, gates["orchestrator"])
-        gates["smoke"] = _gate_smoke(observation.teams, gates["smoke"])
+        gates["health"] = gate_health(observation.health, gates["health"])
+        gates["orchestrator"] = gate_orchestrator(observation.components, gates["orchestrator"])
+        gates["smoke"] = gate_smoke(observation.teams, gates["smoke"])
         self.state = replace(self.state, gates=tuple(gates[name] for name in GATES))
         failed = [g for g in self.state.gates if g.status == "failed"]
         if failed:
@@ -454,101 +312,3 @@ class DeployWatch:
         return self._move(
             Stage.SUCCEEDED, now, message=f"{self.options.expected} is live and healthy"
         )
-
-
-def _gate_health(result: PollResult | None, gate: Gate) -> Gate:
-    if result is None or gate.status == "passed":
-        return gate
-    if result.error is not None:
-        return replace(gate, detail=f"{result.error.kind}")
-    value = result.value
-    if isinstance(value, HealthSnapshot):
-        if value.status == "healthy":
-            return replace(gate, status="passed", detail="healthy")
-        return replace(gate, detail=value.status or "unknown")
-    return gate
-
-
-def _gate_orchestrator(result: PollResult | None, gate: Gate) -> Gate:
-    if result is None or gate.status == "passed":
-        return gate
-    if result.error is not None:
-        return replace(gate, detail=f"{result.error.kind}")
-    value = result.value
-    if isinstance(value, ComponentsStatus):
-        status = value.orchestrator_status or "unknown"
-        if status == "active":
-            return replace(gate, status="passed", detail="active")
-        if status != "unknown":
-            return replace(gate, status="failed", detail=f"orchestrator {status}, not active")
-        return replace(gate, detail="orchestrator status unknown")
-    return gate
-
-
-def _gate_smoke(result: PollResult | None, gate: Gate) -> Gate:
-    if result is None or gate.status == "passed":
-        return gate
-    if result.error is None and isinstance(result.value, TeamsCheck):
-        return replace(gate, status="passed", detail=f"HTTP {result.value.http_status}")
-    error = result.error
-    if error is not None and error.http_status is not None and error.http_status < 500:
-        return replace(gate, status="failed", detail=f"/teams returned HTTP {error.http_status}")
-    return replace(gate, detail=f"{error.kind}" if error else "no answer")
-
-
-# --- driving it ------------------------------------------------------------------------------
-
-Fetch = Callable[[Endpoint], Awaitable[PollResult]]
-
-
-def endpoints_for(stage: Stage) -> tuple[Endpoint, ...]:
-    if stage is Stage.WAITING:
-        return (Endpoint.VERSION, Endpoint.HEALTH, Endpoint.METRICS)
-    if stage is Stage.VALIDATING:
-        return (Endpoint.HEALTH, Endpoint.COMPONENTS, Endpoint.TEAMS)
-    if stage is Stage.MONITORING:
-        return (Endpoint.HEALTH, Endpoint.METRICS)
-    return ()
-
-
-async def observe(fetch: Fetch, stage: Stage) -> Observation:
-    wanted = endpoints_for(stage)
-    results = await asyncio.gather(*(fetch(endpoint) for endpoint in wanted))
-    observation = Observation()
-    for endpoint, result in zip(wanted, results, strict=True):
-        setattr(observation, endpoint.value, result)
-    return observation
-
-
-async def run_watch(
-    watch: DeployWatch,
-    fetch: Fetch,
-    *,
-    clock: Callable[[], float],
-    on_state: Callable[[WatchState, bool], Awaitable[None] | None] | None = None,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-) -> WatchState:
-    """Poll at the watch's interval until a terminal stage; ``on_state(state, transition)``."""
-    interval = watch.options.interval
-    if on_state is not None:  # the start is a transition too: "waiting for X" is the first line
-        outcome = on_state(watch.state, True)
-        if outcome is not None:
-            await outcome
-    while True:
-        stage = watch.state.stage
-        observation = await observe(fetch, stage)
-        transitions = watch.step(observation, clock())
-        for state in transitions:
-            if on_state is not None:
-                outcome = on_state(state, True)
-                if outcome is not None:
-                    await outcome
-        if not transitions and on_state is not None:
-            outcome = on_state(watch.state, False)
-            if outcome is not None:
-                await outcome
-        if watch.state.stage.terminal:
-            return watch.state
-        if watch.state.stage is stage or not transitions:
-            left = watch.state.time_left
-            await sleep(min(interval, left) if left is not None and left > 0 else interval)

@@ -8,49 +8,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import json
 import logging
-import os
 import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import quote
 
 import aiosqlite
 
 from umig_tui.config import StoreSettings
 from umig_tui.models import Event, EventKind, PollResult
+from umig_tui.store import connect as sqlite
+from umig_tui.store.errors import StoreUnavailable as StoreUnavailable
+from umig_tui.store.errors import describe_sqlite_error
 from umig_tui.store.samples import samples_from_result
-from umig_tui.store.schema import MIGRATIONS, SCHEMA_VERSION
+from umig_tui.store.schema import SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
 
-BUSY_TIMEOUT_MS = 2000
 MAX_PENDING = 20_000  # results kept for retry while the store cannot be written
-
-
-class StoreUnavailable(Exception):
-    """The store cannot be used at all; ``str()`` is the notice to show."""
-
-
-def describe_sqlite_error(path: Path, exc: BaseException) -> str:
-    """A one-line notice for a SQLite failure (what happened and what the user can do)."""
-    message = str(exc).lower()
-    if "not a database" in message or "malformed" in message or "corrupt" in message:
-        return f"store {path} is corrupt ({exc}); move it aside to start a fresh one"
-    if "locked" in message or "busy" in message:
-        return f"store {path} is locked by another process; history is paused"
-    if "readonly" in message or "read-only" in message:
-        return f"store {path} is read-only; new samples are not saved"
-    if "disk is full" in message or "database or disk is full" in message:
-        return f"disk full: store {path} cannot grow; new samples are not saved"
-    if "unable to open" in message:
-        return f"cannot open store {path} (missing directory or no permission)"
-    return f"store {path}: {exc}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +101,7 @@ class Store:
             raise StoreUnavailable(
                 f"cannot create {path.parent}: {exc.strerror}; running without history"
             ) from None
-        lock, holder = _take_lock(path)
+        lock, holder = sqlite.take_lock(path)
         writer: aiosqlite.Connection | None = None
         notice = None
         if holder is not None:
@@ -133,8 +112,8 @@ class Store:
                 "this one shows its history but does not record samples"
             )
         try:
-            writer = await _connect(path)
-            await _prepare_writer(writer)
+            writer = await sqlite.connect(path)
+            await sqlite.prepare_writer(writer)
         except (sqlite3.Error, OSError) as exc:
             if writer is not None:
                 with contextlib.suppress(Exception):
@@ -144,11 +123,11 @@ class Store:
             notice = notice or problem
             if "corrupt" in problem:
                 if lock is not None:
-                    _release_lock(lock)
+                    sqlite.release_lock(lock)
                 raise StoreUnavailable(problem + "; running without history") from None
         reader: aiosqlite.Connection | None = None
         try:
-            reader = await _open_reader(path)
+            reader = await sqlite.open_reader(path)
             if writer is None:
                 version = (await (await reader.execute("PRAGMA user_version")).fetchone() or (0,))[
                     0
@@ -162,9 +141,9 @@ class Store:
             # Every connection opened so far is closed: a leaked one keeps a thread alive.
             for connection in (reader, writer):
                 if connection is not None:
-                    await _close_quietly(connection)
+                    await sqlite.close_quietly(connection)
             if lock is not None:
-                _release_lock(lock)
+                sqlite.release_lock(lock)
             raise StoreUnavailable(
                 describe_sqlite_error(path, exc) + "; running without history"
             ) from None
@@ -489,9 +468,9 @@ class Store:
         # removes it, so the file alone holds everything (an immutable reader ignores a WAL).
         for connection in (self._reader, self._writer):
             if connection is not None:
-                await _close_quietly(connection)
+                await sqlite.close_quietly(connection)
         if self._lock is not None:
-            _release_lock(self._lock)
+            sqlite.release_lock(self._lock)
 
 
 def _latest_row(result: PollResult) -> tuple[Any, ...]:
@@ -511,109 +490,3 @@ def _latest_row(result: PollResult) -> tuple[Any, ...]:
         result.latency_ms if good else None,
         body,
     )
-
-
-async def _connect(
-    path: Path, *, read_only: bool = False, immutable: bool = False
-) -> aiosqlite.Connection:
-    if read_only:
-        # Quoted: a "?", "#" or "%" in the path would otherwise end or alter the file name.
-        uri = f"file:{quote(str(path))}?mode=ro" + ("&immutable=1" if immutable else "")
-        connection = await aiosqlite.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
-    else:
-        connection = await aiosqlite.connect(
-            str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
-        )
-    try:
-        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    except BaseException:
-        await _close_quietly(connection)
-        raise
-    return connection
-
-
-async def _open_reader(path: Path) -> aiosqlite.Connection:
-    """The read-only connection, checked by a first read."""
-    try:
-        return await _checked_reader(path, immutable=False)
-    except sqlite3.OperationalError:
-        # A WAL database in a read-only directory cannot create its -shm file.
-        return await _checked_reader(path, immutable=True)
-
-
-async def _checked_reader(path: Path, *, immutable: bool) -> aiosqlite.Connection:
-    connection = await _connect(path, read_only=True, immutable=immutable)
-    try:
-        await (await connection.execute("SELECT count(*) FROM sqlite_master")).fetchall()
-    except BaseException:
-        await _close_quietly(connection)
-        raise
-    return connection
-
-
-async def _close_quietly(connection: aiosqlite.Connection) -> None:
-    with contextlib.suppress(Exception):
-        await connection.close()
-
-
-async def _prepare_writer(writer: aiosqlite.Connection) -> None:
-    # "file is not a database" surfaces here; fetch so no statement keeps a read transaction open.
-    await (await writer.execute("SELECT count(*) FROM sqlite_master")).fetchall()
-    # A newer umig-tui's store is refused before anything (even the journal mode) is changed.
-    cursor = await writer.execute("PRAGMA user_version")
-    row = await cursor.fetchone()
-    version = int(row[0]) if row else 0
-    if version > SCHEMA_VERSION:
-        raise sqlite3.DatabaseError(
-            f"schema version {version} is newer than this umig-tui understands ({SCHEMA_VERSION})"
-        )
-    await (await writer.execute("PRAGMA journal_mode = WAL")).fetchall()
-    await writer.execute("PRAGMA synchronous = NORMAL")
-    for number in range(version, SCHEMA_VERSION):
-        await writer.execute("BEGIN")
-        try:
-            for statement in _statements(MIGRATIONS[number]):
-                await writer.execute(statement)
-            await writer.execute(f"PRAGMA user_version = {number + 1}")
-            await writer.commit()
-        except BaseException:
-            await writer.rollback()
-            raise
-
-
-def _statements(script: str) -> list[str]:
-    lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
-
-
-def _take_lock(path: Path) -> tuple[IO[str] | None, str | None]:
-    """An exclusive advisory lock beside the DB: one recording instance per store.
-
-    Returns (handle, None) when taken, (None, pid) when another instance holds it, and
-    (None, None) when no lock file can be made (a read-only directory: the writer will say).
-    """
-    lock_path = path.with_name(path.name + ".lock")
-    try:
-        handle = open(lock_path, "a+")  # noqa: SIM115 - held for the store's lifetime
-    except OSError:
-        return None, None
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.seek(0)
-        holder = handle.read().strip() or "unknown"
-        handle.close()
-        return None, holder
-    # The pid only names the holder to others; a full disk must not stop the start.
-    with contextlib.suppress(OSError):
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-    return handle, None
-
-
-def _release_lock(handle: IO[str]) -> None:
-    with contextlib.suppress(OSError):
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-    handle.close()

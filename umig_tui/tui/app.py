@@ -54,13 +54,14 @@ class UmigApp(App[int]):
     COMMANDS = App.COMMANDS | {FleetCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", id="help", key_display="?"),
+        # Quit early: at 80 columns the footer cuts the last keys off.
+        Binding("q", "quit", "Quit", id="quit"),
         Binding("slash", "filter", "Filter", id="filter", key_display="/"),
         Binding("r", "refresh", "Refresh", id="refresh"),
         Binding("p", "pause", "Pause", id="pause"),
         Binding("t", "cycle_theme", "Theme", id="theme"),
         Binding("d", "deploy", "Deploy watch", id="deploy"),
         Binding("h", "history", "History", id="history"),
-        Binding("q", "quit", "Quit", id="quit"),
         *[
             Binding(
                 str(panel.number),
@@ -121,10 +122,16 @@ class UmigApp(App[int]):
             with Horizontal(classes="row"):
                 yield left(id=f"panel-{left.number}")
                 yield right(id=f"panel-{right.number}")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_resize(self) -> None:
-        self.screen.set_class(self.size.width < 110, "-narrow")
+        # The main screen, even when a detail screen is on top while the terminal resizes.
+        if self.screen_stack:
+            self.screen_stack[0].set_class(self.size.width < 110, "-narrow")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The filter and the panel keys act on the main screen: elsewhere they are off."""
+        return not (action in ("filter", "focus_panel") and len(self.screen_stack) > 1)
 
     # -- start and stop -------------------------------------------------------------------------
 
@@ -148,6 +155,8 @@ class UmigApp(App[int]):
             simulator=self.simulator,
             restore=True,
         )
+        # One clock for "now" everywhere: staleness must agree with the header's clock.
+        self.monitor.clock = self.monitor.fleet.clock = self.clock
         self.monitor.subscribe(self._on_change)
         await self._load_history()
         self._render()
@@ -256,7 +265,8 @@ class UmigApp(App[int]):
     def _render(self) -> None:
         self._render_pending = False
         self._last_render = time.monotonic()
-        if self.monitor is None:
+        # Not while shutting down: a coalesced render due then finds the widgets already gone.
+        if self.monitor is None or not self.is_running:
             return
         data = build_dashboard(
             self.monitor,
@@ -277,7 +287,7 @@ class UmigApp(App[int]):
             self.screen.refresh_data()
 
     def _tick(self) -> None:
-        if self.data is not None:
+        if self.data is not None and self.is_running:
             self.query_one(FleetHeader).data = replace(self.data, now=self.clock())
 
     # -- actions --------------------------------------------------------------------------------

@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING
 from textual.worker import Worker
 
 from umig_tui.deploy.recorder import WatchRecorder
-from umig_tui.deploy.watch import DeployWatch, Stage, WatchOptions, WatchState, run_watch
+from umig_tui.deploy.runner import run_watch
+from umig_tui.deploy.watch import DeployWatch
+from umig_tui.deploy.watch_state import Stage, WatchOptions, WatchState
 from umig_tui.store.queries import series_points
 from umig_tui.store.samples import ERROR_RATE, RESPONSE_TIME
 from umig_tui.tui.messages import FleetChanged

@@ -16,6 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
 from textual_plotext import PlotextPlot
 
 from umig_tui.models import (
@@ -75,12 +76,21 @@ class EnvDetailScreen(Screen[None]):
                 with Horizontal(id="charts"):
                     for metric, _, _ in CHARTS:
                         yield PlotextPlot(id=f"chart-{metric}")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.refresh_data()
         self.load_charts()
         self.set_interval(30, self.load_charts)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Worker messages do not bubble: the app's handler never hears of this screen's."""
+        if event.state is WorkerState.ERROR:
+            self.notify(
+                f"{event.worker.description or event.worker.name} failed: {event.worker.error}",
+                severity="error",
+                timeout=10,
+            )
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -197,12 +207,13 @@ class EnvDetailScreen(Screen[None]):
         if health is not None and isinstance(health.value, HealthSnapshot):
             for component in health.value.components:
                 details = []
+                # The schema version first: at 80 columns the end of this column is cut off.
+                if component.schema_version:
+                    details.append(f"schema {component.schema_version}")
                 if component.response_time_ms is not None:
                     details.append(f"{component.response_time_ms:.0f} ms")
                 if component.connections is not None:
                     details.append(f"{component.connections:.0f} connections")
-                if component.schema_version:
-                    details.append(f"schema {component.schema_version}")
                 if component.error:
                     details.append(component.error)
                 add("health", component.name, component.status, ", ".join(details))

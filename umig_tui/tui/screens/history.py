@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
 
 from umig_tui.deploy.history import HistoryEntry, read_history
 from umig_tui.deploy.timeline import History, merge_history
@@ -43,10 +44,19 @@ class HistoryScreen(Screen[None]):
             for env in self.monitor.config.environments:
                 with TabPane(env.name, id=f"history-{env.name}"):
                     yield SyncTable(id=f"timeline-{env.name}")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.action_reload()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Worker messages do not bubble: the app's handler never hears of this screen's."""
+        if event.state is WorkerState.ERROR:
+            self.notify(
+                f"{event.worker.description or event.worker.name} failed: {event.worker.error}",
+                severity="error",
+                timeout=10,
+            )
 
     def action_reload(self) -> None:
         self.load()

@@ -7,7 +7,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 
 from umig_tui.dashboard import DashboardData
-from umig_tui.deploy.watch import Stage, WatchState
+from umig_tui.deploy.watch_state import Stage, WatchState
 from umig_tui.durations import format_duration
 from umig_tui.timefmt import ago, parse_iso
 from umig_tui.tui.colors import status_style

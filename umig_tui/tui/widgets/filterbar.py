@@ -35,4 +35,9 @@ class FilterBar(Input):
         self.value = ""
         self.remove_class("-active")
         self.can_focus = False
-        self.screen.focus_next()
+        # Back to the table it filters, as Enter does (focus_next would pick the scroll view).
+        tables = self.screen.query("#env-table")
+        if tables:
+            tables.first().focus()
+        else:
+            self.screen.focus_next()

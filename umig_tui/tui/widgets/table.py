@@ -56,20 +56,18 @@ class SyncTable(DataTable[Cell]):
     def sync(self, columns: Sequence[str], rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
         columns = tuple(columns)
         order = tuple(key for key, _ in rows)
-        if columns != self._columns:
-            self.clear(columns=True)
-            for label in columns:
-                self.add_column(label, key=label)
-            self._columns = columns
-            self._rows = {}
-            self._order = ()
-        if order != self._order:
+        if columns != self._columns or order != self._order:
             selected = (
                 self._order[self.cursor_row]
                 if self._order and 0 <= self.cursor_row < len(self._order)
                 else None
             )
-            self.clear()
+            # Columns too: DataTable.clear() keeps every column's widest width ever seen, so a
+            # placeholder or an old error would leave a column wide (and a scrollbar) for good.
+            self.clear(columns=True)
+            for label in columns:
+                self.add_column(label, key=label)
+            self._columns = columns
             for key, cells in rows:
                 self.add_row(*cells, key=key)
             self._rows = {key: tuple(cells) for key, cells in rows}

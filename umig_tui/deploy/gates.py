@@ -1,0 +1,48 @@
+"""The post-deploy validation gates of seed 001 validate_post_deployment."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from umig_tui.deploy.watch_state import Gate
+from umig_tui.models import ComponentsStatus, HealthSnapshot, PollResult, TeamsCheck
+
+
+def gate_health(result: PollResult | None, gate: Gate) -> Gate:
+    if result is None or gate.status == "passed":
+        return gate
+    if result.error is not None:
+        return replace(gate, detail=f"{result.error.kind}")
+    value = result.value
+    if isinstance(value, HealthSnapshot):
+        if value.status == "healthy":
+            return replace(gate, status="passed", detail="healthy")
+        return replace(gate, detail=value.status or "unknown")
+    return gate
+
+
+def gate_orchestrator(result: PollResult | None, gate: Gate) -> Gate:
+    if result is None or gate.status == "passed":
+        return gate
+    if result.error is not None:
+        return replace(gate, detail=f"{result.error.kind}")
+    value = result.value
+    if isinstance(value, ComponentsStatus):
+        status = value.orchestrator_status or "unknown"
+        if status == "active":
+            return replace(gate, status="passed", detail="active")
+        if status != "unknown":
+            return replace(gate, status="failed", detail=f"orchestrator {status}, not active")
+        return replace(gate, detail="orchestrator status unknown")
+    return gate
+
+
+def gate_smoke(result: PollResult | None, gate: Gate) -> Gate:
+    if result is None or gate.status == "passed":
+        return gate
+    if result.error is None and isinstance(result.value, TeamsCheck):
+        return replace(gate, status="passed", detail=f"HTTP {result.value.http_status}")
+    error = result.error
+    if error is not None and error.http_status is not None and error.http_status < 500:
+        return replace(gate, status="failed", detail=f"/teams returned HTTP {error.http_status}")
+    return replace(gate, detail=f"{error.kind}" if error else "no answer")

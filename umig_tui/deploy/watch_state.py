@@ -1,0 +1,151 @@
+"""What a deploy watch is and shows: stages, options, gates, comparisons, its state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from umig_tui.models import PollResult
+
+
+class Stage(StrEnum):
+    WAITING = "waiting"
+    CONFIRMED = "confirmed"
+    VALIDATING = "validating"
+    MONITORING = "monitoring"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (Stage.SUCCEEDED, Stage.FAILED, Stage.TIMED_OUT)
+
+
+@dataclass(frozen=True, slots=True)
+class WatchOptions:
+    expected: str
+    timeout: float = 600.0
+    monitor: float = 300.0
+    interval: float = 10.0
+    validate: bool = True
+    error_rate: float = 0.05
+    degradation: float = 0.15
+    unreachable_limit: int = 3  # consecutive failed health polls after confirmation
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    name: str
+    status: str = "pending"  # pending | passed | failed
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    metric: str
+    baseline: float | None
+    current: float | None
+    change: float | None
+    ok: bool
+
+    def describe(self) -> str:
+        if self.baseline is None or self.current is None or self.change is None:
+            return f"{self.metric}: {_fmt(self.metric, self.current)} (no baseline)"
+        return (
+            f"{self.metric}: {_fmt(self.metric, self.current)} vs {_fmt(self.metric, self.baseline)} "
+            f"({self.change:+.0%})"
+        )
+
+
+def _fmt(metric: str, value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.1%}" if metric.startswith("error") else f"{value:.0f}ms"
+
+
+GATES = ("health", "orchestrator", "smoke")
+
+
+@dataclass(frozen=True, slots=True)
+class WatchState:
+    env: str
+    expected: str
+    stage: Stage
+    started_at: float
+    stage_since: float
+    now: float
+    deadline: float
+    current_version: str | None = None
+    previous_version: str | None = None
+    message: str = ""
+    reason: str | None = None
+    rollback_recommended: bool = False
+    gates: tuple[Gate, ...] = ()
+    comparisons: tuple[Comparison, ...] = ()
+    monitor_until: float | None = None
+    samples: int = 0
+
+    @property
+    def elapsed(self) -> float:
+        return self.now - self.started_at
+
+    @property
+    def progress(self) -> float:
+        """0..1 across the whole watch, for progress bars."""
+        if self.stage.terminal:
+            return 1.0
+        if self.stage is Stage.WAITING:
+            return 0.3 * min(1.0, self.elapsed / max(1.0, self.deadline - self.started_at))
+        if self.stage in (Stage.CONFIRMED, Stage.VALIDATING):
+            passed = sum(1 for g in self.gates if g.status == "passed")
+            return 0.3 + 0.2 * passed / max(1, len(GATES))
+        if self.monitor_until is not None:
+            total = max(1.0, self.monitor_until - self.stage_since)
+            return 0.5 + 0.5 * min(1.0, (self.now - self.stage_since) / total)
+        return 0.5
+
+    @property
+    def time_left(self) -> float | None:
+        if self.stage.terminal:
+            return None
+        if self.stage is Stage.MONITORING and self.monitor_until is not None:
+            return max(0.0, self.monitor_until - self.now)
+        return max(0.0, self.deadline - self.now)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "environment": self.env,
+            "expected": self.expected,
+            "stage": str(self.stage),
+            "elapsed_s": round(self.elapsed, 1),
+            "time_left_s": round(self.time_left, 1) if self.time_left is not None else None,
+            "current_version": self.current_version,
+            "previous_version": self.previous_version,
+            "message": self.message,
+            "reason": self.reason,
+            "rollback_recommended": self.rollback_recommended,
+            "gates": [{"name": g.name, "status": g.status, "detail": g.detail} for g in self.gates],
+            "comparisons": [
+                {
+                    "metric": c.metric,
+                    "baseline": c.baseline,
+                    "current": c.current,
+                    "change": c.change,
+                    "ok": c.ok,
+                }
+                for c in self.comparisons
+            ],
+        }
+
+
+@dataclass
+class Observation:
+    """What one interval fetched (only what the current stage needs)."""
+
+    version: PollResult | None = None
+    health: PollResult | None = None
+    components: PollResult | None = None
+    teams: PollResult | None = None
+    metrics: PollResult | None = None
