@@ -180,11 +180,11 @@ def builtin_rules(thresholds: Thresholds) -> list[Rule]:
         Rule(
             "umig-slo-budget-burn",
             Severity.HIGH,
-            "Error budget burning more than 2× faster than the SLO allows for 5m",
+            "Availability error budget burning more than 6× faster than the SLO allows (over 6h)",
             300.0,
-            2.0,
+            6.0,
             lambda s: Check(
-                s.budget_burn is not None and s.budget_burn > 2.0,
+                s.budget_burn is not None and s.budget_burn > 6.0,
                 s.budget_burn,
                 f"burn rate {s.budget_burn:.1f}×" if s.budget_burn is not None else "",
             ),

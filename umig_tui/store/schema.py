@@ -77,6 +77,40 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX events_env_ts ON events (env, ts);
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # 2: alert state that survives a restart, and performance baselines per version.
+    """
+    CREATE TABLE alerts (
+        rule TEXT NOT NULL,
+        env TEXT NOT NULL,
+        phase TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        since REAL NOT NULL,
+        fired_at REAL,
+        resolved_at REAL,
+        value REAL,
+        threshold REAL,
+        summary TEXT NOT NULL,
+        description TEXT NOT NULL,
+        updated REAL NOT NULL,
+        PRIMARY KEY (rule, env)
+    ) WITHOUT ROWID;
+    CREATE TABLE baselines (
+        env TEXT NOT NULL,
+        version TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        source TEXT NOT NULL,
+        set_at REAL NOT NULL,
+        window_start REAL NOT NULL,
+        window_end REAL NOT NULL,
+        n INTEGER NOT NULL,
+        avg REAL,
+        p95 REAL,
+        p99 REAL,
+        vmin REAL,
+        vmax REAL,
+        PRIMARY KEY (env, version, metric)
+    ) WITHOUT ROWID;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

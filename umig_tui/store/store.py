@@ -332,6 +332,25 @@ class Store:
         )
         await writer.commit()
 
+    async def execute(self, statements: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> bool:
+        """Run ``(sql, rows)`` pairs with executemany in one transaction (alert state,
+        baselines); False with a notice when the store cannot be written."""
+        writer = self._writer
+        if writer is None:
+            return False
+        async with self._transaction:
+            try:
+                await writer.execute("BEGIN")
+                for sql, rows in statements:
+                    await writer.executemany(sql, rows)
+                await writer.commit()
+            except (sqlite3.Error, OSError) as exc:
+                with contextlib.suppress(Exception):
+                    await writer.rollback()
+                self.notice = describe_sqlite_error(self.path, exc)
+                return False
+        return True
+
     async def add_event(self, event: Event) -> None:
         """Write one event now (deploy watch and alerts want it durable at once)."""
         await self.write([event])

@@ -24,6 +24,10 @@ class FleetHeader(Static):
         if data is not None:
             self.update(self.header_line(data))
 
+    def on_resize(self) -> None:
+        # The line is laid out for a width: redo it at once, not at the next tick.
+        self.watch_data(self.data)
+
     def header_line(self, data: DashboardData) -> Text:
         app = self.app
         worst = str(data.summary.worst)

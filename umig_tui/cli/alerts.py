@@ -1,0 +1,101 @@
+"""``umig-tui alerts``: one poll, the alert rules with their saved state; exit 1 if any fires.
+
+Run it from cron every minute and it is a headless alerter: pending alerts become firing across
+runs (the state is in the store) and firing/resolved ones go to the configured sinks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import sys
+import time
+from typing import Any
+
+from umig_tui.cli.main import EXIT_OK, EXIT_PROBLEM, add_source_options
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "alerts",
+        help="evaluate the alert rules now (state kept in the store); exit 1 if any is firing",
+        description="Polls once, evaluates the built-in and [alerts] rules with the state saved by "
+        "earlier runs, sends firing/resolved alerts to [notify] sinks. Exit 1 if any alert is firing.",
+    )
+    add_source_options(parser)
+    parser.add_argument("--json", action="store_true", help="print JSON for jq")
+    parser.set_defaults(run=run)
+
+
+async def run(args: argparse.Namespace) -> int:
+    from umig_tui.alerting import AlertService
+    from umig_tui.cli.oneshot import load, session
+    from umig_tui.notify.sinks import Notifier
+
+    config = load(args)
+    notifier = Notifier(config.notify, os.environ)
+    try:
+        async with session(args, config, restore=True) as monitor:
+            service = AlertService(monitor, notifier=notifier)
+            await service.restore()
+            await monitor.poll_once()
+            await service.evaluate()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(config.notify.timeout * 3):
+                    await notifier.flush()
+            alerts = service.alerts()
+    finally:
+        await notifier.aclose()
+    if args.json:
+        print(
+            json.dumps(
+                {"alerts": [a.to_json() for a in alerts], "sinks": sink_status(notifier)}, indent=2
+            )
+        )
+    else:
+        print(render_alerts(alerts, notifier))
+    return EXIT_PROBLEM if any(str(a.phase) == "firing" for a in alerts) else EXIT_OK
+
+
+def sink_status(notifier: Any) -> dict[str, Any]:
+    return {
+        name: {"ok": s.ok, "last_error": s.last_error, "sent": s.sent, "failed": s.failed}
+        for name, s in notifier.status.items()
+    }
+
+
+def render_alerts(alerts: list[Any], notifier: Any) -> str:
+    from umig_tui.cli.render import Cell, dash, table, wants_color
+    from umig_tui.timefmt import ago
+
+    color = wants_color(sys.stdout)
+    now = time.time()
+    if not alerts:
+        lines = ["no alerts: every rule is quiet"]
+    else:
+        rows = [
+            [
+                Cell(str(a.severity), str(a.severity)),
+                str(a.phase),
+                a.env,
+                a.rule,
+                ago(a.fired_at or a.since, now),
+                dash(f"{a.value:g}" if a.value is not None else None)
+                + (f" / {a.threshold:g}" if a.threshold is not None else ""),
+                a.summary,
+            ]
+            for a in alerts
+        ]
+        lines = [
+            table(
+                ["severity", "state", "environment", "rule", "since", "value/threshold", "summary"],
+                rows,
+                color=color,
+            )
+        ]
+    for status in notifier.status.values():
+        lines.append(f"sink {status.describe()}")
+    return "\n".join(lines)
