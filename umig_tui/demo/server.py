@@ -15,9 +15,7 @@ import socket
 import struct
 import threading
 from collections import deque
-from collections.abc import Iterator
 from dataclasses import dataclass
-from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote
 
@@ -25,8 +23,8 @@ import h11
 
 from umig_tui.demo.faults import SimResponse
 from umig_tui.demo.simulator import Simulator
+from umig_tui.httpserve import read_request, send_response
 
-_CHUNK = 65536
 _MAX_CONTROL_BODY = 64 * 1024
 _RECORDED = 2000
 
@@ -165,7 +163,7 @@ class DemoServer:
     ) -> None:
         conn = h11.Connection(h11.SERVER)
         while not self._stopping.is_set():
-            request, body = await _read_request(conn, reader)
+            request, body = await read_request(conn, reader, max_body=_MAX_CONTROL_BODY)
             if request is None:
                 return
             target = unquote(request.target.decode("latin-1"))
@@ -244,70 +242,25 @@ class DemoServer:
         return 404, json.dumps({"error": "use GET /_control or POST /_control/<env>"}).encode()
 
 
-async def _read_request(conn: h11.Connection, reader: asyncio.StreamReader) -> tuple[Any, bytes]:
-    request = None
-    body = b""
-    while True:
-        event = conn.next_event()
-        if event is h11.NEED_DATA:
-            data = await reader.read(_CHUNK)
-            conn.receive_data(data)
-            if not data and request is None:
-                return None, b""
-            continue
-        if isinstance(event, h11.Request):
-            request = event
-        elif isinstance(event, h11.Data):
-            body += event.data
-            if len(body) > _MAX_CONTROL_BODY:
-                return None, b""
-        elif isinstance(event, h11.EndOfMessage):
-            return request, body
-        elif isinstance(event, h11.ConnectionClosed) or event is h11.PAUSED:
-            return None, b""
-
-
-def _headers(answer: SimResponse, *, length: bool) -> list[tuple[str, str]]:
-    headers = [(k, v) for k, v in answer.headers if k.lower() != "content-length"]
-    headers.append(("server", "umig-demo"))
-    if length:
-        headers.append(("content-length", str(len(answer.body))))
-    return headers
+def _headers(answer: SimResponse) -> list[tuple[str, str]]:
+    return [*answer.headers, ("server", "umig-demo")]
 
 
 async def _send(conn: h11.Connection, writer: asyncio.StreamWriter, answer: SimResponse) -> None:
-    reason = (
-        HTTPStatus(answer.status).phrase.encode()
-        if answer.status in HTTPStatus._value2member_map_
-        else b""
+    await send_response(
+        conn, writer, answer.status, _headers(answer), answer.body, chunked=answer.chunked
     )
-    headers = _headers(answer, length=not answer.chunked)
-    out = [conn.send(h11.Response(status_code=answer.status, headers=headers, reason=reason))]
-    for piece in _pieces(answer.body):
-        out.append(conn.send(h11.Data(data=piece)))
-        if len(out) > 4:  # big bodies go out as they are produced
-            writer.write(b"".join(b for b in out if b))
-            out = []
-            await writer.drain()
-    out.append(conn.send(h11.EndOfMessage()))
-    writer.write(b"".join(b for b in out if b))  # one write: no Nagle/delayed-ACK stall
-    await writer.drain()
 
 
 async def _send_truncated(
     conn: h11.Connection, writer: asyncio.StreamWriter, answer: SimResponse
 ) -> None:
     """Declare the whole body, send half of it, close: a transfer cut short."""
-    headers = _headers(answer, length=True)
+    headers = [*_headers(answer), ("content-length", str(len(answer.body)))]
     writer.write(conn.send(h11.Response(status_code=answer.status, headers=headers, reason=b"OK")))
     writer.write(answer.body[: len(answer.body) // 2])
     await writer.drain()
     writer.close()
-
-
-def _pieces(body: bytes) -> Iterator[bytes]:
-    for start in range(0, len(body), _CHUNK):
-        yield body[start : start + _CHUNK]
 
 
 def _reset(writer: asyncio.StreamWriter) -> None:
