@@ -92,7 +92,17 @@ Command = Callable[[argparse.Namespace], Any]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from umig_tui.cli import alerts, demo_server, deploy, drift, export, history, status, trends
+    from umig_tui.cli import (
+        alerts,
+        demo_server,
+        deploy,
+        drift,
+        export,
+        history,
+        report,
+        status,
+        trends,
+    )
 
     parser = argparse.ArgumentParser(
         prog="umig-tui",
@@ -109,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="dashboard theme (umig-dark, umig-light, high-contrast, monochrome, …)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (status, drift, deploy, history, alerts, trends, export, demo_server):
+    for module in (status, drift, deploy, history, alerts, trends, report, export, demo_server):
         module.register(commands)
     return parser
 

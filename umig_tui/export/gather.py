@@ -1,0 +1,92 @@
+"""Collecting what reports, snapshots and timelines show (the I/O half; rendering is pure)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from umig_tui.alerting import AlertService
+from umig_tui.deploy.history import HistoryEntry, read_history
+from umig_tui.deploy.timeline import History, merge_history
+from umig_tui.export.report import HealthCounts, ReportData
+from umig_tui.export.snapshot import Snapshot
+from umig_tui.models import Event, EventKind
+from umig_tui.monitor import Monitor
+from umig_tui.store.samples import HEALTH_UP, RESPONSE_TIME
+from umig_tui.store.store import Store
+from umig_tui.store.windows import availability, window_stats
+
+
+async def load_history(
+    store: Store | None, file: Path | None, *, since: float, env: str | None = None
+) -> History:
+    """Deployments from the seed's JSONL and the store's timeline, merged, newest first.
+    OSError when the file exists but cannot be read."""
+    entries: list[HistoryEntry] = []
+    malformed = 0
+    if file is not None:
+        entries, malformed = await asyncio.to_thread(read_history, file)
+    events: list[Event] = []
+    if store is not None:
+        kinds = [str(EventKind.DEPLOYMENT), str(EventKind.ROLLBACK)]
+        events = await store.events(since=since, env=env, kinds=kinds, limit=5000)
+    return merge_history(entries, events, env=env, since=since, malformed=malformed)
+
+
+async def gather_report(
+    monitor: Monitor, alerts: AlertService | None, *, since: float, now: float
+) -> ReportData:
+    store = monitor.store
+    views = tuple(monitor.fleet.views())
+    notice = None
+    try:
+        history = await load_history(store, monitor.config.history_file, since=since)
+    except OSError as exc:
+        history = merge_history([], [], since=since)
+        notice = f"cannot read {monitor.config.history_file}: {exc.strerror or exc}"
+    health: dict[str, HealthCounts] = {}
+    performance = {}
+    alert_events: list[Event] = []
+    if store is not None:
+        for view in views:
+            _, polls = await availability(store, view.name, since=since, until=now, now=now)
+            up = await window_stats(store, view.name, HEALTH_UP, since=since, until=now, now=now)
+            healthy = round((up.avg or 0.0) * up.count)
+            health[view.name] = HealthCounts(max(polls, up.count), healthy)
+            performance[view.name] = await window_stats(
+                store, view.name, RESPONSE_TIME, since=since, until=now, now=now
+            )
+        alert_events = await store.events(since=since, kinds=[str(EventKind.ALERT)], limit=1000)
+    else:
+        notice = (
+            notice
+            or f"no history: {monitor.store_notice or 'the store is disabled'}; figures are from one poll"
+        )
+    return ReportData(
+        generated_at=now,
+        since=since,
+        environments=views,
+        history=history,
+        health=health,
+        performance=performance,
+        firing=tuple(alerts.firing()) if alerts is not None else (),
+        alert_events=tuple(alert_events),
+        demo=monitor.config.demo,
+        notice=notice,
+    )
+
+
+async def gather_snapshot(
+    monitor: Monitor, alerts: AlertService | None, *, now: float, window: float = 3600.0
+) -> Snapshot:
+    events: list[Event] = []
+    if monitor.store is not None:
+        events = await monitor.store.events(since=now - window, limit=500)
+    return Snapshot(
+        taken_at=now,
+        views=tuple(monitor.fleet.views()),
+        firing=tuple(alerts.firing()) if alerts is not None else (),
+        findings=tuple(monitor.fleet.drift()),
+        events=tuple(events),
+        demo=monitor.config.demo,
+    )
