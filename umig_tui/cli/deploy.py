@@ -154,6 +154,7 @@ class _Display:
     def __init__(self, *, json_lines: bool) -> None:
         self.json_lines = json_lines
         self.live: Any = None
+        self._last_message: str | None = None
         if not json_lines and sys.stdout.isatty():
             from rich.console import Console
             from rich.live import Live
@@ -167,8 +168,12 @@ class _Display:
 
             self.live.update(render_watch(state))
             return
-        if not transition:
+        # While waiting, what the service says (its version, or no answer at all) is news even
+        # without a new stage: a CI log must show that the service went away and came back.
+        news = state.stage == "waiting" and state.message != self._last_message
+        if not transition and not news:
             return
+        self._last_message = state.message
         if self.json_lines:
             print(json.dumps({"ts": round(state.now, 3), **state.to_json()}), flush=True)
         else:

@@ -118,9 +118,12 @@ def _text(data: ReportData) -> str:
         "",
     ]
     out += ["Environment Status Summary:", "-" * 26]
-    for view in data.environments:
+    name_w = max([12, *(len(v.name) for v in data.environments)])
+    version_w = max([10, *(len(v.version or "unknown") for v in data.environments)])
+    for view in data.environments:  # the seed's printf "%-12s | %-10s | %-8s | %s", widened to fit
         out.append(
-            f"{view.name:<12} | {view.version or 'unknown':<10} | {view.status!s:<8} | {view.uptime or 'unknown'}"
+            f"{view.name:<{name_w}} | {view.version or 'unknown':<{version_w}} | {view.status!s:<8} | "
+            f"{view.uptime or 'unknown'}"
         )
     out += ["", f"Deployment Activity ({_period(data).capitalize()}):", "-" * 35]
     if data.history.entries:
