@@ -19,7 +19,7 @@ from umig_tui.analysis.alerts import (
     Transition,
     all_rules,
 )
-from umig_tui.models import Endpoint, Event, EventKind, Severity
+from umig_tui.models import Endpoint, EnvStatus, Event, EventKind, Severity
 from umig_tui.monitor import Change, Monitor
 from umig_tui.notify.sinks import Notifier
 from umig_tui.store.samples import COMPONENT_SCORE, HEALTH_UP, poll_latency, poll_ok
@@ -73,15 +73,14 @@ class AlertService:
             if event.kind is EventKind.DEPLOYMENT and event.env:
                 self._remember_deploy(event)
 
-    def _remember_deploy(self, event: Event) -> None:
+    def _remember_deploy(self, event: Event, into: dict[str, str] | None = None) -> None:
         assert event.env is not None
+        failed = self._slow.failed_deploys if into is None else into
         stage = event.data.get("stage")
         if stage in ("failed", "timed_out"):
-            self._slow.failed_deploys[event.env] = str(
-                event.data.get("reason") or f"deploy {stage}"
-            )
+            failed[event.env] = str(event.data.get("reason") or f"deploy {stage}")
         elif stage == "succeeded":
-            self._slow.failed_deploys.pop(event.env, None)
+            failed.pop(event.env, None)
 
     async def restore(self) -> None:
         store = self.monitor.store
@@ -89,7 +88,10 @@ class AlertService:
             return
         from umig_tui.store.state import load_alerts
 
-        self.engine.restore(await load_alerts(store))
+        # Only this fleet's: with `--env uat`, or after an environment left the config, the
+        # others' alerts would never be evaluated again and would keep firing (exit 1) for good.
+        names = set(self.monitor.fleet.names)
+        self.engine.restore(a for a in await load_alerts(store) if a.env in names)
         await self._consecutive_failures_from_store()
 
     async def _consecutive_failures_from_store(self) -> None:
@@ -136,12 +138,16 @@ class AlertService:
             self._slow.degradation[env] = degradation_signal(trends)
             report = await env_slo(store, env, config.slo, window=BURN_WINDOW, now=now)
             self._slow.burn[env] = report.burn_rate if report.polls >= 10 else None
+        # Rebuilt from the store's last day each time, so a failure nothing followed ages out
+        # (accumulating it in memory kept it firing for as long as the process ran).
         since = now - FAILED_DEPLOY_MEMORY
+        failed: dict[str, str] = {}
         for event in reversed(
             await store.events(since=since, kinds=[str(EventKind.DEPLOYMENT)], limit=1000)
         ):
             if event.env:
-                self._remember_deploy(event)
+                self._remember_deploy(event, failed)
+        self._slow.failed_deploys = failed
 
     def signals(self) -> list[EnvSignals]:
         fleet = self.monitor.fleet
@@ -156,7 +162,8 @@ class AlertService:
             series: dict[str, float] = {
                 name: value for name, value in view.metrics.as_dict().items() if value is not None
             }
-            series[HEALTH_UP] = 1.0 if view.status == "healthy" else 0.0
+            if view.status is not EnvStatus.UNKNOWN:  # no health answer yet: not "down"
+                series[HEALTH_UP] = 1.0 if view.status is EnvStatus.HEALTHY else 0.0
             if view.component_score is not None:
                 series[COMPONENT_SCORE] = view.component_score
             for endpoint in Endpoint:

@@ -255,9 +255,12 @@ class AlertEngine:
     def restore(self, states: Iterable[AlertState]) -> None:
         """Continue from states saved by an earlier run (pending keeps its start: for-durations
         carry over a restart)."""
-        known = {rule.name for rule in self.rules}
+        rules = {rule.name: rule for rule in self.rules}
         for state in states:
-            if state.rule in known:
+            rule = rules.get(state.rule)
+            # An alert the rule no longer evaluates (its environments changed) would never be
+            # judged again: it would stay firing for good.
+            if rule is not None and rule.applies(state.env):
                 self._alerts[state.key] = state
 
     @property

@@ -9,9 +9,12 @@ from dataclasses import dataclass
 
 def percentile(values: Sequence[float], q: float) -> float | None:
     """Nearest-rank percentile (q in 0..100) of ``values``; None when there are none."""
-    if not values:
+    return _ranked(sorted(values), q)
+
+
+def _ranked(ordered: Sequence[float], q: float) -> float | None:
+    if not ordered:
         return None
-    ordered = sorted(values)
     rank = max(1, math.ceil(q / 100.0 * len(ordered)))
     return ordered[min(rank, len(ordered)) - 1]
 
@@ -31,13 +34,14 @@ class WindowStats:
 
     @classmethod
     def of(cls, values: Sequence[float]) -> WindowStats:
+        ordered = sorted(values)  # once: a 7-day window holds some 40,000 raw samples
         return cls(
             count=len(values),
             avg=mean(values),
-            min=min(values) if values else None,
-            max=max(values) if values else None,
-            p95=percentile(values, 95),
-            p99=percentile(values, 99),
+            min=ordered[0] if ordered else None,
+            max=ordered[-1] if ordered else None,
+            p95=_ranked(ordered, 95),
+            p99=_ranked(ordered, 99),
         )
 
 

@@ -109,8 +109,12 @@ class Notifier:
         self._client = httpx.AsyncClient(
             timeout=settings.timeout, transport=transport, headers=headers, follow_redirects=False
         )
-        self._queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=1000)
-        self._task: asyncio.Task[None] | None = None
+        # One queue and one worker per sink: a sink that is down (retrying for a while) must not
+        # hold up the others.
+        self._queues: dict[str, asyncio.Queue[Any]] = {
+            name: asyncio.Queue(maxsize=1000) for name in self.status
+        }
+        self._tasks: list[asyncio.Task[None]] = []
         self._last_resend = 0.0
 
     @property
@@ -118,19 +122,23 @@ class Notifier:
         return bool(self.status)
 
     def start(self) -> None:
-        if self._task is None and self.enabled:
-            self._task = asyncio.get_running_loop().create_task(self._deliver())
+        if not self._tasks and self.enabled:
+            loop = asyncio.get_running_loop()
+            self._tasks = [loop.create_task(self._deliver(name)) for name in self._queues]
+
+    def _put(self, sink: str, body: Any) -> None:
+        with contextlib.suppress(asyncio.QueueFull):  # a sink down for long: drop the newest
+            self._queues[sink].put_nowait(body)
 
     def submit(self, alert: AlertState) -> None:
         """Queue one firing or resolved alert for every sink; never blocks."""
         if not self.enabled:
             return
         self.start()
-        with contextlib.suppress(asyncio.QueueFull):
-            if "webhook" in self.status:
-                self._queue.put_nowait(("webhook", webhook_payload(alert)))
-            if "alertmanager" in self.status:
-                self._queue.put_nowait(("alertmanager", [alertmanager_alert(alert)]))
+        if "webhook" in self.status:
+            self._put("webhook", webhook_payload(alert))
+        if "alertmanager" in self.status:
+            self._put("alertmanager", [alertmanager_alert(alert)])
 
     def resend_firing(self, firing: Sequence[AlertState], now: float) -> None:
         """Alertmanager forgets alerts that are not repeated: re-send the firing ones each minute."""
@@ -142,21 +150,21 @@ class Notifier:
             return
         self._last_resend = now
         self.start()
-        with contextlib.suppress(asyncio.QueueFull):
-            self._queue.put_nowait(("alertmanager", [alertmanager_alert(a) for a in firing]))
+        self._put("alertmanager", [alertmanager_alert(a) for a in firing])
 
     async def flush(self) -> None:
-        """Wait until the queue is delivered or given up (callers bound it with asyncio.timeout)."""
-        if self._task is not None:
-            await self._queue.join()
+        """Wait until the queues are delivered or given up (callers bound it with asyncio.timeout)."""
+        if self._tasks:
+            await asyncio.gather(*(queue.join() for queue in self._queues.values()))
 
-    async def _deliver(self) -> None:
+    async def _deliver(self, sink: str) -> None:
+        queue = self._queues[sink]
         while True:
-            sink, body = await self._queue.get()
+            body = await queue.get()
             try:
                 await self._send(sink, body)
             finally:
-                self._queue.task_done()
+                queue.task_done()
 
     async def _send(self, sink: str, body: Any) -> None:
         status = self.status[sink]
@@ -184,8 +192,9 @@ class Notifier:
         log.warning("alert not delivered to %s: %s", sink, status.last_error)
 
     async def aclose(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+                await task
         await self._client.aclose()
