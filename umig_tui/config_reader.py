@@ -66,6 +66,12 @@ class _Reader:
         except DurationError as exc:
             raise self.error(path, f"{_dotted(path)}: {exc}") from None
 
+    def hold(self, value: Any, path: tuple[str | int, ...]) -> float:
+        """An alert rule's ``for``: a duration, where zero means "at once"."""
+        if value in (0, "0", "0s", "0ms", "0m"):
+            return 0.0
+        return self.duration(value, path)
+
     def number(
         self, value: Any, path: tuple[str | int, ...], *, low: float, high: float | None = None
     ) -> float:
@@ -335,7 +341,7 @@ class _Reader:
             metric=metric,
             comparison=comparison,
             threshold=self.number(data["threshold"], (*path, "threshold"), low=float("-inf")),
-            for_s=self.duration(data["for"], (*path, "for")) if "for" in data else 0.0,
+            for_s=self.hold(data["for"], (*path, "for")) if "for" in data else 0.0,
             severity=severity,
             description=str(data.get("description", "")),
             environments=tuple(envs),
