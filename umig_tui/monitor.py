@@ -17,6 +17,7 @@ from umig_tui.models import (
     EnvStatus,
     Event,
     EventKind,
+    HealthSnapshot,
     PollResult,
     VersionInfo,
 )
@@ -66,6 +67,7 @@ class Monitor:
         self._statuses: dict[str, EnvStatus] = {}
         self._versions: dict[str, str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._history_lock = asyncio.Lock()  # history lines in the order the changes were seen
 
     @property
     def store_notice(self) -> str | None:
@@ -129,11 +131,16 @@ class Monitor:
         now = self.clock()
         back = compare_versions(current, previous) == -1
         info = self.fleet.last_good(env, Endpoint.VERSION)
-        by = (
-            info.value.deployed_by
-            if info is not None and isinstance(info.value, VersionInfo)
-            else None
-        )
+        document = info.value if info is not None else None
+        if not isinstance(document, VersionInfo) or document.version != current:
+            # The health document told first; the version document still describes the
+            # version before: its deployer and date are not this deployment's.
+            document = None
+        by = document.deployed_by if document is not None else None
+        at = document.deployed_at if document is not None else None
+        health = self.fleet.last_good(env, Endpoint.HEALTH)
+        if at is None and health is not None and isinstance(health.value, HealthSnapshot):
+            at = health.value.deployed_at if health.value.version == current else None
         kind = EventKind.ROLLBACK if back else EventKind.DEPLOYMENT
         summary = (
             f"{env}: rolled back from {previous} to {current}"
@@ -153,7 +160,7 @@ class Monitor:
                     "from": previous,
                     "to": current,
                     "deployed_by": by,
-                    "deployed_at": self.fleet.view(env).deployed_at,
+                    "deployed_at": at,
                 },
             ),
         )
@@ -166,11 +173,6 @@ class Monitor:
         from umig_tui.deploy.history import append_record, make_record
 
         target = event.data.get("to")
-        recent = await self.store.events(
-            since=event.ts - 3 * 3600, env=event.env, kinds=[str(EventKind.DEPLOYMENT)]
-        )
-        if any(e.data.get("source") == "watch" and e.data.get("to") == target for e in recent):
-            return
         if event.kind is EventKind.ROLLBACK:
             record = make_record(
                 "rollback",
@@ -193,10 +195,16 @@ class Monitor:
                 initiatedBy=event.data.get("deployed_by"),
                 detectedBy="umig-tui poller",
             )
-        try:
-            await asyncio.to_thread(append_record, file, record)
-        except OSError as exc:
-            log.warning("cannot append to %s: %s", file, exc)
+        async with self._history_lock:  # FIFO: a rollback is never written before its deploy
+            recent = await self.store.events(
+                since=event.ts - 3 * 3600, env=event.env, kinds=[str(EventKind.DEPLOYMENT)]
+            )
+            if any(e.data.get("source") == "watch" and e.data.get("to") == target for e in recent):
+                return
+            try:
+                await asyncio.to_thread(append_record, file, record)
+            except OSError as exc:
+                log.warning("cannot append to %s: %s", file, exc)
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         try:

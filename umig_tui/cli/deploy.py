@@ -149,7 +149,8 @@ async def run(args: argparse.Namespace) -> int:
 
 
 class _Display:
-    """A live view on a terminal; otherwise one line (or JSON object) per transition."""
+    """A live view on a terminal; otherwise one line (or JSON object) per transition, and
+    per change of what the service reports while waiting."""
 
     def __init__(self, *, json_lines: bool) -> None:
         self.json_lines = json_lines

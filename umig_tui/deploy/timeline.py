@@ -66,6 +66,29 @@ def entry_from_event(event: Event) -> HistoryEntry | None:
     )
 
 
+# How far apart a watched deployment and the poller's sighting of it can be (as in
+# Monitor._append_history, which keeps such sightings out of the JSONL).
+COVER_WINDOW = 3 * 3600.0
+_WATCHED = ("deployment_start", "deployment_success", "deployment_failure")
+
+
+def _key(entry: HistoryEntry) -> tuple[str, str, str | None]:
+    # Ids name the second a deployment started: two watches started in the same second (of
+    # different versions) share one, so the version is part of what makes a line the same.
+    return entry.id, entry.type, entry.version
+
+
+def _covered(entry: HistoryEntry, entries: Sequence[HistoryEntry]) -> bool:
+    return any(
+        other.type in _WATCHED
+        and "detectedBy" not in other.record  # a sighting written to the JSONL covers nothing
+        and other.environment == entry.environment
+        and other.version == entry.version
+        and abs(other.ts - entry.ts) <= COVER_WINDOW
+        for other in entries
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class History:
     entries: tuple[HistoryEntry, ...]  # newest first
@@ -81,17 +104,33 @@ def merge_history(
     since: float | None = None,
     malformed: int = 0,
 ) -> History:
-    seen = {(e.id, e.type) for e in file_entries}
+    seen = {_key(e) for e in file_entries}
     merged = list(file_entries)
-    for event in events:
+    detected: list[HistoryEntry] = []
+    for event in sorted(events, key=lambda ev: (ev.ts, ev.id or 0)):  # oldest first, as the file
         entry = entry_from_event(event)
-        if entry is not None and (entry.id, entry.type) not in seen:
-            seen.add((entry.id, entry.type))
+        if entry is None:
+            continue
+        if event.kind is EventKind.DEPLOYMENT and event.data.get("source") == "poller":
+            detected.append(entry)
+        elif _key(entry) not in seen:
+            seen.add(_key(entry))
+            merged.append(entry)
+    # The poller also sees the version change a deploy watch follows: that deployment is
+    # already in the history (start, success or failure), so the sighting is not a second one.
+    # (Its id can even equal the watch's: both are named after the same second.)
+    watched = list(merged)
+    for entry in detected:
+        if _key(entry) not in seen and not _covered(entry, watched):
+            seen.add(_key(entry))
             merged.append(entry)
     selected = [
         e
         for e in merged
         if (env is None or e.environment == env) and (since is None or e.ts >= since)
     ]
-    selected.sort(key=lambda e: e.ts, reverse=True)
+    # Newest first. The seed's timestamps have whole seconds: within one, a later line (or a
+    # later event) is the newer one, so a start never shows above its own outcome.
+    position = {id(e): n for n, e in enumerate(selected)}
+    selected.sort(key=lambda e: (e.ts, position[id(e)]), reverse=True)
     return History(tuple(selected), summarize(selected), malformed)

@@ -79,6 +79,13 @@ class DeployWatch:
         baseline_errors: Sequence[float] = (),
     ) -> None:
         self.options = options
+        if previous_version is not None and (
+            previous_version == options.expected
+            or compare_versions(previous_version, options.expected) == 0
+        ):
+            # Started after the version had landed: what ran before it is not known, and
+            # "roll back to" the expected version would be no advice at all.
+            previous_version = None
         self._baseline = _Samples(list(baseline_response), list(baseline_errors))
         self._current = _Samples()
         self._unreachable = 0
