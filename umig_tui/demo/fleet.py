@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from umig_tui.config import Config, Environment
 from umig_tui.models import Tier
@@ -118,4 +119,49 @@ def demo_config(config: Config, count: int = 4) -> Config:
     names = {env.name for env in envs}
     # A fleet smaller than three has no production: expect nothing of it.
     expected = {name: row for name, row in DEMO_EXPECTED.items() if name in names}
-    return replace(config, environments=envs, expected=expected, demo=True)
+    history = config.history_file
+    if history is None:  # a month of deployments for the history screen and the reports
+        import contextlib
+        import time
+
+        import platformdirs
+
+        path = Path(platformdirs.user_state_dir("umig-tui")) / "demo-deployment-history.jsonl"
+        with contextlib.suppress(OSError, ValueError):
+            history = ensure_demo_history(path, time.time())
+    return replace(config, environments=envs, expected=expected, demo=True, history_file=history)
+
+
+def ensure_demo_history(path: Path, now: float) -> Path:
+    """The demo's deployment history: the sample month, moved so that it ends two hours ago."""
+    import json
+    import re
+    from datetime import UTC, datetime
+
+    from umig_tui.deploy.history import iso
+    from umig_tui.resources import data_dir
+
+    if path.exists():
+        return path
+    sample = data_dir("sample_data") / "deployment-history.jsonl"
+    records = [
+        json.loads(line) for line in sample.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+    stamps = [datetime.fromisoformat(r["timestamp"]).timestamp() for r in records]
+    shift = (now - 7200) - max(stamps)
+    pattern = re.compile(r"^(deploy|rollback)-(.+)-(\d{8}-\d{6})$")
+    lines = []
+    for record, ts in zip(records, stamps, strict=True):
+        record["timestamp"] = iso(ts + shift)
+        match = pattern.match(str(record.get("id", "")))
+        if match:
+            moved = (
+                datetime.strptime(match.group(3), "%Y%m%d-%H%M%S").replace(tzinfo=UTC).timestamp()
+                + shift
+            )
+            stamp = datetime.fromtimestamp(moved, UTC).strftime("%Y%m%d-%H%M%S")
+            record["id"] = f"{match.group(1)}-{match.group(2)}-{stamp}"
+        lines.append(json.dumps(record, separators=(",", ": ")))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
