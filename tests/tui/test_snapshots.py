@@ -1,0 +1,156 @@
+"""Snapshots of the dashboard with the clock and the data frozen (pytest-textual-snapshot).
+
+After a deliberate change of the look: ``pytest tests/tui/test_snapshots.py --snapshot-update``,
+then look at every changed SVG before committing it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.tui.conftest import feed
+from umig_tui.config import load_config
+from umig_tui.demo.simulator import Simulator
+from umig_tui.models import Endpoint, ErrorKind, FetchError, PollResult
+from umig_tui.store.samples import (
+    ACTIVE_USERS,
+    DB_CONNECTIONS,
+    ERROR_RATE,
+    PERFORMANCE_SERIES,
+    RESPONSE_TIME,
+)
+from umig_tui.tui.app import UmigApp
+
+FROZEN = 1_761_480_030.0  # 2025-10-26 12:00:30 UTC: mid-bucket, so feed() lands in the newest
+SPARK_POINTS = 16
+
+
+def frozen() -> float:
+    return FROZEN
+
+
+@pytest.fixture(autouse=True)
+def utc() -> Iterator[None]:
+    """The header's clock and timelines are local time: make local time the same everywhere."""
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if saved is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = saved
+    time.tzset()
+
+
+@pytest.fixture
+def frozen_sim() -> Simulator:
+    return Simulator(4, scenario="static", clock=frozen)
+
+
+@pytest.fixture
+def app(frozen_sim: Simulator) -> UmigApp:
+    """The dashboard on the frozen demo fleet: no store, no polling, frozen clock."""
+    return UmigApp(
+        load_config(demo=True),
+        environ={},
+        simulator=frozen_sim,
+        clock=frozen,
+        use_store=False,
+        poll=False,
+    )
+
+
+# A typical size per metric, so that the values next to the sparklines look like the real ones.
+SCALE = {RESPONSE_TIME: 180.0, ERROR_RATE: 0.01, ACTIVE_USERS: 120.0, DB_CONNECTIONS: 10.0}
+
+
+def spark_points(app: UmigApp) -> None:
+    """Sixteen deterministic buckets of history per environment and metric (a slow wave)."""
+    bucket = app.recent.bucket
+    for index, env in enumerate(("development", "uat", "production", "hotfix")):
+        for offset, metric in enumerate(PERFORMANCE_SERIES):
+            for step in range(SPARK_POINTS):
+                wave = 1.0 + 0.4 * math.sin((step + index + offset) / 2.5)
+                ts = FROZEN - (SPARK_POINTS - step) * bucket  # the newest bucket is left to feed()
+                app.recent.add((env, metric), ts, SCALE[metric] * wave)
+
+
+async def frozen_fleet(pilot: Pilot[Any], sim: Simulator, *, fault: str | None = None) -> None:
+    """One result per environment and endpoint, built from the frozen simulator; then draw."""
+    app = pilot.app
+    assert isinstance(app, UmigApp)
+    assert app.monitor is not None
+    spark_points(app)
+    feed(app, sim, FROZEN - 3)
+    if fault is not None:
+        error = FetchError(ErrorKind.HTTP_ERROR, "HTTP 500 Internal Server Error", http_status=500)
+        for endpoint in app.monitor.poller.endpoints:
+            app.monitor._on_result(
+                PollResult(fault, endpoint, ts=FROZEN - 2, latency_ms=40.0, error=error)
+            )
+    app._render()
+    await pilot.pause()
+
+
+class TestMainScreen:
+    def test_main_screen_at_80x24(
+        self, snap_compare: Any, app: UmigApp, frozen_sim: Simulator
+    ) -> None:
+        async def run_before(pilot: Pilot[Any]) -> None:
+            await frozen_fleet(pilot, frozen_sim)
+
+        assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+    def test_main_screen_at_120x40(
+        self, snap_compare: Any, app: UmigApp, frozen_sim: Simulator
+    ) -> None:
+        async def run_before(pilot: Pilot[Any]) -> None:
+            await frozen_fleet(pilot, frozen_sim)
+
+        assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+    def test_main_screen_with_an_unreachable_environment(
+        self, snap_compare: Any, app: UmigApp, frozen_sim: Simulator
+    ) -> None:
+        async def run_before(pilot: Pilot[Any]) -> None:
+            await frozen_fleet(pilot, frozen_sim, fault="uat")
+
+        assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+class TestDetailScreen:
+    def test_overview_tab(self, snap_compare: Any, app: UmigApp, frozen_sim: Simulator) -> None:
+        async def run_before(pilot: Pilot[Any]) -> None:
+            await frozen_fleet(pilot, frozen_sim)
+            app.open_detail("production")
+            await pilot.pause()
+
+        assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+class TestHelpScreen:
+    def test_help_lists_every_key(
+        self, snap_compare: Any, app: UmigApp, frozen_sim: Simulator
+    ) -> None:
+        async def run_before(pilot: Pilot[Any]) -> None:
+            await frozen_fleet(pilot, frozen_sim)
+            await pilot.press("question_mark")
+
+        assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_the_frozen_fleet_does_not_depend_on_the_wall_clock(frozen_sim: Simulator) -> None:
+    """The premise of every snapshot: the same frozen clock gives the same bodies."""
+    again = Simulator(4, scenario="static", clock=frozen)
+    for env in frozen_sim.names:
+        for endpoint in (Endpoint.HEALTH, Endpoint.VERSION, Endpoint.METRICS):
+            path = "/rest/scriptrunner/latest/custom/" + endpoint.path
+            assert frozen_sim.respond(env, path).body == again.respond(env, path).body
