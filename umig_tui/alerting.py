@@ -19,6 +19,7 @@ from umig_tui.analysis.alerts import (
     Transition,
     all_rules,
 )
+from umig_tui.analysis.trends import MetricTrend
 from umig_tui.models import Endpoint, EnvStatus, Event, EventKind, Severity
 from umig_tui.monitor import Change, Monitor
 from umig_tui.notify.sinks import Notifier
@@ -37,6 +38,7 @@ class _Slow:
     degradation: dict[str, tuple[float | None, str]] = field(default_factory=dict)
     burn: dict[str, float | None] = field(default_factory=dict)
     failed_deploys: dict[str, str] = field(default_factory=dict)
+    trends: dict[str, tuple[MetricTrend, ...]] = field(default_factory=dict)
 
 
 class AlertService:
@@ -136,6 +138,7 @@ class AlertService:
                 baselines=[b for b in baselines if b.env == env],
             )
             self._slow.degradation[env] = degradation_signal(trends)
+            self._slow.trends[env] = tuple(trends)
             report = await env_slo(store, env, config.slo, window=BURN_WINDOW, now=now)
             self._slow.burn[env] = report.burn_rate if report.polls >= 10 else None
         # Rebuilt from the store's last day each time, so a failure nothing followed ages out
@@ -229,6 +232,10 @@ class AlertService:
             if alert.phase is AlertPhase.RESOLVED and transition.previous is AlertPhase.PENDING:
                 continue  # never fired: not worth a line in the timeline
             store.submit(alert_event(alert, now))
+
+    def trends(self) -> dict[str, tuple[MetricTrend, ...]]:
+        """The latest trend comparisons per environment (refreshed with the slow signals)."""
+        return dict(self._slow.trends)
 
     def firing(self) -> list[AlertState]:
         return self.engine.firing()

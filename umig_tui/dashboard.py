@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from umig_tui.analysis.alerts import AlertState
 from umig_tui.analysis.drift import DriftFinding
+from umig_tui.analysis.trends import MetricTrend
 from umig_tui.deploy.watch_state import WatchState
 from umig_tui.fleet import EnvView, FleetSummary
 from umig_tui.models import Event
@@ -49,6 +51,8 @@ class DashboardData:
     filter: str = ""
     stale: tuple[str, ...] = field(default_factory=tuple)
     watches: Mapping[str, WatchState] = field(default_factory=dict)
+    alerts: tuple[AlertState, ...] = ()  # firing and pending first, worst first
+    trends: Mapping[str, tuple[MetricTrend, ...]] = field(default_factory=dict)
 
 
 def matches(view: EnvView, text: str) -> bool:
@@ -68,6 +72,8 @@ def build_dashboard(
     filter_text: str = "",
     paused: bool = False,
     watches: Mapping[str, WatchState] | None = None,
+    alerts: Sequence[AlertState] = (),
+    trends: Mapping[str, Sequence[MetricTrend]] | None = None,
 ) -> DashboardData:
     fleet = monitor.fleet
     all_views = fleet.views()
@@ -101,4 +107,6 @@ def build_dashboard(
         filter=filter_text,
         stale=tuple(v.name for v in all_views if v.stale),
         watches=dict(watches or {}),
+        alerts=tuple(a for a in alerts if a.env in shown),
+        trends={env: tuple(t) for env, t in (trends or {}).items() if env in shown},
     )

@@ -36,3 +36,19 @@ def save_ui_state(**values: Any) -> None:
         os.replace(tmp, path)
     except OSError:
         pass
+
+
+def save_snapshot(markdown: str, now: float) -> Path | None:
+    """Keep an incident snapshot as a file in the state dir; None when that is not possible."""
+    from datetime import datetime
+
+    import platformdirs
+
+    folder = Path(platformdirs.user_state_dir(APP_NAME)) / "snapshots"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"snapshot-{datetime.fromtimestamp(now).strftime('%Y%m%d-%H%M%S')}.md"
+        path.write_text(markdown, encoding="utf-8")
+    except OSError:
+        return None
+    return path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from textual.widgets import Static, TabbedContent
@@ -217,7 +218,7 @@ class TestDetail:
                 "tab-metrics",
                 "tab-components",
                 "tab-overview",
-                "tab-charts",  # round the end
+                "tab-slo",  # round the end
             ]
 
 
@@ -229,3 +230,26 @@ def test_demo_config_has_four_environments(demo_config: Config) -> None:
         "production",
         "hotfix",
     ]
+
+
+class TestSloTab:
+    async def test_slo_tab_shows_every_window_with_the_targets(
+        self, make_app: AppFactory, tmp_path: Path
+    ) -> None:
+        app = make_app(store_path=tmp_path / "slo.db", poll=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            assert app.monitor is not None
+            await app.monitor.poll_once()
+            assert app.monitor.store is not None
+            await app.monitor.store.flush()
+            await pilot.press("enter")
+            screen = app.screen
+            assert isinstance(screen, EnvDetailScreen)
+            screen.query_one(TabbedContent).active = "tab-slo"
+            screen.load_slo()
+            await pilot.pause(0.5)
+            await app.workers.wait_for_complete()
+            rows = row_texts(screen.query_one("#slo-table", SyncTable))
+            assert [row[0] for row in rows] == ["1h", "24h", "7d", "30d"]
+            assert rows[0][1].startswith("100.000% ok")  # one good health poll
+            assert "99.9%" in plain(screen.query_one("#slo-targets", Static))

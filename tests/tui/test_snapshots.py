@@ -74,13 +74,14 @@ SCALE = {RESPONSE_TIME: 180.0, ERROR_RATE: 0.01, ACTIVE_USERS: 120.0, DB_CONNECT
 
 def spark_points(app: UmigApp) -> None:
     """Sixteen deterministic buckets of history per environment and metric (a slow wave)."""
-    bucket = app.recent.bucket
+    assert app.feed is not None
+    bucket = app.feed.recent.bucket
     for index, env in enumerate(("development", "uat", "production", "hotfix")):
         for offset, metric in enumerate(PERFORMANCE_SERIES):
             for step in range(SPARK_POINTS):
                 wave = 1.0 + 0.4 * math.sin((step + index + offset) / 2.5)
                 ts = FROZEN - (SPARK_POINTS - step) * bucket  # the newest bucket is left to feed()
-                app.recent.add((env, metric), ts, SCALE[metric] * wave)
+                app.feed.recent.add((env, metric), ts, SCALE[metric] * wave)
 
 
 async def frozen_fleet(pilot: Pilot[Any], sim: Simulator, *, fault: str | None = None) -> None:

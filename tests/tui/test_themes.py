@@ -76,7 +76,7 @@ async def test_a_malformed_user_theme_is_one_notification_and_the_app_goes_on(
         assert app.is_running
         assert app.theme == "umig-dark"
         # The good user file is there, after the shipped ones, with its own colour.
-        names = app._theme_names
+        names = app.themes.names
         assert names[: len(SHIPPED)] == list(SHIPPED)
         assert "mine" in names
         app.theme = "mine"

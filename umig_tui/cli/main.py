@@ -118,6 +118,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="dashboard theme (umig-dark, umig-light, high-contrast, monochrome, …)",
     )
+    parser.add_argument(
+        "--no-bell",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="no terminal bell on new critical alerts in the dashboard",
+    )
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        default=argparse.SUPPRESS,
+        help="the dashboard also serves /metrics on 127.0.0.1:PORT",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (status, drift, deploy, history, alerts, trends, report, export, demo_server):
         module.register(commands)

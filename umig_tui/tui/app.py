@@ -6,13 +6,13 @@ import asyncio
 import contextlib
 import signal
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
+from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -20,31 +20,29 @@ from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
 from umig_tui.config import Config
-from umig_tui.dashboard import DashboardData, DeploymentRow, build_dashboard
+from umig_tui.dashboard import DashboardData
+from umig_tui.dashboard_feed import DashboardFeed
 from umig_tui.deploy.suggest import suggest_expected
-from umig_tui.models import Event, EventKind
 from umig_tui.monitor import Change, Monitor
-from umig_tui.recent import RecentSeries
 from umig_tui.runtime import open_monitor
-from umig_tui.store.history import bucketed_history
-from umig_tui.store.samples import PERFORMANCE_SERIES, samples_from_result
 from umig_tui.tui.commands import FleetCommands
 from umig_tui.tui.deploy_watches import DeployWatches
 from umig_tui.tui.messages import FleetChanged
 from umig_tui.tui.panels import PANELS
+from umig_tui.tui.screens.alerts import AlertLogScreen
 from umig_tui.tui.screens.deploy_dialog import DeployDialog
 from umig_tui.tui.screens.detail import EnvDetailScreen
 from umig_tui.tui.screens.help import HelpScreen
 from umig_tui.tui.screens.history import HistoryScreen
-from umig_tui.tui.themes import SHIPPED, load_themes, user_theme_dir
+from umig_tui.tui.screens.snapshot import SnapshotScreen
+from umig_tui.tui.services import BackgroundServices
+from umig_tui.tui.theming import ThemeSwitcher
 from umig_tui.tui.widgets.environments import EnvironmentsPanel, EnvTable
 from umig_tui.tui.widgets.filterbar import FilterBar
 from umig_tui.tui.widgets.header import FleetHeader
 from umig_tui.tui.widgets.panel import Panel
-from umig_tui.ui_state import save_ui_state
 
 RENDER_EVERY = 0.5  # seconds: updates arriving faster are coalesced into one repaint
-SPARK_BUCKETS = 48
 
 
 class UmigApp(App[int]):
@@ -62,6 +60,8 @@ class UmigApp(App[int]):
         Binding("t", "cycle_theme", "Theme", id="theme"),
         Binding("d", "deploy", "Deploy watch", id="deploy"),
         Binding("h", "history", "History", id="history"),
+        Binding("a", "alerts", "Alerts", id="alerts"),
+        Binding("s", "snapshot", "Snapshot", id="snapshot"),
         *[
             Binding(
                 str(panel.number),
@@ -86,6 +86,8 @@ class UmigApp(App[int]):
         clock: Callable[[], float] = time.time,
         poll: bool = True,
         keymap: Mapping[str, str] | None = None,
+        bell: bool = True,
+        metrics_port: int | None = None,
     ) -> None:
         super().__init__()
         self.config = config
@@ -98,19 +100,16 @@ class UmigApp(App[int]):
         self.poll = poll
         self.keymap_overrides = dict(keymap or {})
         self.monitor: Monitor | None = None
-        # Two poll intervals per bucket, so jitter never leaves a bucket empty.
-        self.recent = RecentSeries(
-            2 * min(config.polling.health, config.polling.metrics), SPARK_BUCKETS
-        )
-        self.events: deque[Event] = deque(maxlen=200)
-        self.deployments: dict[str, DeploymentRow] = {}
+        self.feed: DashboardFeed | None = None
         self.filter_text = ""
-        self.last_update: float | None = None
         self.data: DashboardData | None = None
         self._last_render = 0.0
         self._render_pending = False
-        self._theme_names: list[str] = []
+        self.themes = ThemeSwitcher(self)
         self.watches = DeployWatches(self, clock)
+        self.services = BackgroundServices(
+            self, bell=bell and config.alerts.bell, metrics_port=metrics_port
+        )
 
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="fleet-header")
@@ -136,7 +135,8 @@ class UmigApp(App[int]):
     # -- start and stop -------------------------------------------------------------------------
 
     async def on_mount(self) -> None:
-        self._setup_themes()
+        self.themes.install(self.requested_theme)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         if self.keymap_overrides:
             known = {b.id for b in self.all_bindings() if b.id}
             unknown = sorted(set(self.keymap_overrides) - known)
@@ -157,8 +157,10 @@ class UmigApp(App[int]):
         )
         # One clock for "now" everywhere: staleness must agree with the header's clock.
         self.monitor.clock = self.monitor.fleet.clock = self.clock
+        self.feed = DashboardFeed(self.monitor)
         self.monitor.subscribe(self._on_change)
-        await self._load_history()
+        await self.feed.load(self.clock())
+        await self.services.start()
         self._render()
         if self.monitor.store is not None:
             self.monitor.store.start()
@@ -177,30 +179,6 @@ class UmigApp(App[int]):
                     sig, partial(self.exit, 129 if sig == signal.SIGHUP else 143)
                 )
 
-    async def _load_history(self) -> None:
-        """Sparklines, events and deployments from the store, before the first frame."""
-        assert self.monitor is not None
-        store = self.monitor.store
-        if store is None:
-            return
-        now = self.clock()
-        names = [env.name for env in self.config.environments]
-        history = await bucketed_history(
-            store,
-            names,
-            PERFORMANCE_SERIES,
-            since=now - self.recent.bucket * SPARK_BUCKETS,
-            bucket=self.recent.bucket,
-        )
-        self.recent.seed(history)
-        for event in reversed(await store.events(since=now - 7 * 86400, limit=200)):
-            self._remember(event)
-        views = {view.name: view for view in self.monitor.fleet.views()}
-        if views:
-            self.last_update = (
-                max((v.updated_at or 0 for v in views.values()), default=None) or None
-            )
-
     def _start_poller(self, env: str) -> None:
         assert self.monitor is not None
         self.run_worker(
@@ -212,6 +190,7 @@ class UmigApp(App[int]):
         )
 
     async def on_unmount(self) -> None:
+        await self.services.stop()
         if self.monitor is not None:
             await self.monitor.aclose()
 
@@ -232,27 +211,9 @@ class UmigApp(App[int]):
 
     def _on_change(self, change: Change) -> None:
         """Called for every applied result (in the polling worker): record, then coalesce."""
-        result = change.result
-        if result is not None:
-            self.last_update = result.ts
-            for metric, value in samples_from_result(result):
-                if metric in PERFORMANCE_SERIES:
-                    self.recent.add((result.env, metric), result.ts, value)
-        for event in change.events:
-            self._remember(event)
+        if self.feed is not None:
+            self.feed.on_change(change)
         self.post_message(FleetChanged())
-
-    def _remember(self, event: Event) -> None:
-        self.events.appendleft(event)
-        if event.kind is EventKind.DEPLOYMENT and event.env:
-            self.deployments[event.env] = DeploymentRow(
-                event.env,
-                str(event.data.get("to") or "") or None,
-                event.data.get("deployed_at"),
-                event.data.get("deployed_by"),
-                previous=event.data.get("from"),
-                seen_at=event.ts,
-            )
 
     def on_fleet_changed(self, message: FleetChanged) -> None:
         elapsed = time.monotonic() - self._last_render
@@ -266,18 +227,15 @@ class UmigApp(App[int]):
         self._render_pending = False
         self._last_render = time.monotonic()
         # Not while shutting down: a coalesced render due then finds the widgets already gone.
-        if self.monitor is None or not self.is_running:
+        if self.feed is None or not self.is_running:
             return
-        data = build_dashboard(
-            self.monitor,
-            self.recent,
+        alerts = self.services.alerts
+        data = self.feed.build(
             now=self.clock(),
-            events=list(self.events),
-            deployments=self.deployments,
-            last_update=self.last_update,
             filter_text=self.filter_text,
-            paused=self.monitor.poller.paused,
             watches=self.watches.states,
+            alerts=alerts.alerts() if alerts is not None else (),
+            trends=alerts.trends() if alerts is not None else None,
         )
         self.data = data
         self.query_one(FleetHeader).data = data
@@ -306,6 +264,8 @@ class UmigApp(App[int]):
             ("Filter", list(FilterBar.BINDINGS)),
             ("Environment detail", list(EnvDetailScreen.BINDINGS)),
             ("History", list(HistoryScreen.BINDINGS)),
+            ("Alert log", list(AlertLogScreen.BINDINGS)),
+            ("Snapshot", list(SnapshotScreen.BINDINGS)),
             ("Deploy watch dialog", list(DeployDialog.BINDINGS)),
         ]
 
@@ -327,6 +287,26 @@ class UmigApp(App[int]):
     def action_history(self) -> None:
         if self.monitor is not None:
             self.push_screen(HistoryScreen(self.monitor, self.clock()))
+
+    def action_alerts(self) -> None:
+        if self.monitor is not None:
+            self.push_screen(AlertLogScreen(self.monitor, self.services.alerts, self.clock))
+
+    @work(exclusive=True, group="snapshot", exit_on_error=False, description="incident snapshot")
+    async def action_snapshot(self) -> None:
+        from umig_tui.export.gather import gather_snapshot
+        from umig_tui.export.snapshot import render_snapshot
+        from umig_tui.ui_state import save_snapshot
+
+        if self.monitor is None:
+            return
+        now = self.clock()
+        markdown = render_snapshot(
+            await gather_snapshot(self.monitor, self.services.alerts, now=now)
+        )
+        self.copy_to_clipboard(markdown)
+        saved = await asyncio.to_thread(save_snapshot, markdown, now)
+        self.push_screen(SnapshotScreen(markdown, saved))
 
     def action_filter(self) -> None:
         self.query_one(FilterBar).open()
@@ -377,29 +357,12 @@ class UmigApp(App[int]):
 
     # -- themes ---------------------------------------------------------------------------------
 
-    def _setup_themes(self) -> None:
-        themes, problems = load_themes((user_theme_dir(),))
-        for theme in themes:
-            self.register_theme(theme)
-        for problem in problems:
-            self.notify(f"{problem} (skipped)", title="Theme", severity="warning", timeout=8)
-        names = [t.name for t in themes]
-        self._theme_names = [n for n in SHIPPED if n in names] + [
-            n for n in names if n not in SHIPPED
-        ]
-        wanted = self.requested_theme or "umig-dark"
-        self.theme = wanted if wanted in self.available_themes else "umig-dark"
-        self.theme_changed_signal.subscribe(self, self._theme_changed)
-
     def _theme_changed(self, _theme: object) -> None:
-        save_ui_state(theme=self.theme)
+        self.themes.remember()
         self._render()
 
     def action_cycle_theme(self) -> None:
-        names = self._theme_names or list(self.available_themes)
-        index = names.index(self.theme) if self.theme in names else -1
-        self.theme = names[(index + 1) % len(names)]
-        self.notify(f"Theme: {self.theme}", timeout=2)
+        self.notify(f"Theme: {self.themes.cycle()}", timeout=2)
 
     def refresh_env(self, env: str | None) -> None:
         if self.monitor is not None:

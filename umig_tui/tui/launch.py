@@ -43,6 +43,9 @@ def run_dashboard(args: argparse.Namespace) -> int:
         if requested not in known:
             raise UsageError(f"unknown theme {requested!r}; available: {', '.join(known)}")
     theme = requested or load_ui_state().get("theme")
+    metrics_port = option(args, "metrics_port")
+    if metrics_port is not None and not 0 < metrics_port < 65536:
+        raise UsageError(f"--metrics-port {metrics_port}: use a port between 1 and 65535")
     store = option(args, "store")
     app = UmigApp(
         config,
@@ -50,6 +53,8 @@ def run_dashboard(args: argparse.Namespace) -> int:
         use_store=not option(args, "no_store", False),
         store_path=Path(store) if store else None,
         keymap=config.keys,
+        bell=not option(args, "no_bell", False),
+        metrics_port=metrics_port,
     )
     app.run()
     return app.return_code or 0

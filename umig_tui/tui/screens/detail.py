@@ -76,12 +76,17 @@ class EnvDetailScreen(Screen[None]):
                 with Horizontal(id="charts"):
                     for metric, _, _ in CHARTS:
                         yield PlotextPlot(id=f"chart-{metric}")
+            with TabPane("SLO", id="tab-slo"), Vertical():
+                yield Static(id="slo-targets")
+                yield SyncTable(id="slo-table")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.refresh_data()
         self.load_charts()
+        self.load_slo()
         self.set_interval(30, self.load_charts)
+        self.set_interval(60, self.load_slo)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Worker messages do not bubble: the app's handler never hears of this screen's."""
@@ -286,6 +291,77 @@ class EnvDetailScreen(Screen[None]):
         return text
 
     # -- charts -------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="detail-slo", exit_on_error=False, description="load the SLO view")
+    async def load_slo(self) -> None:
+        """Availability, P95 and error rate against the targets over 1 h, 24 h, 7 d and 30 d."""
+        from umig_tui.insights import SLO_WINDOWS, env_slo
+
+        targets = self.monitor.config.slo
+        self.query_one("#slo-targets", Static).update(
+            Text(
+                f"Targets: availability ≥ {targets.availability:.1%} · P95 ≤ {targets.response_time_p95_ms:.0f}ms"
+                f" · error rate ≤ {targets.error_rate:.0%}   (error budget = 1 − availability target)"
+            )
+        )
+        store = self.monitor.store
+        rows: list[tuple[str, list[Cell]]] = []
+        if store is None:
+            rows = [
+                (
+                    "none",
+                    [
+                        Text("no history: " + (self.monitor.store_notice or "store disabled")),
+                        "",
+                        "",
+                        "",
+                        "",
+                    ],
+                )
+            ]
+        else:
+            now = self.clock()
+            for label, window in SLO_WINDOWS.items():
+                report = await env_slo(store, self.env, targets, window=window, now=now)
+                met = report.met()
+
+                def cell(value: str, ok: bool | None) -> Text:
+                    if ok is None:
+                        return Text(value)
+                    return Text(
+                        f"{value} {'ok' if ok else 'MISSED'}",
+                        style="" if ok else status_style(self.app, "unhealthy"),
+                    )
+
+                budget = report.budget_left
+                rows.append(
+                    (
+                        label,
+                        [
+                            Text(label),
+                            cell(
+                                "-"
+                                if report.availability is None
+                                else f"{report.availability:.3%}",
+                                met["availability"],
+                            ),
+                            cell(
+                                "-" if report.p95_ms is None else f"{report.p95_ms:.0f}ms",
+                                met["response_time_p95"],
+                            ),
+                            cell(
+                                "-" if report.error_rate is None else f"{report.error_rate:.2%}",
+                                met["error_rate"],
+                            ),
+                            "-"
+                            if budget is None
+                            else ("exhausted" if budget <= 0 else f"{budget:.0%} left"),
+                        ],
+                    )
+                )
+        self.query_one("#slo-table", SyncTable).sync(
+            ("Window", "Availability", "P95", "Error rate", "Error budget"), rows
+        )
 
     @work(
         exclusive=True, group="detail-charts", exit_on_error=False, description="load chart history"

@@ -50,11 +50,9 @@ class DeploymentsPanel(Panel):
             watch = data.watches.get(row.env)
             deployed = parse_iso(row.deployed_at)
             when = ago(deployed, data.now) if deployed else (row.deployed_at or "-")
-            version = (
-                f"{row.previous} → {row.version or '?'}" if row.previous else (row.version or "-")
-            )
+            version = row.version or "-"  # what it replaced is on the history screen (h)
             if watch is not None:
-                version = f"{watch.previous_version or '?'} → {watch.expected}"
+                version = f"→ {watch.expected}"
                 when = format_duration(watch.elapsed)
                 status: Text = watch_text(self, watch)
             else:

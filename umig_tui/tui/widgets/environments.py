@@ -24,10 +24,9 @@ WIDE_COLUMNS = (
     "Uptime",
     "Deployed",
     "By",
-    "Latency",
-    "Detail",
+    "Latency / detail",
 )
-NARROW_COLUMNS = ("Environment", "Status", "Version", "Uptime", "Latency", "Detail")
+NARROW_COLUMNS = ("Environment", "Status", "Version", "Uptime", "Latency / detail")
 
 
 class EnvTable(SyncTable):
@@ -37,11 +36,13 @@ class EnvTable(SyncTable):
 
 
 def detail_text(view: EnvView, *, wide: bool) -> str:
+    """Health latency while all is well; otherwise what is wrong (the error kind at least)."""
+    latency = f"{view.latency_ms:.0f} ms" if view.latency_ms is not None else "-"
     if view.status is EnvStatus.HEALTHY:
         problems = ", ".join(
             f"{endpoint}: {error.kind}" for endpoint, error in view.endpoint_errors.items()
         )
-        return problems
+        return f"{latency} · {problems}" if problems else latency
     if view.error is not None:
         return f"{view.error.kind}: {view.error.reason}" if wide else str(view.error.kind)
     return view.reason
@@ -60,7 +61,6 @@ class EnvironmentsPanel(Panel):
         rows: list[tuple[str, list[Cell]]] = []
         for view in data.views:
             status = status_text(self.app, str(view.status), stale=view.stale)
-            latency = f"{view.latency_ms:.0f} ms" if view.latency_ms is not None else "-"
             cells: list[Cell] = [Text(view.name, style="bold")]
             if wide:
                 cells += [str(view.tier)]
@@ -71,7 +71,7 @@ class EnvironmentsPanel(Panel):
                     ago(deployed, data.now) if deployed else (view.deployed_at or "-"),
                     clip(view.deployed_by or "-", 16),
                 ]
-            cells += [latency, Text(detail_text(view, wide=wide))]
+            cells.append(Text(detail_text(view, wide=wide)))
             rows.append((view.name, cells))
         columns = WIDE_COLUMNS if wide else NARROW_COLUMNS
         fit_last_column(columns, rows, self.content_size.width - 1)

@@ -1,49 +1,96 @@
-"""Panel 5: alerts and the recent timeline (status flips, deployments, notices)."""
+"""Panel 5: alerts first (firing, then pending), then the timeline (status flips, deploys)."""
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 
+from umig_tui.analysis.alerts import AlertPhase
 from umig_tui.dashboard import DashboardData
-from umig_tui.timefmt import clock
+from umig_tui.models import Event, EventKind
+from umig_tui.timefmt import ago, clock
 from umig_tui.tui.colors import severity_style, status_style
 from umig_tui.tui.widgets.panel import Panel
-from umig_tui.tui.widgets.table import Cell, SyncTable
+from umig_tui.tui.widgets.table import Cell, SyncTable, fit_last_column
 
 MAX_ROWS = 50
+
+
+def short_summary(event: Event) -> str:
+    """The event without its environment (a column already says it), new version first."""
+    data = event.data
+    if event.kind is EventKind.STATUS_CHANGE:
+        return f"{data.get('from', '?')} → {data.get('to', '?')}: {data.get('reason', '')}".rstrip(
+            ": "
+        )
+    if event.kind is EventKind.ROLLBACK:
+        return f"rolled back to {data.get('to', '?')}"
+    if event.kind is EventKind.DEPLOYMENT:
+        if data.get("source") == "poller":
+            return f"deployed {data.get('to', '?')}"
+        return f"deploy {data.get('to', '?')} {data.get('stage', '')}".rstrip()
+    prefix = f"{event.env}: " if event.env else ""
+    return event.summary.removeprefix(prefix)
 
 
 class EventsPanel(Panel):
     number = 5
     title = "Alerts & events"
-    help = "Newest first: status changes, deployments and alerts, with the time they happened."
+    help = "Firing and pending alerts (severity, since, value vs threshold), then the timeline."
 
     def compose(self) -> ComposeResult:
         yield SyncTable(id="events-table")
 
     def show(self, data: DashboardData) -> None:
         rows: list[tuple[str, list[Cell]]] = []
+        for alert in data.alerts:
+            if alert.phase is AlertPhase.RESOLVED:
+                continue
+            style = severity_style(self.app, str(alert.severity))
+            if alert.phase is AlertPhase.PENDING:
+                style = style + Style(dim=True)
+            value = "" if alert.value is None else f" {alert.value:.3g}"
+            if alert.threshold is not None:
+                value += f"/{alert.threshold:.3g}"
+            label = (
+                f"{alert.phase.upper()} {alert.severity} {alert.rule.removeprefix('umig-')}{value}"
+            )
+            rows.append(
+                (
+                    f"alert:{alert.rule}:{alert.env}",
+                    [
+                        ago(alert.fired_at or alert.since, data.now),
+                        Text(alert.env),
+                        Text(label, style=style),
+                    ],
+                )
+            )
         for index, event in enumerate(data.events[:MAX_ROWS]):
-            target = str(event.data.get("to", "")) if event.kind == "status_change" else ""
+            target = str(event.data.get("to", "")) if event.kind is EventKind.STATUS_CHANGE else ""
             if target:
                 style = status_style(self.app, target)
             elif event.severity and event.severity.upper() in ("CRITICAL", "HIGH", "MEDIUM", "LOW"):
                 style = severity_style(self.app, event.severity.upper())
             else:
-                style = None
-            key = f"{event.id or ''}:{event.ts}:{index}"
+                style = Style()
             rows.append(
                 (
-                    key,
+                    f"{event.id or ''}:{event.ts}:{index}",
                     [
                         clock(event.ts),
                         Text(event.env or "-"),
-                        Text(event.summary, style=style or ""),
+                        Text(short_summary(event), style=style),
                     ],
                 )
             )
         if not rows:
             rows = [("none", ["", Text("-"), Text("nothing has happened yet")])]
-        self.query_one(SyncTable).sync(("Time", "Environment", "Event"), rows)
-        self.border_subtitle = f"{len(data.events)} events" if data.events else ""
+        columns = ("When", "Environment", "What")
+        fit_last_column(columns, rows, self.content_size.width - 1)
+        self.query_one(SyncTable).sync(columns, rows)
+        firing = sum(1 for a in data.alerts if a.phase is AlertPhase.FIRING)
+        parts = [f"{firing} firing"] if firing else []
+        if data.events:
+            parts.append(f"{len(data.events)} events")
+        self.border_subtitle = ", ".join(parts)

@@ -1,4 +1,5 @@
-"""Panel 3: sparklines of response time, error rate, active users and DB connections."""
+"""Panel 3: sparklines of response time, error rate, active users and DB connections, with
+the change against the baseline (or an hour ago): ▲ worse, ▼ better, in colour past the limit."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 
+from umig_tui.analysis.trends import MetricTrend, arrow
 from umig_tui.dashboard import DashboardData
 from umig_tui.store.samples import ACTIVE_USERS, DB_CONNECTIONS, ERROR_RATE, RESPONSE_TIME
-from umig_tui.tui.colors import spark, variable
+from umig_tui.tui.colors import severity_style, spark, variable
 from umig_tui.tui.widgets.panel import Panel
 from umig_tui.tui.widgets.table import Cell, SyncTable
 
@@ -20,25 +22,47 @@ METRICS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+def trend_mark(trends: tuple[MetricTrend, ...], metric: str) -> tuple[str, bool]:
+    """The average's change against the baseline if there is one, else against an hour ago."""
+    for trend in trends:
+        if trend.metric != metric or trend.stat != "avg":
+            continue
+        references = sorted(trend.references, key=lambda r: not r.label.startswith("baseline"))
+        for reference in references:
+            usable = reference.label.startswith("baseline") or reference.label == "1h ago"
+            if usable and reference.change is not None:
+                return arrow(reference.change), reference.degraded
+    return "", False
+
+
 class PerformancePanel(Panel):
     number = 3
     title = "Performance"
-    help = "Recent trend (from the store at start, then live) and the current value per metric."
+    help = (
+        "Recent trend (from the store at start, then live), the current value, and the change "
+        "against the baseline or an hour ago (▲ up, ▼ down; coloured when worse than allowed)."
+    )
 
     def compose(self) -> ComposeResult:
         yield SyncTable(id="perf-table")
 
     def show(self, data: DashboardData) -> None:
-        width = 16 if self.wide else 5
+        width, digits = (12, 6) if self.wide else (4, 5)
         style = Style(color=variable(self.app, "spark-color"))
         rows: list[tuple[str, list[Cell]]] = []
         for view in data.views:
             cells: list[Cell] = [Text(view.name, style="bold")]
+            trends = data.trends.get(view.name, ())
             for metric, _, fmt in METRICS:
                 values = data.sparks.get((view.name, metric), [])[-width:]
                 latest = data.latest.get((view.name, metric))
                 text = Text(spark(values), style=style)
-                text.append(" " + (fmt.format(latest) if latest is not None else "-").rjust(6))
+                text.append(" " + (fmt.format(latest) if latest is not None else "-").rjust(digits))
+                if metric in (RESPONSE_TIME, ERROR_RATE):
+                    mark, worse = trend_mark(trends, metric)
+                    if mark:
+                        high = severity_style(self.app, "HIGH")
+                        text.append(f" {mark}", style=high if worse else Style(dim=True))
                 cells.append(text)
             rows.append((view.name, cells))
         self.query_one(SyncTable).sync(("Environment", *(label for _, label, _ in METRICS)), rows)
