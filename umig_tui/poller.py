@@ -55,6 +55,7 @@ class Poller:
         }
         self._wake = {name: asyncio.Event() for name in clients}
         self._due: dict[str, dict[Endpoint, float]] = {}
+        self._refreshed: dict[str, int] = {}  # refresh() calls per env, to not lose one
         self._running = asyncio.Event()
         self._running.set()
         self._closed = False
@@ -82,6 +83,7 @@ class Poller:
         now = self.clock()
         for name in [env] if env else list(self.clients):
             self._breakers[name].force_probe(now)
+            self._refreshed[name] = self._refreshed.get(name, 0) + 1
             for endpoint in self._due.get(name, {}):
                 self._due[name][endpoint] = now
             self._wake[name].set()
@@ -160,6 +162,7 @@ class Poller:
 
         async def poll(endpoint: Endpoint) -> None:
             ok = False
+            asked = self._refreshed.get(env, 0)
             try:
                 ok = (await self.fetch(env, endpoint)).ok
             except Exception:  # a client's bug: count it as a failure, keep the schedule
@@ -168,7 +171,9 @@ class Poller:
             delay = next_delay(
                 polling.interval(endpoint), failures[endpoint], polling.max_backoff, self.rng
             )
-            due[endpoint] = self.clock() + delay
+            # A refresh asked for while this poll ran wants a new answer, not this one.
+            refreshed = self._refreshed.get(env, 0) != asked
+            due[endpoint] = self.clock() + (0.0 if refreshed else delay)
 
         def finished(endpoint: Endpoint, task: asyncio.Task[None]) -> None:
             tasks.pop(endpoint, None)

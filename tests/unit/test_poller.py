@@ -421,3 +421,13 @@ async def test_aclose_cancels_fetches_in_flight_and_leaves_no_tasks() -> None:
     assert all(c.cancelled for c in fleet.calls)
     assert seen == []
     assert asyncio.all_tasks() == {asyncio.current_task()}
+
+
+async def test_a_refresh_during_a_poll_is_not_lost() -> None:
+    """Asked for while a poll is in flight: that poll's answer predates the ask, so poll again."""
+    fleet = Fleet(["a"], delay=0.2)
+    poller = make_poller(fleet, endpoints=(H,), health=60.0)
+    async with running(poller):
+        await wait_until(lambda: len(fleet.of("a", H)) == 1)  # the first poll is in flight
+        poller.refresh("a")
+        await wait_until(lambda: len(fleet.of("a", H)) == 2, within=1.0)
