@@ -36,35 +36,22 @@ def register(commands: Any) -> None:
 async def collect(
     config: Config, args: argparse.Namespace, *, days: int, env: str | None
 ) -> History:
-    from umig_tui.deploy.history import HistoryEntry, read_history
-    from umig_tui.deploy.timeline import merge_history
-    from umig_tui.models import EventKind
+    from umig_tui.deploy.timeline import load_history
     from umig_tui.runtime import open_store
 
     since = time.time() - days * 86400
-    entries: list[HistoryEntry] = []
-    malformed = 0
     file = option(args, "file") or config.history_file
-    if file:
-        try:
-            entries, malformed = read_history(Path(file))
-        except OSError as exc:
-            raise UsageError(f"cannot read {file}: {exc.strerror or exc}") from None
-    events = []
+    store = None
     if not option(args, "no_store", False):
         store_path = option(args, "store")
         store, _notice = await open_store(config, Path(store_path) if store_path else None)
+    try:
+        return await load_history(store, Path(file) if file else None, since=since, env=env)
+    except OSError as exc:
+        raise UsageError(f"cannot read {file}: {exc.strerror or exc}") from None
+    finally:
         if store is not None:
-            try:
-                events = await store.events(
-                    since=since,
-                    env=env,
-                    kinds=[str(EventKind.DEPLOYMENT), str(EventKind.ROLLBACK)],
-                    limit=5000,
-                )
-            finally:
-                await store.close()
-    return merge_history(entries, events, env=env, since=since, malformed=malformed)
+            await store.close()
 
 
 async def run(args: argparse.Namespace) -> int:

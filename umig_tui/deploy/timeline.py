@@ -6,12 +6,17 @@ recorded in both appears once.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from umig_tui.deploy.history import HistoryEntry, HistorySummary, iso, summarize
+from umig_tui.deploy.history import HistoryEntry, HistorySummary, iso, read_history, summarize
 from umig_tui.models import Event, EventKind
+
+if TYPE_CHECKING:
+    from umig_tui.store.store import Store
 
 _STAGE_TYPE = {
     "waiting": ("deployment_start", "in_progress"),
@@ -134,3 +139,19 @@ def merge_history(
     position = {id(e): n for n, e in enumerate(selected)}
     selected.sort(key=lambda e: (e.ts, position[id(e)]), reverse=True)
     return History(tuple(selected), summarize(selected), malformed)
+
+
+async def load_history(
+    store: Store | None, file: Path | None, *, since: float, env: str | None = None
+) -> History:
+    """Deployments from the seed's JSONL and the store's timeline, merged, newest first.
+    OSError when the file exists but cannot be read."""
+    entries: list[HistoryEntry] = []
+    malformed = 0
+    if file is not None:
+        entries, malformed = await asyncio.to_thread(read_history, file)
+    events: list[Event] = []
+    if store is not None:
+        kinds = [str(EventKind.DEPLOYMENT), str(EventKind.ROLLBACK)]
+        events = await store.events(since=since, env=env, kinds=kinds, limit=5000)
+    return merge_history(entries, events, env=env, since=since, malformed=malformed)

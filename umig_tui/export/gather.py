@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
-
 from umig_tui.alerting import AlertService
-from umig_tui.deploy.history import HistoryEntry, read_history
-from umig_tui.deploy.timeline import History, merge_history
+from umig_tui.deploy.timeline import load_history, merge_history
 from umig_tui.export.report import HealthCounts, ReportData
 from umig_tui.export.snapshot import Snapshot
 from umig_tui.models import Event, EventKind
 from umig_tui.monitor import Monitor
 from umig_tui.store.samples import HEALTH_UP, RESPONSE_TIME
-from umig_tui.store.store import Store
 from umig_tui.store.windows import availability, window_stats
-
-
-async def load_history(
-    store: Store | None, file: Path | None, *, since: float, env: str | None = None
-) -> History:
-    """Deployments from the seed's JSONL and the store's timeline, merged, newest first.
-    OSError when the file exists but cannot be read."""
-    entries: list[HistoryEntry] = []
-    malformed = 0
-    if file is not None:
-        entries, malformed = await asyncio.to_thread(read_history, file)
-    events: list[Event] = []
-    if store is not None:
-        kinds = [str(EventKind.DEPLOYMENT), str(EventKind.ROLLBACK)]
-        events = await store.events(since=since, env=env, kinds=kinds, limit=5000)
-    return merge_history(entries, events, env=env, since=since, malformed=malformed)
 
 
 async def gather_report(
