@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import ClassVar
 
 from rich.style import Style
@@ -14,8 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
-from umig_tui.deploy.history import HistoryEntry, read_history
-from umig_tui.deploy.timeline import History, merge_history
+from umig_tui.deploy.timeline import History, load_history
 from umig_tui.models import Event, EventKind
 from umig_tui.monitor import Monitor
 from umig_tui.timefmt import stamp
@@ -64,23 +62,14 @@ class HistoryScreen(Screen[None]):
     @work(exclusive=True, group="history", exit_on_error=False, description="load the timeline")
     async def load(self) -> None:
         since = self.now - DAYS * 86400
-        events: list[Event] = []
-        if self.monitor.store is not None:
-            events = await self.monitor.store.events(since=since, limit=5000)
+        store = self.monitor.store
+        events = await store.events(since=since, limit=5000) if store is not None else []
         file = self.monitor.config.history_file
-        entries: list[HistoryEntry] = []
-        malformed = 0
-        if file is not None:
-            try:
-                entries, malformed = await asyncio.to_thread(read_history, file)
-            except OSError as exc:
-                self.notify(f"cannot read {file}: {exc}", severity="warning")
-        deployments = merge_history(
-            entries,
-            [e for e in events if e.kind in (EventKind.DEPLOYMENT, EventKind.ROLLBACK)],
-            since=since,
-            malformed=malformed,
-        )
+        try:
+            deployments = await load_history(store, file, since=since)
+        except OSError as exc:
+            self.notify(f"cannot read {file}: {exc}", severity="warning")
+            deployments = await load_history(store, None, since=since)
         self.show(deployments, events)
 
     def show(self, history: History, events: list[Event]) -> None:
