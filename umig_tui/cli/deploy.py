@@ -20,7 +20,6 @@ if TYPE_CHECKING:  # the watch's modules load only when a watch runs (start-up o
     from umig_tui.deploy.watch_state import WatchOptions, WatchState
 
 EXIT_FOR = {"succeeded": EXIT_OK, "failed": EXIT_PROBLEM, "timed_out": EXIT_TIMEOUT}
-BASELINE_WINDOW = 3600.0
 
 
 def register(commands: Any) -> None:
@@ -89,11 +88,7 @@ def options_from(args: argparse.Namespace, thresholds: Any) -> WatchOptions:
 async def run(args: argparse.Namespace) -> int:
     from umig_tui.cli.oneshot import load, session
     from umig_tui.config import ConfigError
-    from umig_tui.deploy.recorder import WatchRecorder
-    from umig_tui.deploy.runner import run_watch
-    from umig_tui.deploy.watch import DeployWatch
-    from umig_tui.store.queries import series_points
-    from umig_tui.store.samples import ERROR_RATE, RESPONSE_TIME
+    from umig_tui.deploy.runner import prepare_watch, run_watch
 
     config = load(args)
     try:
@@ -103,35 +98,15 @@ async def run(args: argparse.Namespace) -> int:
     options = options_from(args, config.thresholds)
     history_file = args.history_file or config.history_file
     async with session(args, config, restore=True) as monitor:
-        now = time.time()
-        previous = monitor.fleet.versions(args.watch_env)["umig"]
-        baseline_response: list[float] = []
-        baseline_errors: list[float] = []
-        if monitor.store is not None:
-            since = now - BASELINE_WINDOW
-            baseline_response = [
-                p.value
-                for p in await series_points(
-                    monitor.store, args.watch_env, RESPONSE_TIME, since=since, until=now
-                )
-            ]
-            baseline_errors = [
-                p.value
-                for p in await series_points(
-                    monitor.store, args.watch_env, ERROR_RATE, since=since, until=now
-                )
-            ]
         if monitor.store is not None:
             monitor.store.start()  # a watch runs for minutes: record as it goes
-        watch = DeployWatch(
+        watch, recorder = await prepare_watch(
+            monitor,
             args.watch_env,
             options,
-            now=now,
-            previous_version=previous,
-            baseline_response=baseline_response,
-            baseline_errors=baseline_errors,
+            now=time.time(),
+            history_file=Path(history_file) if history_file else None,
         )
-        recorder = WatchRecorder(monitor.store, Path(history_file) if history_file else None)
         show = _Display(json_lines=args.json)
         fetch = partial(monitor.poller.fetch, args.watch_env)
 

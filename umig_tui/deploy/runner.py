@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from umig_tui.analysis.versions import compare_versions
+from umig_tui.deploy.recorder import WatchRecorder
 from umig_tui.deploy.watch import DeployWatch
-from umig_tui.deploy.watch_state import Observation, Stage, WatchState
-from umig_tui.models import Endpoint, PollResult
+from umig_tui.deploy.watch_state import Observation, Stage, WatchOptions, WatchState
+from umig_tui.models import Endpoint, EventKind, PollResult
+from umig_tui.store.queries import series_points
+from umig_tui.store.samples import ERROR_RATE, RESPONSE_TIME
+
+if TYPE_CHECKING:
+    from umig_tui.monitor import Monitor
 
 Fetch = Callable[[Endpoint], Awaitable[PollResult]]
 
@@ -63,3 +72,45 @@ async def run_watch(
         if watch.state.stage is stage or not transitions:
             left = watch.state.time_left
             await sleep(min(interval, left) if left is not None and left > 0 else interval)
+
+
+BASELINE_WINDOW = 3600.0
+
+
+async def prepare_watch(
+    monitor: Monitor, env: str, options: WatchOptions, *, now: float, history_file: Path | None
+) -> tuple[DeployWatch, WatchRecorder]:
+    """A watch of ``env`` with the previous version's samples as its baseline, and its recorder.
+
+    The baseline is the hour before the deploy: before now, or, when the expected version is
+    already live (the watch started late), before the poller saw it land.
+    """
+    store = monitor.store
+    previous = monitor.fleet.versions(env)["umig"]
+    response: list[float] = []
+    errors: list[float] = []
+    if store is not None:
+        until = now
+        if previous is not None and compare_versions(previous, options.expected) == 0:
+            landed = await store.events(env=env, kinds=[str(EventKind.DEPLOYMENT)], limit=50)
+            seen = [e for e in landed if e.data.get("to") == previous]
+            if seen:
+                until = min(e.ts for e in seen)
+                previous = str(seen[0].data.get("from") or "") or None
+        since = until - BASELINE_WINDOW
+        response = [
+            p.value
+            for p in await series_points(store, env, RESPONSE_TIME, since=since, until=until)
+        ]
+        errors = [
+            p.value for p in await series_points(store, env, ERROR_RATE, since=since, until=until)
+        ]
+    watch = DeployWatch(
+        env,
+        options,
+        now=now,
+        previous_version=previous,
+        baseline_response=response,
+        baseline_errors=errors,
+    )
+    return watch, WatchRecorder(store, history_file)

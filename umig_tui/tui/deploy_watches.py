@@ -9,19 +9,13 @@ from typing import TYPE_CHECKING
 
 from textual.worker import Worker
 
-from umig_tui.deploy.recorder import WatchRecorder
-from umig_tui.deploy.runner import run_watch
-from umig_tui.deploy.watch import DeployWatch
+from umig_tui.deploy.runner import prepare_watch, run_watch
 from umig_tui.deploy.watch_state import Stage, WatchOptions, WatchState
-from umig_tui.store.queries import series_points
-from umig_tui.store.samples import ERROR_RATE, RESPONSE_TIME
 from umig_tui.tui.messages import FleetChanged
 from umig_tui.tui.screens.deploy_dialog import DeployRequest
 
 if TYPE_CHECKING:
     from umig_tui.tui.app import UmigApp
-
-BASELINE_WINDOW = 3600.0
 
 
 class DeployWatches:
@@ -58,32 +52,9 @@ class DeployWatches:
             error_rate=config.thresholds.error_rate,
             degradation=config.thresholds.degradation,
         )
-        now = self.clock()
-        response: list[float] = []
-        errors: list[float] = []
-        if monitor.store is not None:
-            since = now - BASELINE_WINDOW
-            response = [
-                p.value
-                for p in await series_points(
-                    monitor.store, request.env, RESPONSE_TIME, since=since, until=now
-                )
-            ]
-            errors = [
-                p.value
-                for p in await series_points(
-                    monitor.store, request.env, ERROR_RATE, since=since, until=now
-                )
-            ]
-        watch = DeployWatch(
-            request.env,
-            options,
-            now=now,
-            previous_version=monitor.fleet.versions(request.env)["umig"],
-            baseline_response=response,
-            baseline_errors=errors,
+        watch, recorder = await prepare_watch(
+            monitor, request.env, options, now=self.clock(), history_file=config.history_file
         )
-        recorder = WatchRecorder(monitor.store, config.history_file)
 
         async def on_state(state: WatchState, transition: bool) -> None:
             await recorder.record(state, transition)
