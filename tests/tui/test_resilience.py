@@ -91,7 +91,7 @@ class TestWorkerCrashes:
             raise OSError("disk I/O error")
 
         monkeypatch.setattr(detail, "series_points", broken)
-        monkeypatch.setattr(history, "merge_history", broken)
+        monkeypatch.setattr(history, "load_history", broken)
         app = make_app(poll=False)
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.press("enter")

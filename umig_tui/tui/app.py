@@ -17,7 +17,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Input
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from umig_tui.config import Config
 from umig_tui.dashboard import DashboardData
@@ -41,6 +41,7 @@ from umig_tui.tui.widgets.environments import EnvironmentsPanel, EnvTable
 from umig_tui.tui.widgets.filterbar import FilterBar
 from umig_tui.tui.widgets.header import FleetHeader
 from umig_tui.tui.widgets.panel import Panel
+from umig_tui.tui.workers import report_worker_error
 
 RENDER_EVERY = 0.5  # seconds: updates arriving faster are coalesced into one repaint
 
@@ -196,14 +197,9 @@ class UmigApp(App[int]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one error handler: a crashed worker becomes a notification, never an exit."""
-        worker = event.worker
-        if event.state is not WorkerState.ERROR:
+        if not report_worker_error(self, event):
             return
-        self.notify(
-            f"{worker.description or worker.name} failed: {worker.error}",
-            severity="error",
-            timeout=10,
-        )
+        worker = event.worker
         if worker.group == "pollers" and worker.name.startswith("poll:"):
             self.set_timer(5.0, partial(self._start_poller, worker.name.removeprefix("poll:")))
 

@@ -10,7 +10,6 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from umig_tui.alerting import AlertService
@@ -19,11 +18,12 @@ from umig_tui.monitor import Monitor
 from umig_tui.timefmt import ago, stamp
 from umig_tui.tui.colors import severity_style
 from umig_tui.tui.widgets.table import Cell, SyncTable
+from umig_tui.tui.workers import WorkerScreen
 
 LOG_DAYS = 7
 
 
-class AlertLogScreen(Screen[None]):
+class AlertLogScreen(WorkerScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="alerts-back"),
         Binding("r", "reload", "Reload", id="alerts-reload"),

@@ -14,9 +14,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
-from textual.worker import Worker, WorkerState
 from textual_plotext import PlotextPlot
 
 from umig_tui.models import (
@@ -33,6 +31,7 @@ from umig_tui.store.samples import ACTIVE_USERS, ERROR_RATE, RESPONSE_TIME
 from umig_tui.timefmt import ago, stamp
 from umig_tui.tui.colors import status_style, status_text
 from umig_tui.tui.widgets.table import Cell, SyncTable
+from umig_tui.tui.workers import WorkerScreen
 
 CHARTS = (
     (RESPONSE_TIME, "Response time (ms)", 1.0),
@@ -42,7 +41,7 @@ CHARTS = (
 WINDOWS = (("last hour", 3600.0), ("last day", 86400.0))
 
 
-class EnvDetailScreen(Screen[None]):
+class EnvDetailScreen(WorkerScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("r", "refresh_env", "Refresh", id="refresh-env"),
@@ -87,15 +86,6 @@ class EnvDetailScreen(Screen[None]):
         self.load_slo()
         self.set_interval(30, self.load_charts)
         self.set_interval(60, self.load_slo)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Worker messages do not bubble: the app's handler never hears of this screen's."""
-        if event.state is WorkerState.ERROR:
-            self.notify(
-                f"{event.worker.description or event.worker.name} failed: {event.worker.error}",
-                severity="error",
-                timeout=10,
-            )
 
     # -- actions ------------------------------------------------------------------------------
 

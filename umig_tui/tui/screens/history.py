@@ -9,9 +9,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
-from textual.worker import Worker, WorkerState
 
 from umig_tui.deploy.timeline import History, load_history
 from umig_tui.models import Event, EventKind
@@ -19,11 +17,12 @@ from umig_tui.monitor import Monitor
 from umig_tui.timefmt import stamp
 from umig_tui.tui.colors import severity_style, status_style
 from umig_tui.tui.widgets.table import Cell, SyncTable
+from umig_tui.tui.workers import WorkerScreen
 
 DAYS = 30
 
 
-class HistoryScreen(Screen[None]):
+class HistoryScreen(WorkerScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="history-back"),
         Binding("r", "reload", "Reload", id="history-reload"),
@@ -46,15 +45,6 @@ class HistoryScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.action_reload()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Worker messages do not bubble: the app's handler never hears of this screen's."""
-        if event.state is WorkerState.ERROR:
-            self.notify(
-                f"{event.worker.description or event.worker.name} failed: {event.worker.error}",
-                severity="error",
-                timeout=10,
-            )
 
     def action_reload(self) -> None:
         self.load()
