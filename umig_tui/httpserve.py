@@ -52,14 +52,16 @@ async def send_response(
     body: bytes,
     *,
     chunked: bool = False,
+    head: bool = False,
 ) -> None:
-    """One response; small ones in a single write (no Nagle / delayed-ACK stall)."""
+    """One response; small ones in a single write (no Nagle / delayed-ACK stall).
+    ``head``: the answer to a HEAD request, whose headers describe a body that is not sent."""
     reason = HTTPStatus(status).phrase.encode() if status in HTTPStatus._value2member_map_ else b""
     header_list = [(k, v) for k, v in headers if k.lower() != "content-length"]
     if not chunked:
         header_list.append(("content-length", str(len(body))))
     out = [conn.send(h11.Response(status_code=status, headers=header_list, reason=reason))]
-    for piece in pieces(body):
+    for piece in () if head else pieces(body):
         out.append(conn.send(h11.Data(data=piece)))
         if len(out) > 4:  # big bodies go out as they are produced
             writer.write(b"".join(b for b in out if b))
@@ -83,10 +85,11 @@ async def serve_simple(host: str, port: int, handler: Handler) -> asyncio.Server
                 request, _body = await read_request(conn, reader)
                 if request is None:
                     return
-                status, headers, body = handler(
-                    request.method.decode(), request.target.decode("latin-1")
-                )
-                await send_response(conn, writer, status, headers, body)
+                method = request.method.decode()
+                status, headers, body = handler(method, request.target.decode("latin-1"))
+                # h11 refuses body bytes after a HEAD request's response: the connection would
+                # drop with no answer at all.
+                await send_response(conn, writer, status, headers, body, head=method == "HEAD")
                 if conn.our_state is h11.MUST_CLOSE:
                     return
                 conn.start_next_cycle()

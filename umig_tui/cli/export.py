@@ -80,16 +80,17 @@ async def serve(listen: tuple[str, int], monitor: Any, alerts: Any, source: Any)
         server = await start_metrics_server(*listen, source.state)
     except OSError as exc:
         raise UsageError(f"cannot listen on {listen[0]}:{listen[1]}: {exc.strerror}") from None
-    print(
-        f"umig-tui: serving http://{listen[0]}:{listen[1]}/metrics (Ctrl-C stops)",
-        file=sys.stderr,
-        flush=True,
-    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    # Announced once a signal stops it cleanly (a supervisor may signal as soon as it reads this).
+    print(
+        f"umig-tui: serving http://{listen[0]}:{listen[1]}/metrics (Ctrl-C stops)",
+        file=sys.stderr,
+        flush=True,
+    )
 
     async def evaluate_alerts() -> None:
         while True:

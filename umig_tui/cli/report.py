@@ -69,6 +69,10 @@ async def _poll_and_evaluate(args: argparse.Namespace) -> Any:
         await alerts.restore()
         await monitor.poll_once()
         await alerts.evaluate()
+        if monitor.store is not None:
+            # A one-shot run writes on the way out; the report reads the store before that,
+            # and must count this poll and the events it caused (a fresh store: 0 checks).
+            await monitor.store.flush()
     except BaseException:
         await context.__aexit__(*sys.exc_info())
         raise
@@ -111,6 +115,8 @@ async def run_timeline(args: argparse.Namespace) -> int:
     from umig_tui.runtime import open_store
 
     period = _since(args.since)
+    if getattr(args, "no_store", False):
+        raise UsageError("timeline reads the store's history: drop --no-store")
     config = load(args)
     store_path = getattr(args, "store", None)
     store, notice = await open_store(config, Path(store_path) if store_path else None)

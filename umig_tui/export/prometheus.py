@@ -16,7 +16,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from umig_tui.analysis.alerts import AlertState
 from umig_tui.analysis.drift import DriftFinding
 from umig_tui.fleet import EnvView
-from umig_tui.models import EnvStatus, Severity
+from umig_tui.models import _GOOD_STATES, EnvStatus, Severity
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -124,9 +124,9 @@ def _components(state: ExportState) -> Iterator[Metric]:
     )
     for view in state.views:
         for component, word in view.components.items():
-            family.add_metric(
-                [view.name, component], 1 if word in ("healthy", "active", "ok", "up") else 0
-            )
+            # The words the status derivation counts as good ("running" included): a component
+            # that keeps its environment healthy must not read 0 here.
+            family.add_metric([view.name, component], 1 if word in _GOOD_STATES else 0)
     yield family
 
 

@@ -44,7 +44,9 @@ class ReportData:
 def md(text: object) -> str:
     """Endpoint text inside Markdown: no table-breaking pipes, no code spans, no HTML, one line."""
     value = str(text).replace("\\", "\\\\").replace("|", "\\|").replace("`", "'")
-    return value.replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
+    value = value.replace("<", "&lt;").replace(">", "&gt;")
+    # CR is a line ending to Markdown as much as LF: either would end the table row.
+    return value.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
 
 
 def code(text: object) -> str:
@@ -74,7 +76,7 @@ def _period(data: ReportData) -> str:
 
 def render_report(data: ReportData, fmt: str = "text") -> str:
     if fmt == "json":
-        return json.dumps(report_json(data), indent=2)
+        return json.dumps(report_json(data), indent=2) + "\n"  # a line, as text and md end
     if fmt == "md":
         return _markdown(data)
     return _text(data)
@@ -120,10 +122,11 @@ def _text(data: ReportData) -> str:
     out += ["Environment Status Summary:", "-" * 26]
     name_w = max([12, *(len(v.name) for v in data.environments)])
     version_w = max([10, *(len(v.version or "unknown") for v in data.environments)])
+    status_w = max([8, *(len(v.status) for v in data.environments)])  # "unreachable" is 11
     for view in data.environments:  # the seed's printf "%-12s | %-10s | %-8s | %s", widened to fit
         out.append(
-            f"{view.name:<{name_w}} | {view.version or 'unknown':<{version_w}} | {view.status!s:<8} | "
-            f"{view.uptime or 'unknown'}"
+            f"{view.name:<{name_w}} | {view.version or 'unknown':<{version_w}} | "
+            f"{view.status!s:<{status_w}} | {view.uptime or 'unknown'}"
         )
     out += ["", f"Deployment Activity ({_period(data).capitalize()}):", "-" * 35]
     if data.history.entries:

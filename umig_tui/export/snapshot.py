@@ -126,18 +126,16 @@ def render_postmortem(events: Sequence[Event], *, since: float, until: float) ->
         f"- **Date**: {datetime.fromtimestamp(window[0]).strftime('%Y-%m-%d')}",
         f"- **Duration**: {format_duration(max(0.0, window[1] - window[0]))}",
         f"- **Severity**: {priority}",
-        f"- **Services Affected**: {', '.join(services) or '[list]'}",
+        f"- **Services Affected**: {', '.join(md(s) for s in services) or '[list]'}",
         "",
         "## Timeline",
     ]
-    if first is not None:
-        out.append(
-            f"- {datetime.fromtimestamp(first.ts).strftime('%H:%M')} - Incident detected: {first.summary}"
-        )
+    # In the order things happened: what led up to the incident stays above its detection.
     out += [
-        f"- {datetime.fromtimestamp(e.ts).strftime('%H:%M')} - {e.summary}"
+        f"- {datetime.fromtimestamp(e.ts).strftime('%H:%M')} - "
+        + ("Incident detected: " if e is first else "")
+        + md(e.summary)
         for e in ordered
-        if e is not first
     ]
     out += [
         "- HH:MM - Response started",
