@@ -255,7 +255,7 @@ def alert_event(alert: AlertState, now: float) -> Event:
         env=alert.env,
         kind=EventKind.ALERT,
         summary=f"{alert.rule} {verb}: {alert.summary}",
-        severity=str(alert.severity),
+        severity=str(alert.severity).lower(),
         data={
             "rule": alert.rule,
             "phase": str(alert.phase),

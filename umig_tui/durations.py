@@ -29,7 +29,7 @@ def format_duration(seconds: float) -> str:
     """Compact human form: ``45s``, ``2h 45m``, ``5d 7h``; two units at most."""
     if seconds < 0:
         seconds = 0
-    if seconds < 1:
+    if 0 < seconds < 1:
         return f"{seconds * 1000:.0f}ms"
     total = int(seconds)
     units = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))

@@ -137,7 +137,7 @@ async def test_error_rate_alert_pending_firing_resolved_and_restored(
         f"{ERROR_RULE} FIRING",
     ]
     [event] = await store.events(kinds=[str(EventKind.ALERT)], limit=1)
-    assert (event.env, event.severity, event.data["phase"]) == ("uat", "HIGH", "firing")
+    assert (event.env, event.severity, event.data["phase"]) == ("uat", "high", "firing")
     [saved] = await load_alerts(store)
     assert (saved.rule, saved.env, saved.phase, saved.fired_at) == (
         ERROR_RULE,
@@ -440,7 +440,7 @@ def test_counts_and_timeline_lines() -> None:
         5.0,
         "uat",
         EventKind.ALERT,
-        "HIGH",
+        "high",  # the timeline's severities are lower case, like status and deploy events
     )
     assert event.summary == f"{ERROR_RULE} FIRING: uat: high errors"
     assert event.data == {"rule": ERROR_RULE, "phase": "firing", "value": 0.2, "threshold": None}

@@ -55,8 +55,8 @@ def test_duration_error_is_a_value_error() -> None:
     ("seconds", "text"),
     [
         (0.25, "250ms"),
-        (0, "0ms"),
-        (-5, "0ms"),  # clamped, never negative
+        (0, "0s"),
+        (-5, "0s"),  # clamped, never negative
         (45, "45s"),
         (90, "1m 30s"),
         (3600, "1h"),

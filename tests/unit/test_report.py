@@ -584,7 +584,7 @@ def test_postmortem_of_a_quiet_period_is_p3_with_no_downtime() -> None:
     text = render_postmortem(events, since=NOW - HOUR, until=NOW)
     assert [line for line in text.split("\n") if line.startswith("#")] == TEMPLATE_HEADINGS
     assert "- **Severity**: P3" in text
-    assert "- **Duration**: 0ms" in text  # one moment
+    assert "- **Duration**: 0s" in text  # one moment
     assert "- 15:50 - Incident detected: uat: 1.0 → 1.1" in text
     assert "- Downtime: none recorded" in text
 

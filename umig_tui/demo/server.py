@@ -196,7 +196,7 @@ class DemoServer:
                 if answer.action == "truncate":
                     await _send_truncated(conn, writer, answer)
                     return
-                await _send(conn, writer, answer)
+                await _send(conn, writer, answer, head=method == "HEAD")
             if conn.our_state is h11.MUST_CLOSE:
                 return
             conn.start_next_cycle()
@@ -246,9 +246,17 @@ def _headers(answer: SimResponse) -> list[tuple[str, str]]:
     return [*answer.headers, ("server", "umig-demo")]
 
 
-async def _send(conn: h11.Connection, writer: asyncio.StreamWriter, answer: SimResponse) -> None:
+async def _send(
+    conn: h11.Connection, writer: asyncio.StreamWriter, answer: SimResponse, *, head: bool = False
+) -> None:
     await send_response(
-        conn, writer, answer.status, _headers(answer), answer.body, chunked=answer.chunked
+        conn,
+        writer,
+        answer.status,
+        _headers(answer),
+        answer.body,
+        chunked=answer.chunked,
+        head=head,
     )
 
 

@@ -71,7 +71,9 @@ def _time(ts: float) -> str:
 
 def _period(data: ReportData) -> str:
     hours = (data.generated_at - data.since) / 3600
-    return f"last {hours:.0f} hours" if hours < 48 else f"last {hours / 24:.0f} days"
+    if hours < 48:
+        return "last hour" if round(hours) == 1 else f"last {hours:.0f} hours"
+    return f"last {hours / 24:.0f} days"
 
 
 def render_report(data: ReportData, fmt: str = "text") -> str:
@@ -208,7 +210,7 @@ def _markdown(data: ReportData) -> str:
     out += [
         "",
         f"{summary.total} deployments: {summary.successful} successful, {summary.failed} failed, "
-        f"{summary.rollbacks} rollbacks{rate}.",
+        f"{summary.rollbacks} rollback{'' if summary.rollbacks == 1 else 's'}{rate}.",
         "",
     ]
     out += [
