@@ -13,7 +13,7 @@ from umig_tui.analysis.alerts import AlertState
 from umig_tui.analysis.drift import DriftFinding
 from umig_tui.analysis.trends import MetricTrend
 from umig_tui.deploy.watch_state import WatchState
-from umig_tui.fleet import EnvView, FleetSummary
+from umig_tui.fleet import EnvView, FleetState, FleetSummary
 from umig_tui.models import Event
 from umig_tui.monitor import Monitor
 from umig_tui.recent import RecentSeries
@@ -55,6 +55,23 @@ class DashboardData:
     trends: Mapping[str, tuple[MetricTrend, ...]] = field(default_factory=dict)
 
 
+class DriftMemo:
+    """The drift findings of the last version matrix: analysing 50 environments on every
+    frame costs more than the rest of the frame, and versions change at deploys only."""
+
+    def __init__(self) -> None:
+        self._matrix: Mapping[str, Mapping[str, str | None]] | None = None
+        self._findings: tuple[DriftFinding, ...] = ()
+
+    def findings(
+        self, fleet: FleetState, matrix: Mapping[str, Mapping[str, str | None]]
+    ) -> tuple[DriftFinding, ...]:
+        if matrix != self._matrix:
+            self._findings = tuple(fleet.drift())
+            self._matrix = matrix
+        return self._findings
+
+
 def matches(view: EnvView, text: str) -> bool:
     """Filter: every word must appear in the name, tier, status or version (case-insensitive)."""
     haystack = f"{view.name} {view.tier} {view.status} {view.version or ''}".lower()
@@ -74,6 +91,7 @@ def build_dashboard(
     watches: Mapping[str, WatchState] | None = None,
     alerts: Sequence[AlertState] = (),
     trends: Mapping[str, Sequence[MetricTrend]] | None = None,
+    drift: DriftMemo | None = None,
 ) -> DashboardData:
     fleet = monitor.fleet
     all_views = fleet.views()
@@ -81,8 +99,10 @@ def build_dashboard(
         tuple(v for v in all_views if matches(v, filter_text)) if filter_text else tuple(all_views)
     )
     shown = {v.name for v in views}
-    matrix = {name: row for name, row in fleet.version_matrix().items() if name in shown}
-    findings = tuple(f for f in fleet.drift() if f.environment in shown)
+    full_matrix = fleet.version_matrix()
+    all_findings = drift.findings(fleet, full_matrix) if drift is not None else fleet.drift()
+    matrix = {name: row for name, row in full_matrix.items() if name in shown}
+    findings = tuple(f for f in all_findings if f.environment in shown)
     keys = [(v.name, metric) for v in views for metric in PERFORMANCE_SERIES]
     deployment_rows = tuple(
         (deployments or {}).get(v.name)

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 from umig_tui.analysis.alerts import AlertState
 from umig_tui.analysis.trends import MetricTrend
-from umig_tui.dashboard import DashboardData, DeploymentRow, build_dashboard
+from umig_tui.dashboard import DashboardData, DeploymentRow, DriftMemo, build_dashboard
 from umig_tui.deploy.watch_state import WatchState
 from umig_tui.models import Event, EventKind
 from umig_tui.monitor import Change, Monitor
@@ -31,6 +31,7 @@ class DashboardFeed:
         self.events: deque[Event] = deque(maxlen=EVENTS_KEPT)
         self.deployments: dict[str, DeploymentRow] = {}
         self.last_update: float | None = None
+        self.drift = DriftMemo()
 
     async def load(self, now: float) -> None:
         """Sparklines, events and deployments from the store, before the first frame."""
@@ -94,4 +95,5 @@ class DashboardFeed:
             watches=watches,
             alerts=alerts,
             trends=trends,
+            drift=self.drift,
         )

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
+from types import FrameType
 from typing import ClassVar
 
 from textual import work
@@ -43,7 +46,9 @@ from umig_tui.tui.widgets.header import FleetHeader
 from umig_tui.tui.widgets.panel import Panel
 from umig_tui.tui.workers import report_worker_error
 
-RENDER_EVERY = 0.5  # seconds: updates arriving faster are coalesced into one repaint
+# Seconds: updates arriving faster are coalesced into one repaint. Once a second, like the
+# header's clock: every repaint costs CPU and bytes on the link, whatever the fleet's size.
+RENDER_EVERY = 1.0
 
 
 class UmigApp(App[int]):
@@ -179,6 +184,23 @@ class UmigApp(App[int]):
                 loop.add_signal_handler(
                     sig, partial(self.exit, 129 if sig == signal.SIGHUP else 143)
                 )
+        if not self.is_headless:
+            self._no_resume_after_hangup()
+
+    def _no_resume_after_hangup(self) -> None:
+        """A hang-up comes with SIGCONT, and Textual's driver answers SIGCONT by restarting
+        application mode: with the terminal gone, that starts a writer thread which dies on its
+        first write, and the shutdown then waits for it for ever. No terminal, no resume."""
+        resume = signal.getsignal(signal.SIGCONT)
+
+        def on_sigcont(signum: int, frame: FrameType | None) -> None:
+            out = sys.__stdout__
+            with contextlib.suppress(OSError, ValueError):
+                if out is not None and os.isatty(out.fileno()) and callable(resume):
+                    resume(signum, frame)
+
+        with contextlib.suppress(ValueError):  # signals are for the main thread only
+            signal.signal(signal.SIGCONT, on_sigcont)
 
     def _start_poller(self, env: str) -> None:
         assert self.monitor is not None
@@ -241,7 +263,8 @@ class UmigApp(App[int]):
             self.screen.refresh_data()
 
     def _tick(self) -> None:
-        if self.data is not None and self.is_running:
+        # A coalesced render is due within the second and redraws the header with it.
+        if self.data is not None and self.is_running and not self._render_pending:
             self.query_one(FleetHeader).data = replace(self.data, now=self.clock())
 
     # -- actions --------------------------------------------------------------------------------

@@ -33,8 +33,11 @@ class BackgroundServices:
     async def start(self) -> None:
         monitor = self.app.monitor
         assert monitor is not None
+        settings = monitor.config.notify
         try:
-            self.notifier = Notifier(monitor.config.notify, os.environ)
+            # Only with a sink: its HTTP client loads the CA bundle, ~50 ms before the first frame.
+            if settings.webhook or settings.alertmanager or settings.webhook_token_env:
+                self.notifier = Notifier(settings, os.environ)
         except ConfigError as exc:  # a missing webhook token: say so, alert on screen only
             self.app.notify(str(exc), title="Notifications off", severity="warning", timeout=10)
         self.alerts = AlertService(monitor, notifier=self.notifier, clock=self.app.clock)

@@ -37,7 +37,14 @@ class DriftPanel(Panel):
         yield SyncTable(id="drift-matrix")
         yield SyncTable(id="drift-findings")
 
+    _shown: object = None
+
     def show(self, data: DashboardData) -> None:
+        # Versions change at deploys; comparing them costs far less than laying them out.
+        key = (data.matrix, data.findings, self.app.theme, self.size.width)
+        if key == self._shown:
+            return
+        self._shown = key
         cells = worst_by_cell(data.findings)
         rows: list[tuple[str, list[Cell]]] = []
         for env, row in data.matrix.items():
@@ -75,4 +82,4 @@ class DriftPanel(Panel):
             ("Severity", "Environment", "Component", "Actual", "Against"), findings
         )
         worst = data.findings[0].severity if data.findings else None
-        self.border_subtitle = f"{len(data.findings)} findings, worst {worst}" if worst else ""
+        self.set_subtitle(f"{len(data.findings)} findings, worst {worst}" if worst else "")

@@ -76,7 +76,7 @@ class EnvironmentsPanel(Panel):
         columns = WIDE_COLUMNS if wide else NARROW_COLUMNS
         fit_last_column(columns, rows, self.content_size.width - 1)
         self.query_one(EnvTable).sync(columns, rows)
-        self.border_subtitle = f"{len(data.views)} of {data.total}" if data.filter else ""
+        self.set_subtitle(f"{len(data.views)} of {data.total}" if data.filter else "")
 
     @property
     def selected(self) -> str | None:

@@ -93,4 +93,4 @@ class EventsPanel(Panel):
         parts = [f"{firing} firing"] if firing else []
         if data.events:
             parts.append(f"{len(data.events)} events")
-        self.border_subtitle = ", ".join(parts)
+        self.set_subtitle(", ".join(parts))

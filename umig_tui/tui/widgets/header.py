@@ -18,14 +18,26 @@ class FleetHeader(Static):
     FleetHeader { height: 1; width: 1fr; background: $panel; color: $foreground; padding: 0 1; }
     """
 
-    data: reactive[DashboardData | None] = reactive(None, always_update=True, layout=False)
+    data: reactive[DashboardData | None] = reactive(
+        None, always_update=True, layout=False, repaint=False
+    )
+
+    _shown: Text | None = None
 
     def watch_data(self, data: DashboardData | None) -> None:
-        if data is not None:
-            self.update(self.header_line(data))
+        if data is None:
+            return
+        line = self.header_line(data)
+        shown = self._shown
+        if shown is not None and shown.plain == line.plain and shown.spans == line.spans:
+            return  # the tick and a data update in the same second: nothing new to send
+        self._shown = line
+        # One line, always: no layout pass over the whole screen on every clock tick.
+        self.update(line, layout=False)
 
     def on_resize(self) -> None:
         # The line is laid out for a width: redo it at once, not at the next tick.
+        self._shown = None
         self.watch_data(self.data)
 
     def header_line(self, data: DashboardData) -> Text:

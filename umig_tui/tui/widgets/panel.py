@@ -17,7 +17,9 @@ class Panel(Vertical):
     title: ClassVar[str] = ""
     help: ClassVar[str] = ""
 
-    data: reactive[DashboardData | None] = reactive(None, always_update=True, layout=False)
+    data: reactive[DashboardData | None] = reactive(
+        None, always_update=True, layout=False, repaint=False
+    )
 
     def on_mount(self) -> None:
         self.border_title = f"{self.number} {self.title}"
@@ -32,6 +34,12 @@ class Panel(Vertical):
 
     def show(self, data: DashboardData) -> None:
         raise NotImplementedError
+
+    def set_subtitle(self, text: str) -> None:
+        """Setting a border title repaints the whole panel, even to the same text: only on change."""
+        if text != getattr(self, "_subtitle", ""):
+            self._subtitle = text
+            self.border_subtitle = text
 
     @property
     def wide(self) -> bool:

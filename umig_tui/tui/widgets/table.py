@@ -5,13 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.text import Text
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
 
 Cell = str | Text
 
 
 def cell_width(cell: Cell) -> int:
     return cell.cell_len if isinstance(cell, Text) else len(cell)
+
+
+def same_cell(a: Cell | None, b: Cell) -> bool:
+    """Equal as shown: rich's Text equality ignores the base style (a colour-only change)."""
+    if isinstance(a, Text) and isinstance(b, Text):
+        return a.plain == b.plain and a.style == b.style and a.spans == b.spans
+    return type(a) is type(b) and a == b
 
 
 def clip(cell: Cell, width: int) -> Text:
@@ -75,15 +84,36 @@ class SyncTable(DataTable[Cell]):
             if selected in order:
                 self.move_cursor(row=order.index(selected), animate=False)
             return
-        for key, cells in rows:
-            old = self._rows.get(key)
+        for row, (key, cells) in enumerate(rows):
+            old = self._rows.get(key, ())
             new = tuple(cells)
-            if old == new:
-                continue
-            for index, (before, after) in enumerate(zip(old or (), new, strict=False)):
-                if before != after:
-                    self.update_cell(key, columns[index], after, update_width=True)
+            for index, after in enumerate(new):
+                before = old[index] if index < len(old) else None
+                if not same_cell(before, after):
+                    self._set_cell(row, index, key, columns[index], before, after)
             self._rows[key] = new
+
+    def _set_cell(
+        self, row: int, index: int, key: str, column: str, before: Cell | None, after: Cell
+    ) -> None:
+        """Replace one cell and repaint only that cell while its column keeps its width.
+
+        DataTable.update_cell refreshes the whole table, and the terminal is sent every
+        visible line of it again: on a thin link, per update, for one changed latency.
+        """
+        width = self.columns[ColumnKey(column)].content_width
+        new, old = cell_width(after), cell_width(before) if before is not None else 0
+        if new > width or (old >= width and new < old):  # the column grows or may shrink
+            self.update_cell(key, column, after, update_width=True)
+            return
+        self._data[RowKey(key)][ColumnKey(column)] = after
+        self._update_count += 1  # DataTable's render caches are keyed on it
+        # Rows are one line high. A row scrolled out of view is drawn when it scrolls in;
+        # finding a cell's region costs a walk over every row above it.
+        y = row + (self.header_height if self.show_header else 0)
+        window = self.window_region
+        if window.y <= y < window.bottom:
+            self.refresh_coordinate(Coordinate(row, index))
 
     @property
     def selected_key(self) -> str | None:
