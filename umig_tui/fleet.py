@@ -171,6 +171,16 @@ class FleetState:
         refs = [EnvRef(e.name, e.tier) for e in self._envs.values()]
         return analyze_drift(refs, self.version_matrix(), self.config.expected)
 
+    def status(self, env: str) -> tuple[EnvStatus, str]:
+        """Status and reason only (what the monitor checks after every result)."""
+        components = self._value(env, Endpoint.COMPONENTS)
+        return derive_status(
+            self._latest.get((env, Endpoint.HEALTH)),
+            components if isinstance(components, ComponentsStatus) else None,
+            self.metrics(env),
+            self.config.thresholds,
+        )
+
     def view(self, env: str) -> EnvView:
         spec = self._envs[env]
         health_result = self._latest.get((env, Endpoint.HEALTH))
@@ -178,12 +188,7 @@ class FleetState:
         info = self._value(env, Endpoint.VERSION)
         components = self._value(env, Endpoint.COMPONENTS)
         metrics = self.metrics(env)
-        status, reason = derive_status(
-            health_result,
-            components if isinstance(components, ComponentsStatus) else None,
-            metrics,
-            self.config.thresholds,
-        )
+        status, reason = self.status(env)
         parts: dict[str, str] = {}
         if isinstance(health, HealthSnapshot):
             parts.update({c.name: c.status for c in health.components})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -126,13 +126,23 @@ class Metrics:
 
     def merged_over(self, older: Metrics) -> Metrics:
         """Fields of ``self``, falling back to ``older`` where ``self`` has none."""
-        values = {
-            f.name: getattr(self, f.name)
-            if getattr(self, f.name) is not None
-            else getattr(older, f.name)
-            for f in fields(self)
-        }
-        return replace(self, **values)
+        return Metrics(
+            *(
+                mine if mine is not None else theirs
+                for mine, theirs in zip(self._values(), older._values(), strict=True)
+            )
+        )
+
+    def _values(self) -> tuple[float | None, ...]:
+        return (
+            self.response_time_ms,
+            self.error_rate,
+            self.active_users,
+            self.db_connections,
+            self.api_calls_24h,
+            self.uptime_seconds,
+            self.components_loaded,
+        )
 
     def as_dict(self) -> dict[str, float | None]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from umig_tui.config import Config
-from umig_tui.fleet import EnvView, FleetState
+from umig_tui.fleet import FleetState
 from umig_tui.models import (
     MONITORED_ENDPOINTS,
     Endpoint,
@@ -36,7 +36,7 @@ class Change:
 
     env: str
     result: PollResult | None
-    view: EnvView
+    status: EnvStatus
     events: tuple[Event, ...] = ()
 
 
@@ -102,8 +102,8 @@ class Monitor:
             return
         if self.store is not None:
             self.store.submit(result)
-        view = self.fleet.view(result.env)
-        events = self._status_events(view)
+        status, reason = self.fleet.status(result.env)
+        events = self._status_events(result.env, status, reason)
         if result.ok and result.endpoint in (Endpoint.VERSION, Endpoint.HEALTH):
             events += self._version_events(result.env)
         for event in events:
@@ -111,7 +111,7 @@ class Monitor:
                 self.store.submit(event)
             if event.kind in (EventKind.DEPLOYMENT, EventKind.ROLLBACK):
                 self._spawn(self._append_history(event))
-        self._emit(Change(result.env, result, view, events))
+        self._emit(Change(result.env, result, status, events))
 
     def _version_events(self, env: str) -> tuple[Event, ...]:
         """A version change nobody announced is a deployment (or a rollback when it went back)."""
@@ -215,22 +215,22 @@ class Monitor:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _status_events(self, view: EnvView) -> tuple[Event, ...]:
+    def _status_events(self, env: str, status: EnvStatus, reason: str) -> tuple[Event, ...]:
         # "unknown" (no health answer yet) is no status: the first real one is not a change.
-        if view.status is EnvStatus.UNKNOWN:
+        if status is EnvStatus.UNKNOWN:
             return ()
-        previous = self._statuses.get(view.name)
-        self._statuses[view.name] = view.status
-        if previous is None or previous == view.status:
+        previous = self._statuses.get(env)
+        self._statuses[env] = status
+        if previous is None or previous == status:
             return ()
         return (
             Event(
                 ts=self.clock(),
-                env=view.name,
+                env=env,
                 kind=EventKind.STATUS_CHANGE,
-                summary=f"{view.name}: {previous} → {view.status} ({view.reason})",
-                severity="critical" if view.status.rank >= EnvStatus.UNHEALTHY.rank else "info",
-                data={"from": str(previous), "to": str(view.status), "reason": view.reason},
+                summary=f"{env}: {previous} → {status} ({reason})",
+                severity="critical" if status.rank >= EnvStatus.UNHEALTHY.rank else "info",
+                data={"from": str(previous), "to": str(status), "reason": reason},
             ),
         )
 

@@ -24,6 +24,16 @@ MAX_TEXT = 200
 
 def clean_text(value: str, max_len: int = MAX_TEXT) -> str:
     """``value`` with escape sequences removed, controls turned to spaces, capped at ``max_len``."""
+    # Nearly every string is already clean. isprintable() is False for every character the
+    # patterns below remove (C0/C1 controls, ESC, bidi and zero-width marks, line separators,
+    # every space but ASCII's), so such a string comes back as it is.
+    if (
+        value.isprintable()
+        and len(value) <= max_len
+        and "  " not in value
+        and value == value.strip()
+    ):
+        return value
     text = _ESCAPES.sub("", value)
     text = _CONTROL.sub(" ", text)
     text = _SPACES.sub(" ", text).strip()

@@ -196,7 +196,7 @@ async def test_first_status_is_not_a_change_whichever_endpoint_answers_first(db:
         changes: list[Change] = []
         monitor.subscribe(changes.append)
         await monitor.poll_once()
-        assert changes[0].view.status is EnvStatus.UNKNOWN  # version answered before health
+        assert changes[0].status is EnvStatus.UNKNOWN  # version answered before health
         assert monitor.fleet.view("uat").status is EnvStatus.HEALTHY
         assert [c.events for c in changes if c.events] == []
         await monitor.aclose()

@@ -54,7 +54,7 @@ class _Connection:
                 raise httpx.RemoteProtocolError(str(exc)) from exc
 
 
-class _ResponseBody(httpx.AsyncByteStream):
+class ResponseBody(httpx.AsyncByteStream):
     def __init__(self, transport: StreamTransport, origin: Origin, connection: _Connection) -> None:
         self._transport = transport
         self._origin = origin
@@ -111,10 +111,10 @@ class StreamTransport(httpx.AsyncBaseTransport):
         connection.reused = True
         idle.append(connection)
 
-    async def _connect(self, request: httpx.Request, origin: Origin) -> _Connection:
+    async def _connect(
+        self, origin: Origin, limit: float, request: httpx.Request | None
+    ) -> _Connection:
         scheme, host, port = origin
-        timeouts = request.extensions.get("timeout") or {}
-        limit = timeouts.get("connect") or self._connect_timeout
         context: ssl.SSLContext | None = None
         if scheme == "https":
             context = self._ssl or ssl.create_default_context()
@@ -152,23 +152,59 @@ class StreamTransport(httpx.AsyncBaseTransport):
         return _Connection(reader, writer)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = b""
+        if request.method not in ("GET", "HEAD"):
+            body = b"".join([chunk async for chunk in request.stream])  # type: ignore[union-attr]
+        timeouts = request.extensions.get("timeout") or {}
+        event, stream = await self.open(
+            request.method,
+            request.url,
+            list(request.headers.raw),
+            body,
+            connect_timeout=timeouts.get("connect"),
+            request=request,
+        )
+        return httpx.Response(
+            event.status_code,
+            headers=list(event.headers),
+            stream=stream,
+            extensions={"reason_phrase": bytes(event.reason), "http_version": b"HTTP/1.1"},
+            request=request,
+        )
+
+    async def open(
+        self,
+        method: str | bytes,
+        url: httpx.URL,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes = b"",
+        *,
+        connect_timeout: float | None = None,
+        request: httpx.Request | None = None,
+    ) -> tuple[h11.Response, ResponseBody]:
+        """Send one request; the response head and its body stream (close it when done).
+
+        The monitor's clients call this directly: httpx's client layer (request and response
+        models, cookies, auth flow) is a third of the CPU of a poll. Errors are httpx's.
+        """
         if self._closed:
             raise httpx.ConnectError("transport is closed", request=request)
-        url = request.url
         scheme = url.scheme
         if scheme not in ("http", "https"):
             raise httpx.UnsupportedProtocol(f"unsupported scheme {scheme!r}", request=request)
         origin: Origin = (scheme, url.host, url.port or (443 if scheme == "https" else 80))
-        body = b""
-        if request.method not in ("GET", "HEAD"):
-            body = b"".join([chunk async for chunk in request.stream])  # type: ignore[union-attr]
         # A pooled connection may have been closed by the server while idle: then (and only
         # then, before any response byte) the request is retried once on a fresh connection.
         for attempt in (1, 2):
             idle = self._idle.get(origin)
-            connection = idle.pop() if idle else await self._connect(request, origin)
+            if idle:
+                connection = idle.pop()
+            else:
+                connection = await self._connect(
+                    origin, connect_timeout or self._connect_timeout, request
+                )
             try:
-                return await self._exchange(request, origin, connection, body)
+                return await self._exchange(method, url, headers, body, origin, connection, request)
             except _StaleConnection:
                 connection.close()
                 for other in self._idle.pop(origin, []):  # its siblings are likely dead too
@@ -180,17 +216,21 @@ class StreamTransport(httpx.AsyncBaseTransport):
         )
 
     async def _exchange(
-        self, request: httpx.Request, origin: Origin, connection: _Connection, body: bytes
-    ) -> httpx.Response:
+        self,
+        method: str | bytes,
+        url: httpx.URL,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        origin: Origin,
+        connection: _Connection,
+        request: httpx.Request | None,
+    ) -> tuple[h11.Response, ResponseBody]:
         state = connection.h11
-        headers = [(name, value) for name, value in request.headers.raw]
         if body:
             headers = [(n, v) for n, v in headers if n.lower() != b"content-length"]
             headers.append((b"content-length", str(len(body)).encode()))
         try:
-            data = state.send(
-                h11.Request(method=request.method, target=request.url.raw_path, headers=headers)
-            )
+            data = state.send(h11.Request(method=method, target=url.raw_path, headers=headers))
             if body:
                 data += state.send(h11.Data(data=body)) or b""
             data += state.send(h11.EndOfMessage()) or b""
@@ -231,13 +271,7 @@ class StreamTransport(httpx.AsyncBaseTransport):
         except BaseException:
             connection.close()  # cancelled or timed out mid-exchange: the connection is unusable
             raise
-        return httpx.Response(
-            event.status_code,
-            headers=list(event.headers),
-            stream=_ResponseBody(self, origin, connection),
-            extensions={"reason_phrase": bytes(event.reason), "http_version": b"HTTP/1.1"},
-            request=request,
-        )
+        return event, ResponseBody(self, origin, connection)
 
     async def aclose(self) -> None:
         self._closed = True

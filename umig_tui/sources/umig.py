@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import errno
 import logging
 import re
 import ssl
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, Protocol
 
 import httpx
 
@@ -17,7 +20,7 @@ from umig_tui.config import ConfigError, Environment, Polling, resolve_secret
 from umig_tui.models import Document, Endpoint, ErrorKind, FetchError, PollResult, TeamsCheck
 from umig_tui.sanitize import clean_text
 from umig_tui.sources.parse import ParseError, parse_document
-from umig_tui.sources.transport import StreamTransport
+from umig_tui.sources.transport import ResponseBody, StreamTransport
 
 USER_AGENT = f"umig-tui/{__version__}"
 log = logging.getLogger(__name__)
@@ -58,6 +61,14 @@ class UmigClient:
             headers["Authorization"] = f"Bearer {secret}"
         self._has_auth = secret is not None
         self._urls: dict[Endpoint, httpx.URL] = {}
+        # The lean transport is called directly (httpx's client layer costs a third of a poll);
+        # other transports (proxies, the in-process demo) go through httpx.
+        self._direct = transport if isinstance(transport, StreamTransport) else None
+        self._raw_headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        self._raw_headers.append((b"accept-encoding", b"identity"))
+        if isinstance(secret, tuple):
+            token = base64.b64encode(f"{secret[0]}:{secret[1]}".encode()).decode()
+            self._raw_headers.append((b"authorization", f"Basic {token}".encode()))
         self._client = httpx.AsyncClient(
             headers=headers,
             auth=auth,
@@ -130,7 +141,7 @@ class UmigClient:
             url = self._urls[endpoint] = httpx.URL(self.env.endpoint_url(endpoint))
         received_headers = False
         try:
-            async with self._client.stream("GET", url) as response:
+            async with self._get(url) as response:
                 received_headers = True
                 if endpoint is Endpoint.TEAMS:
                     if 200 <= response.status_code < 300:
@@ -168,7 +179,22 @@ class UmigClient:
         except ParseError as exc:
             raise FetchFailed(exc.as_fetch_error(), raw=text[:4096]) from None
 
-    async def _read_capped(self, response: httpx.Response) -> bytes:
+    @contextlib.asynccontextmanager
+    async def _get(self, url: httpx.URL) -> AsyncIterator[Answer]:
+        if self._direct is None:
+            async with self._client.stream("GET", url) as response:
+                yield response
+            return
+        headers = [(b"host", url.netloc), *self._raw_headers]
+        event, stream = await self._direct.open("GET", url, headers, connect_timeout=self.timeout)
+        try:
+            yield DirectAnswer(
+                event.status_code, event.reason.decode("latin-1"), event.headers, stream
+            )
+        finally:
+            await stream.aclose()
+
+    async def _read_capped(self, response: Answer) -> bytes:
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > self.max_body:
             raise _BodyTooLarge(int(declared))
@@ -181,7 +207,7 @@ class UmigClient:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _status_error(self, response: httpx.Response) -> FetchError:
+    def _status_error(self, response: Answer) -> FetchError:
         status = response.status_code
         if status in (401, 403):
             if status == 401:
@@ -207,6 +233,34 @@ class UmigClient:
             )
         phrase = clean_text(response.reason_phrase or "", 40)
         return FetchError(ErrorKind.HTTP_ERROR, f"HTTP {status} {phrase}".rstrip(), status)
+
+
+class Answer(Protocol):
+    """What a fetch reads of a response (an httpx.Response, or a DirectAnswer)."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def reason_phrase(self) -> str: ...
+
+    @property
+    def headers(self) -> Any: ...
+
+    def aiter_bytes(self) -> AsyncIterator[bytes]: ...
+
+
+class DirectAnswer:
+    """A response straight from the lean transport: the head, and the body as it streams."""
+
+    def __init__(self, status: int, reason: str, raw_headers: Any, stream: ResponseBody) -> None:
+        self.status_code = status
+        self.reason_phrase = reason
+        self.headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw_headers}
+        self._stream = stream
+
+    def aiter_bytes(self) -> AsyncIterator[bytes]:
+        return self._stream.__aiter__()
 
 
 class FetchFailed(Exception):

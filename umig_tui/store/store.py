@@ -30,6 +30,7 @@ from umig_tui.store.schema import SCHEMA_VERSION
 log = logging.getLogger(__name__)
 
 MAX_PENDING = 20_000  # results kept for retry while the store cannot be written
+PRUNE_EVERY = 3600.0  # seconds between retention runs of a long-running writer
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +73,13 @@ class Store:
         self._pending: list[PollResult | Event] = []
         self._buffer: list[PollResult | Event] = []  # submitted before start(): see submit()
         self._last_prune = 0.0
+        self.prune_every = PRUNE_EVERY  # a soak test stands seconds in for hours
         self._closed = False
         # One transaction at a time on the writer: the background batches, add_event() and
         # prune() share it, and a BEGIN inside another's transaction fails (and its rollback
         # would undo the other's work).
+        self.batch_window = 1.0  # seconds the background writer gathers results for
+        self._hurry = asyncio.Event()
         self._transaction = asyncio.Lock()
         self.writes = 0
 
@@ -179,6 +183,12 @@ class Store:
         assert self._queue is not None
         while True:
             item = await self._queue.get()
+            if item is not None and self.batch_window > 0:
+                # Gather a cycle's worth: one transaction a second instead of one per result
+                # (each costs a dozen thread hops). flush() and close() cut the wait short.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._hurry.wait(), self.batch_window)
+            self._hurry.clear()
             batch: list[PollResult | Event] = [] if item is None else [item]
             stop = item is None
             while not self._queue.empty() and len(batch) < 2000:
@@ -197,11 +207,12 @@ class Store:
                     self._queue.task_done()
             if stop:
                 return
-            if time.time() - self._last_prune > 3600:
+            if time.time() - self._last_prune > self.prune_every:
                 await self.prune()
 
     async def flush(self) -> None:
         """Wait until everything submitted so far is written (or failed with a notice)."""
+        self._hurry.set()
         if self._buffer:
             batch, self._buffer = self._buffer, []
             await self.write(batch)
@@ -478,6 +489,7 @@ class Store:
             with contextlib.suppress(Exception):
                 await self.flush()
         if self._task is not None and self._queue is not None and not self._task.done():
+            self._hurry.set()
             self._queue.put_nowait(None)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.shield(self._task), 5)
