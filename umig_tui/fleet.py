@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from umig_tui.analysis.status import derive_status
@@ -90,6 +90,10 @@ class FleetState:
         self._envs: dict[str, Environment] = {e.name: e for e in config.environments}
         self._latest: dict[tuple[str, Endpoint], PollResult] = {}
         self._good: dict[tuple[str, Endpoint], PollResult] = {}
+        # Derived per environment, dropped when a result for it arrives: a dashboard frame asks
+        # for every view while one or two environments changed since the last.
+        self._views: dict[str, EnvView] = {}
+        self._versions: dict[str, dict[str, str | None]] = {}
 
     @property
     def names(self) -> list[str]:
@@ -106,6 +110,8 @@ class FleetState:
         self._latest[key] = result
         if result.ok:
             self._good[key] = result
+        self._views.pop(result.env, None)
+        self._versions.pop(result.env, None)
         return True
 
     def latest(self, env: str, endpoint: Endpoint) -> PollResult | None:
@@ -135,6 +141,12 @@ class FleetState:
     def versions(self, env: str) -> dict[str, str | None]:
         """Drift-matrix row from the version endpoint; for umig and database the newest report
         wins (health is polled every 30 s, the version endpoint every 5 m: a deploy shows at once)."""
+        row = self._versions.get(env)
+        if row is None:
+            row = self._versions[env] = self._version_row(env)
+        return dict(row)
+
+    def _version_row(self, env: str) -> dict[str, str | None]:
         row: dict[str, str | None] = dict.fromkeys(COMPONENT_KEYS)
         umig: list[tuple[float, str]] = []
         database: list[tuple[float, str]] = []
@@ -182,6 +194,16 @@ class FleetState:
         )
 
     def view(self, env: str) -> EnvView:
+        view = self._views.get(env)
+        if view is None:
+            view = self._views[env] = self._build_view(env)
+        stale = self._stale(view.updated_at)
+        return view if view.stale == stale else replace(view, stale=stale)
+
+    def _stale(self, updated: float | None) -> bool:
+        return updated is not None and self.clock() - updated > 2 * self.config.polling.health
+
+    def _build_view(self, env: str) -> EnvView:
         spec = self._envs[env]
         health_result = self._latest.get((env, Endpoint.HEALTH))
         health = self._value(env, Endpoint.HEALTH)
@@ -205,7 +227,6 @@ class FleetState:
             if latest is not None and latest.error is not None:
                 errors[str(endpoint)] = latest.error
         version = self.versions(env)["umig"]
-        interval = self.config.polling.health
         updated = health_result.ts if health_result is not None else None
         return EnvView(
             name=env,
@@ -225,7 +246,7 @@ class FleetState:
             metrics=metrics,
             component_score=score,
             updated_at=updated,
-            stale=updated is not None and self.clock() - updated > 2 * interval,
+            stale=self._stale(updated),
             circuit_open=health_result.circuit_open if health_result is not None else False,
             endpoint_errors=errors,
         )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from rich.text import Text
+from textual.cache import LRUCache
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
@@ -84,19 +86,22 @@ class SyncTable(DataTable[Cell]):
             if selected in order:
                 self.move_cursor(row=order.index(selected), animate=False)
             return
+        changed: list[tuple[int, str, str]] = []
         for row, (key, cells) in enumerate(rows):
             old = self._rows.get(key, ())
             new = tuple(cells)
             for index, after in enumerate(new):
                 before = old[index] if index < len(old) else None
-                if not same_cell(before, after):
-                    self._set_cell(row, index, key, columns[index], before, after)
+                if not same_cell(before, after) and self._set_cell(
+                    key, columns[index], before, after
+                ):
+                    changed.append((row, key, columns[index]))
             self._rows[key] = new
+        if changed:
+            self._repaint(changed)
 
-    def _set_cell(
-        self, row: int, index: int, key: str, column: str, before: Cell | None, after: Cell
-    ) -> None:
-        """Replace one cell and repaint only that cell while its column keeps its width.
+    def _set_cell(self, key: str, column: str, before: Cell | None, after: Cell) -> bool:
+        """Replace one cell; True when it keeps its column's width (repaint just the cell).
 
         DataTable.update_cell refreshes the whole table, and the terminal is sent every
         visible line of it again: on a thin link, per update, for one changed latency.
@@ -105,15 +110,37 @@ class SyncTable(DataTable[Cell]):
         new, old = cell_width(after), cell_width(before) if before is not None else 0
         if new > width or (old >= width and new < old):  # the column grows or may shrink
             self.update_cell(key, column, after, update_width=True)
-            return
+            return False
         self._data[RowKey(key)][ColumnKey(column)] = after
-        self._update_count += 1  # DataTable's render caches are keyed on it
+        return True
+
+    def _repaint(self, cells: list[tuple[int, str, str]]) -> None:
+        """Forget the rendering of just these cells (and their lines) and repaint them.
+
+        DataTable keys its render caches on an update counter; bumping it would re-render every
+        cell of every line repainted, where a frame typically changes one cell per row.
+        """
+        header = self.header_height if self.show_header else 0
+        rows = {RowKey(key) for _, key, _ in cells}
+        pairs = {(RowKey(key), ColumnKey(column)) for _, key, column in cells}
+        lines = {row + header for row, _, _ in cells}
+        indexes = {row for row, _, _ in cells}
+        self._forget(self._cell_render_cache, lambda k: (k[0], k[1]) in pairs)
+        self._forget(self._row_render_cache, lambda k: k[0] in rows)
+        self._forget(self._line_cache, lambda k: k[0] in lines)
+        self._forget(self._row_renderable_cache, lambda k: k[1] in indexes)
         # Rows are one line high. A row scrolled out of view is drawn when it scrolls in;
         # finding a cell's region costs a walk over every row above it.
-        y = row + (self.header_height if self.show_header else 0)
         window = self.window_region
-        if window.y <= y < window.bottom:
-            self.refresh_coordinate(Coordinate(row, index))
+        for row, _key, column in cells:
+            if window.y <= row + header < window.bottom:
+                index = self.get_column_index(column)
+                self.refresh_coordinate(Coordinate(row, index))
+
+    @staticmethod
+    def _forget(cache: LRUCache[Any, Any], stale: Callable[[Any], bool]) -> None:
+        for cache_key in [*filter(stale, cache.keys())]:
+            cache.discard(cache_key)
 
     @property
     def selected_key(self) -> str | None:
