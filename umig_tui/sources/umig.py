@@ -33,6 +33,16 @@ _LOGIN_PAGE = re.compile(
 _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
 
 
+class Credential(bytes):
+    """An Authorization header value: sent as is, but its repr never shows it (a crash dump
+    with locals, as Textual prints, or a debugger would otherwise print the secret)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "b'[secure]'"
+
+
 class _BodyTooLarge(Exception):
     def __init__(self, size: int | None) -> None:
         self.size = size
@@ -64,11 +74,14 @@ class UmigClient:
         # The lean transport is called directly (httpx's client layer costs a third of a poll);
         # other transports (proxies, the in-process demo) go through httpx.
         self._direct = transport if isinstance(transport, StreamTransport) else None
-        self._raw_headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        self._raw_headers = [
+            (k.lower().encode(), Credential(v.encode()) if k == "Authorization" else v.encode())
+            for k, v in headers.items()
+        ]
         self._raw_headers.append((b"accept-encoding", b"identity"))
         if isinstance(secret, tuple):
             token = base64.b64encode(f"{secret[0]}:{secret[1]}".encode()).decode()
-            self._raw_headers.append((b"authorization", f"Basic {token}".encode()))
+            self._raw_headers.append((b"authorization", Credential(f"Basic {token}".encode())))
         self._client = httpx.AsyncClient(
             headers=headers,
             auth=auth,

@@ -120,4 +120,7 @@ def take_lock(path: Path) -> tuple[IO[str] | None, str | None]:
 def release_lock(handle: IO[str]) -> None:
     with contextlib.suppress(OSError):
         fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-    handle.close()
+    # close() flushes the pid take_lock() wrote; on a full disk that fails again (ENOSPC), and
+    # a pid nobody will read is no reason to crash on the way out.
+    with contextlib.suppress(OSError):
+        handle.close()

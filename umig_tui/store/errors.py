@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
+
+# Below this much free space an I/O error is taken for a full disk (see _disk_full).
+_NEARLY_FULL = 1 << 20
 
 
 class StoreUnavailable(Exception):
@@ -18,8 +22,20 @@ def describe_sqlite_error(path: Path, exc: BaseException) -> str:
         return f"store {path} is locked by another process; history is paused"
     if "readonly" in message or "read-only" in message:
         return f"store {path} is read-only; new samples are not saved"
-    if "disk is full" in message or "database or disk is full" in message:
+    if (
+        "disk is full" in message
+        or "database or disk is full" in message
+        or ("disk i/o error" in message and _disk_full(path))
+    ):
         return f"disk full: store {path} cannot grow; new samples are not saved"
     if "unable to open" in message:
         return f"cannot open store {path} (missing directory or no permission)"
     return f"store {path}: {exc}"
+
+
+def _disk_full(path: Path) -> bool:
+    """SQLite reports a full disk as a plain I/O error when it cannot size its -shm file."""
+    try:
+        return shutil.disk_usage(path.parent).free < _NEARLY_FULL
+    except OSError:
+        return False
