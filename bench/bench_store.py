@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,11 +51,15 @@ from benchlib import (  # bench/ is not a package: found via sys.path above
 
 sys.path.insert(0, str(ROOT))
 
-from umig_tui.config import StoreSettings, Thresholds
+from umig_tui.config import Config, StoreSettings, Thresholds
+from umig_tui.demo.fleet import demo_config
 from umig_tui.models import Endpoint, PollResult, Severity
+from umig_tui.monitor import Monitor
+from umig_tui.runtime import build_clients
 from umig_tui.store.connect import statements
 from umig_tui.store.samples import RESPONSE_TIME, samples_from_result
 from umig_tui.store.schema import MIGRATIONS
+from umig_tui.store.store import Store
 
 TARGET_SIZE_MB = 200.0
 TARGET_24H_MS = 20.0
@@ -465,6 +469,67 @@ async def measure_queries(built: Built, runs: int) -> list[Row]:
     return rows
 
 
+# -- insert rate ----------------------------------------------------------------------------------
+
+
+INSERT_ENVS = 50
+INSERT_CYCLES = 120
+
+
+async def measure_inserts(directory: Path) -> list[Row]:
+    """Store.write of whole poll cycles (every endpoint of 50 environments, one transaction each,
+    as the writer batches them), into a fresh store: results and samples per second.
+
+    The results are one real poll of the in-process demo fleet (parsed documents, raw bodies for
+    the ``latest`` table), replayed with the timestamps of consecutive 30-second cycles.
+    """
+    config = demo_config(Config(environments=()), INSERT_ENVS)
+    monitor = Monitor(config, build_clients(config, {}))
+    try:
+        cycle = await monitor.poll_once()
+    finally:
+        await monitor.aclose()
+    if not cycle or not all(result.ok for result in cycle):
+        raise BenchError("the demo fleet's poll failed; nothing to insert")
+    path = directory / "inserts.db"
+    path.unlink(missing_ok=True)
+    store = await Store.open(path, StoreSettings())
+    start = time.time() - INSERT_CYCLES * 30
+    batches = [
+        [replace(result, ts=start + 30 * index + result.ts % 1) for result in cycle]
+        for index in range(INSERT_CYCLES)
+    ]
+    per_cycle = sum(len(samples_from_result(result)) for result in cycle)
+    try:
+        await store.write(batches[0])  # series ids, page cache
+        began = time.perf_counter()
+        for batch in batches[1:]:
+            if not await store.write(batch):
+                raise BenchError(f"Store.write failed: {store.notice}")
+        seconds = time.perf_counter() - began
+    finally:
+        await store.close()
+    cycles = len(batches) - 1
+    note = (
+        f"{cycles} cycles of {len(cycle)} results ({per_cycle} samples) in {seconds:.2f} s; "
+        f"{1000 * seconds / cycles:.1f} ms per 50-env cycle"
+    )
+    return [
+        info(
+            "store inserts: poll results per second (Store.write)",
+            cycles * len(cycle) / seconds,
+            "results/s",
+            note,
+        ),
+        info(
+            "store inserts: samples per second (Store.write)",
+            cycles * per_cycle / seconds,
+            "samples/s",
+            "raw samples, minute and hour rollups upserted in the same transaction",
+        ),
+    ]
+
+
 def main(argv: list[str] | None = None) -> list[Row]:
     args = parse_args(argv)
     host = machine()
@@ -492,6 +557,8 @@ def main(argv: list[str] | None = None) -> list[Row]:
                 info(f"building the {shape} store (executemany, hour by hour)", built.seconds, "s")
             )
         rows += asyncio.run(measure_queries(built, args.runs))
+        say("timing inserts ...")
+        rows += asyncio.run(measure_inserts(directory))
     rows.append(
         at_most(
             "alert evaluation, 50 environments (AlertEngine.evaluate)",

@@ -23,6 +23,7 @@ from umig_tui.models import Endpoint, ErrorKind, Event, EventKind, FetchError, P
 from umig_tui.monitor import Monitor
 from umig_tui.runtime import open_monitor, open_store
 from umig_tui.store import connect as store_module
+from umig_tui.store.queries import latest_rows
 from umig_tui.store.store import Store, StoreUnavailable
 
 SETTINGS = StoreSettings()
@@ -197,7 +198,7 @@ async def test_store_recorded_by_another_process_opens_read_only(
     assert monitor.store is not None
     assert not monitor.store.recording
     assert f"pid {holder.pid}" in (monitor.store_notice or "")
-    rows = await monitor.store.latest_rows()
+    rows = await latest_rows(monitor.store)
     assert [(r.env, r.error_kind) for r in rows] == [("production", "timeout")]
     await assert_polls(monitor)
     assert await monitor.store.write([failure("uat", time.time())]) is False

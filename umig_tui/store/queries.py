@@ -12,6 +12,47 @@ from umig_tui.store.store import Store
 
 
 @dataclass(frozen=True, slots=True)
+class StoredLatest:
+    """One row of the ``latest`` table."""
+
+    env: str
+    endpoint: str
+    ts: float
+    ok: bool
+    latency_ms: float | None
+    error_kind: str | None
+    error_reason: str | None
+    http_status: int | None
+    good_ts: float | None
+    good_latency_ms: float | None
+    good_body: str | None
+
+
+async def latest_rows(store: Store) -> list[StoredLatest]:
+    """The ``latest`` table: the last result, and the last good body, per env and endpoint."""
+    rows = await store.query(
+        "SELECT env, endpoint, ts, ok, latency_ms, error_kind, error_reason, http_status, "
+        "good_ts, good_latency_ms, good_body FROM latest"
+    )
+    return [
+        StoredLatest(
+            env=row[0],
+            endpoint=row[1],
+            ts=row[2],
+            ok=bool(row[3]),
+            latency_ms=row[4],
+            error_kind=row[5],
+            error_reason=row[6],
+            http_status=row[7],
+            good_ts=row[8],
+            good_latency_ms=row[9],
+            good_body=row[10],
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
 class Point:
     ts: float
     value: float
@@ -81,7 +122,7 @@ async def recent_history(
 async def restore_results(store: Store) -> list[PollResult]:
     """The last known result per env/endpoint from the ``latest`` table, re-parsed."""
     results: list[PollResult] = []
-    for row in await store.latest_rows():
+    for row in await latest_rows(store):
         try:
             endpoint = Endpoint(row.endpoint)
         except ValueError:

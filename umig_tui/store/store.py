@@ -13,7 +13,6 @@ import logging
 import sqlite3
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,23 +30,6 @@ log = logging.getLogger(__name__)
 
 MAX_PENDING = 20_000  # results kept for retry while the store cannot be written
 PRUNE_EVERY = 3600.0  # seconds between retention runs of a long-running writer
-
-
-@dataclass(frozen=True, slots=True)
-class StoredLatest:
-    """One row of the ``latest`` table."""
-
-    env: str
-    endpoint: str
-    ts: float
-    ok: bool
-    latency_ms: float | None
-    error_kind: str | None
-    error_reason: str | None
-    http_status: int | None
-    good_ts: float | None
-    good_latency_ms: float | None
-    good_body: str | None
 
 
 class Store:
@@ -415,28 +397,6 @@ class Store:
         except (sqlite3.Error, OSError) as exc:
             self.notice = describe_sqlite_error(self.path, exc)
             return []
-
-    async def latest_rows(self) -> list[StoredLatest]:
-        rows = await self.query(
-            "SELECT env, endpoint, ts, ok, latency_ms, error_kind, error_reason, http_status, "
-            "good_ts, good_latency_ms, good_body FROM latest"
-        )
-        return [
-            StoredLatest(
-                env=row[0],
-                endpoint=row[1],
-                ts=row[2],
-                ok=bool(row[3]),
-                latency_ms=row[4],
-                error_kind=row[5],
-                error_reason=row[6],
-                http_status=row[7],
-                good_ts=row[8],
-                good_latency_ms=row[9],
-                good_body=row[10],
-            )
-            for row in rows
-        ]
 
     async def events(
         self,
