@@ -26,6 +26,7 @@ from umig_tui.models import (
 from umig_tui.monitor import Change, Monitor
 from umig_tui.runtime import open_monitor
 from umig_tui.sources.umig import UmigClient
+from umig_tui.store.queries import latest_rows
 from umig_tui.store.store import Store
 
 MonitorFactory = Callable[..., Awaitable[Monitor]]
@@ -74,7 +75,7 @@ async def test_results_flow_into_the_fleet_and_the_store(monitors: MonitorFactor
     assert monitor.fleet.versions("development")["umig"] == "1.3.0-dev+ci.1245"
     assert monitor.store is not None
     await monitor.store.flush()
-    rows = await monitor.store.latest_rows()
+    rows = await latest_rows(monitor.store)
     assert {(r.env, r.endpoint) for r in rows} == {
         (env, str(e)) for env in monitor.fleet.names for e in MONITORED_ENDPOINTS
     }
@@ -213,5 +214,5 @@ async def test_aclose_closes_the_clients_and_the_store(db: Path) -> None:
     again = await Store.open(db, cfg.store)  # the lock was released: a new writer
     assert again.writable
     assert again.notice is None
-    assert len(await again.latest_rows()) == 16  # what was submitted was flushed on close
+    assert len(await latest_rows(again)) == 16  # what was submitted was flushed on close
     await again.close()

@@ -33,7 +33,7 @@ from umig_tui.models import (
 )
 from umig_tui.sources.parse import parse_document
 from umig_tui.store import samples
-from umig_tui.store.queries import recent_history, restore_results, series_points
+from umig_tui.store.queries import latest_rows, recent_history, restore_results, series_points
 from umig_tui.store.schema import SCHEMA_VERSION
 from umig_tui.store.store import Store, StoreUnavailable
 
@@ -117,7 +117,7 @@ async def test_reopening_is_idempotent_and_keeps_the_data(tmp_path: Path) -> Non
         again = await Store.open(path, StoreSettings())
         assert again.writable
         assert again.notice is None
-        assert len(await again.latest_rows()) == 1
+        assert len(await latest_rows(again)) == 1
         await again.close()
     assert sql(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
 
@@ -167,7 +167,7 @@ async def test_a_path_with_uri_characters_opens_the_right_file(tmp_path: Path) -
     path = tmp_path / "odd #1?x=%20" / "samples.db"
     store = await Store.open(path, StoreSettings())
     assert await store.write([bad("uat", H, time.time())])
-    assert len(await store.latest_rows()) == 1  # the reader sees the writer's file
+    assert len(await latest_rows(store)) == 1  # the reader sees the writer's file
     await store.close()
     assert sorted(p.name for p in path.parent.iterdir()) == ["samples.db", "samples.db.lock"]
 
@@ -180,7 +180,7 @@ async def test_close_is_idempotent(tmp_path: Path) -> None:
     store.submit(bad("uat", H, time.time()))  # after close: ignored, no error
     again = await Store.open(tmp_path / "samples.db", StoreSettings())
     assert again.notice is None  # the lock was released
-    assert len(await again.latest_rows()) == 1  # close flushed what was submitted
+    assert len(await latest_rows(again)) == 1  # close flushed what was submitted
     await again.close()
 
 
@@ -275,7 +275,7 @@ async def test_latest_keeps_the_last_good_body_across_a_later_error(
     assert await store.write([first])
     assert await store.write([bad("production", V, ts + 30, ErrorKind.HTTP_ERROR, status=500)])
     assert await store.write([good(simulator, "production", V, ts - 100)])  # late: ignored
-    (row,) = await store.latest_rows()
+    (row,) = await latest_rows(store)
     assert (row.env, row.endpoint, row.ts, row.ok) == ("production", "version", ts + 30, False)
     assert (row.error_kind, row.http_status) == ("http_error", 500)
     assert (row.good_ts, row.good_latency_ms, row.good_body) == (ts, 12.0, first.raw)
@@ -354,7 +354,7 @@ async def test_event_data_that_is_not_json_is_stored_as_text(store: Store) -> No
     assert event.data == {"at": str(when)}
     store.submit(bad("uat", H, time.time()))
     await asyncio.wait_for(store.flush(), 5)
-    assert len(await store.latest_rows()) == 1
+    assert len(await latest_rows(store)) == 1
 
 
 async def test_submit_batches_many_results_into_few_transactions(store: Store) -> None:
@@ -513,14 +513,14 @@ async def test_one_shot_submits_are_written_in_one_transaction_at_flush(store: S
     for index, env in enumerate(["development", "uat", "production", "hotfix"] * 5):
         store.submit(latency(env, Endpoint.HEALTH, now + index, 10.0 + index))
     assert store.writes == 0
-    assert await store.latest_rows() == []  # nothing written before flush
+    assert await latest_rows(store) == []  # nothing written before flush
     await store.flush()
     assert store.writes == 1
-    assert len(await store.latest_rows()) == 4
+    assert len(await latest_rows(store)) == 4
 
 
 async def test_starting_the_writer_keeps_what_was_submitted_before(store: Store) -> None:
     store.submit(latency("uat", Endpoint.HEALTH, time.time(), 12.0))
     store.start()
     await store.flush()
-    assert [row.env for row in await store.latest_rows()] == ["uat"]
+    assert [row.env for row in await latest_rows(store)] == ["uat"]
