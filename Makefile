@@ -9,12 +9,13 @@ BIN    := $(VENV)/bin
 STAMP_RUN  := $(VENV)/.stamp-run
 STAMP_TEST := $(VENV)/.stamp-test
 
-.PHONY: demo test lint typecheck unit bench demo-server clean help
+.PHONY: demo test lint typecheck unit bench soak demo-server clean help
 
 help:
 	@echo "make demo   - open the dashboard on the demo fleet"
 	@echo "make test   - lint, type check and run the whole test suite"
 	@echo "make bench  - run the benchmarks and print their figures"
+	@echo "make soak   - the soak test for SOAK_SECONDS (default 600) against a flapping fleet"
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "error: Python >= 3.11 not found (set PYTHON=/path/to/python3.11)"; exit 2; }
@@ -42,13 +43,19 @@ lint: $(STAMP_TEST)
 typecheck: $(STAMP_TEST)
 	$(BIN)/mypy
 
+# One worker per CPU; a file's tests stay together (module fixtures start their servers once).
 unit: $(STAMP_TEST)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist loadfile
 
 test: lint typecheck unit
 
 bench: $(STAMP_TEST)
 	$(BIN)/python bench/run_all.py
+
+# The suite soaks for 24 s; this runs the same test for minutes and prints its figures.
+SOAK_SECONDS ?= 600
+soak: $(STAMP_TEST)
+	UMIG_SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/pytest -q -s -p no:cacheprovider --timeout=0 tests/integration/test_soak.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

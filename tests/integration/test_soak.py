@@ -9,7 +9,7 @@ file descriptors, asyncio tasks and the store's rows must stay flat: the second 
 no higher than the first, within a tolerance.
 
 ``UMIG_SOAK_SECONDS`` lengthens the measured part (default 24 s) for a longer run by hand:
-``UMIG_SOAK_SECONDS=600 .venv/bin/python -m pytest -s tests/integration/test_soak.py``.
+``make soak`` (``SOAK_SECONDS=600`` by default).
 """
 
 from __future__ import annotations

@@ -144,7 +144,14 @@ def test_seed_jq_projection_is_not_a_health_document() -> None:
 
 # -- tolerance: every leaf missing, null or of the wrong type becomes None -----------------------
 
-MISSING = object()
+class _Missing:
+    """The key is absent (a stable repr: parametrize ids must match across xdist workers)."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING = _Missing()
 
 HEALTH_LEAVES: list[tuple[tuple[str, ...], Callable[[HealthSnapshot], Any]]] = [
     (("umig", "version"), lambda h: h.version),
