@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,8 +64,9 @@ class Pane:
 
 
 @contextlib.contextmanager
-def dashboard_in_tmux(env: dict[str, str]) -> Iterator[Pane]:
-    """``umig-tui --demo`` alone in an 80×24 tmux pane, in a tmux server of its own."""
+def dashboard_in_tmux(env: dict[str, str], args: Sequence[str] = ("--demo",)) -> Iterator[Pane]:
+    """``umig-tui --demo`` (or ``args``) alone in an 80×24 tmux pane, in a tmux server of its
+    own."""
     work = Path(tempfile.mkdtemp(prefix="umig-tmux-"))  # short: a socket path has a limit
     socket = work / "tmux.sock"
     conf = work / "tmux.conf"
@@ -74,7 +75,7 @@ def dashboard_in_tmux(env: dict[str, str]) -> Iterator[Pane]:
     unset = ["-u", "NO_COLOR", "-u", "UMIG_TUI_CONFIG"]
     settings = [f"{k}={v}" for k, v in {**xdg, **env}.items()]
     command = shlex.join(
-        ["env", *unset, *settings, sys.executable, "-m", "umig_tui", "--demo", "--no-bell"]
+        ["env", *unset, *settings, sys.executable, "-m", "umig_tui", *args, "--no-bell"]
     )
 
     def tmux(*args: str) -> str:
@@ -217,3 +218,73 @@ def test_readable_at_80x24_and_exits_cleanly_on_hangup(env: dict[str, str]) -> N
         took = wait_gone(pane.pid, EXIT_WITHIN)
         assert took is not None, f"umig-tui was still running {EXIT_WITHIN} s after the hang-up"
         assert_store_closed(pane.state)
+
+
+# One environment per kind of trouble a dashboard has to draw: strings carrying Rich markup and
+# terminal escapes (an OSC title, colours, a carriage return, a backspace), a login page, a body
+# that is not UTF-8; development stays healthy beside them.
+HOSTILE_FAULTS = {"uat": "hostile", "production": "login_page", "hotfix": "not_utf8"}
+
+
+@contextlib.contextmanager
+def hostile_demo_server(work: Path) -> Iterator[Path]:
+    """``umig-tui demo-server`` with HOSTILE_FAULTS, one port per environment; its config."""
+    config = work / "hostile.toml"
+    faults = [arg for env, kind in HOSTILE_FAULTS.items() for arg in ("--fault", f"{env}={kind}")]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "umig_tui", "demo-server", "--port", "0", "--port-per-env",
+         "--scenario", "static", *faults, "--write-config", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 15
+        while not (config.exists() and "hotfix" in config.read_text(encoding="utf-8")):
+            assert server.poll() is None, "the demo-server exited"
+            assert time.monotonic() < deadline, "the demo-server never wrote its config"
+            time.sleep(0.1)
+        yield config
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(5)
+
+
+def test_a_hostile_fleet_is_drawn_as_plain_text(tmp_path: Path) -> None:
+    with (
+        hostile_demo_server(tmp_path) as config,
+        dashboard_in_tmux({"TERM": "xterm"}, ("--config", str(config))) as pane,
+    ):
+        screen = pane.wait_for(
+            lambda s: (
+                "PWNED" in s
+                and all(
+                    re.search(r"\sunreachable\b", env_rows(s).get(env, ""))
+                    for env in ("production", "hotfix")
+                )
+            )
+        )
+        lines = screen.splitlines()
+        assert len(lines) == 24
+        assert all(len(line) <= 80 for line in lines)
+        assert not GARBAGE.search(screen), f"escape garbage on screen:\n{screen}"
+        # Markup from the wire is shown as the characters it is made of, never applied.
+        assert "[bold red]PWNED" in screen, screen
+        # The OSC 0 in the strings did not retitle the terminal.
+        title = pane.tmux("display-message", "-p", "-t", "umig", "#{pane_title}")
+        assert "owned" not in title
+        rows = env_rows(screen)
+        assert re.search(rf"\s{re.escape(VERSIONS['development'])}\s", rows["development"])
+        assert re.search(r"\shealthy\b", rows["development"]), rows["development"]
+        # The error kinds are a column further right: the detail of each says them.
+        pane.tmux("send-keys", "-t", "umig", "1", "Down", "Down")  # development, uat, production
+        for kind in ("auth_required", "invalid_response"):
+            pane.tmux("send-keys", "-t", "umig", "Enter")
+            detail = pane.wait_for(lambda s, kind=kind: kind in s, timeout=10)
+            assert not GARBAGE.search(detail), detail
+            pane.tmux("send-keys", "-t", "umig", "Escape")
+            pane.wait_for(lambda s: "1 Environments" in s, timeout=10)
+            pane.tmux("send-keys", "-t", "umig", "Down")  # hotfix
