@@ -115,14 +115,17 @@ class Monitor:
 
     def _version_events(self, env: str) -> tuple[Event, ...]:
         """A version change nobody announced is a deployment (or a rollback when it went back)."""
+        from umig_tui.analysis.versions import compare_versions, parse_version
+
         current = self.fleet.versions(env)["umig"]
-        if current is None:
+        # A string that is no version (an error text, a hostile document) is not a deployment,
+        # and its going away not a second one: the last readable version stays the reference.
+        if current is None or parse_version(current) is None:
             return ()
         previous = self._versions.get(env)
         self._versions[env] = current
         if previous is None or previous == current:
             return ()
-        from umig_tui.analysis.versions import compare_versions
         from umig_tui.deploy.history import deployment_id
 
         if compare_versions(current, previous) == 0:

@@ -286,6 +286,34 @@ async def test_a_version_change_nobody_watched_is_a_deployment_and_going_back_a_
     }
 
 
+async def test_a_version_string_that_is_no_version_is_neither_a_deployment_nor_a_rollback(
+    demo_server: ServerThread, fleet_config: Path, tmp_path: Path
+) -> None:
+    store = tmp_path / "state" / "poller.db"
+    monitor = await open_monitor(
+        load_config(str(fleet_config), environ={}), environ={}, store_path=store
+    )
+    try:
+        await monitor.poll_once()  # production runs 1.1.2
+        demo_server.control("production", fault="hostile")  # "1.1.2 [bold red]PWNED…"
+        await monitor.poll_once()
+        assert "PWNED" in (monitor.fleet.versions("production")["umig"] or "")
+        demo_server.control("production", fault=None)
+        await monitor.poll_once()
+        demo_server.control("production", version="1.2.0")  # a real deployment still counts
+        await monitor.poll_once()
+        assert monitor.store is not None
+        await monitor.store.flush()
+        events = await monitor.store.events(
+            env="production", kinds=[str(EventKind.DEPLOYMENT), str(EventKind.ROLLBACK)]
+        )
+    finally:
+        await monitor.aclose()
+    assert [(e.kind, e.data["from"], e.data["to"]) for e in events] == [
+        (EventKind.DEPLOYMENT, "1.1.2", "1.2.0")
+    ]
+
+
 async def test_unwatched_changes_go_to_the_store_even_without_a_history_file(
     demo_server: ServerThread, fleet_config: Path, tmp_path: Path
 ) -> None:

@@ -144,6 +144,7 @@ def test_seed_jq_projection_is_not_a_health_document() -> None:
 
 # -- tolerance: every leaf missing, null or of the wrong type becomes None -----------------------
 
+
 class _Missing:
     """The key is absent (a stable repr: parametrize ids must match across xdist workers)."""
 
