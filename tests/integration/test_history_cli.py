@@ -21,6 +21,7 @@ from umig_tui.demo.server import ServerThread
 from umig_tui.demo.simulator import Simulator
 from umig_tui.deploy.history import append_record, iso, make_record
 from umig_tui.models import EventKind
+from umig_tui.monitor import Monitor
 from umig_tui.runtime import open_monitor
 
 SAMPLE = REPO / "sample_data" / "deployment-history.jsonl"
@@ -220,6 +221,15 @@ def test_history_usage_errors_exit_2(tmp_path: Path) -> None:
     assert f"cannot read {tmp_path}" in folder.stderr
 
 
+async def poller_monitor(config_file: Path, tmp_path: Path) -> Monitor:
+    """A monitor on ``config_file`` recording to ``tmp_path/state/poller.db``."""
+    return await open_monitor(
+        load_config(str(config_file), environ={}),
+        environ={},
+        store_path=tmp_path / "state" / "poller.db",
+    )
+
+
 async def test_a_version_change_nobody_watched_is_a_deployment_and_going_back_a_rollback(
     demo_server: ServerThread, tmp_path: Path
 ) -> None:
@@ -230,9 +240,7 @@ async def test_a_version_change_nobody_watched_is_a_deployment_and_going_back_a_
         demo_server.env_urls(),
         FAST_POLLING + f'\n[history]\nfile = "{path}"\n',
     )
-    monitor = await open_monitor(
-        load_config(str(config_file), environ={}), environ={}, store_path=store
-    )
+    monitor = await poller_monitor(config_file, tmp_path)
     try:
         await monitor.poll_once()  # production runs 1.1.2
         demo_server.control("production", version="1.2.0", by="jenkins")
@@ -289,10 +297,7 @@ async def test_a_version_change_nobody_watched_is_a_deployment_and_going_back_a_
 async def test_a_version_string_that_is_no_version_is_neither_a_deployment_nor_a_rollback(
     demo_server: ServerThread, fleet_config: Path, tmp_path: Path
 ) -> None:
-    store = tmp_path / "state" / "poller.db"
-    monitor = await open_monitor(
-        load_config(str(fleet_config), environ={}), environ={}, store_path=store
-    )
+    monitor = await poller_monitor(fleet_config, tmp_path)
     try:
         await monitor.poll_once()  # production runs 1.1.2
         demo_server.control("production", fault="hostile")  # "1.1.2 [bold red]PWNED…"
@@ -318,9 +323,7 @@ async def test_unwatched_changes_go_to_the_store_even_without_a_history_file(
     demo_server: ServerThread, fleet_config: Path, tmp_path: Path
 ) -> None:
     store = tmp_path / "state" / "poller.db"
-    monitor = await open_monitor(
-        load_config(str(fleet_config), environ={}), environ={}, store_path=store
-    )
+    monitor = await poller_monitor(fleet_config, tmp_path)
     try:
         await monitor.poll_once()
         demo_server.control("uat", version="1.2.1")

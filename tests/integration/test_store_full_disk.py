@@ -253,26 +253,22 @@ def test_status_on_a_full_disk_notes_it_and_answers(existing: bool, tmp_path: Pa
     """Not an internal error (the lock file's pid could not be flushed), not "disk I/O error"."""
     with tmpfs(tmp_path / "tiny", "1m") as mount:
         db = mount / "samples.db"
-        env = cli_env()
-        if existing:
-            first = subprocess.run(
+
+        def status() -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
                 [*UMIG_TUI, "status", "--demo", "--store", str(db)],
                 capture_output=True,
                 text=True,
-                env=env,
+                env=cli_env(),
                 timeout=30,
                 check=False,
             )
+
+        if existing:
+            first = status()
             assert first.returncode == 0, first.stderr
         _fill_up(mount / "filler")
-        proc = subprocess.run(
-            [*UMIG_TUI, "status", "--demo", "--store", str(db)],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=30,
-            check=False,
-        )
+        proc = status()
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("DEMO fleet: 4 environments, worst healthy")
     assert proc.stderr == (
