@@ -47,8 +47,13 @@ class RecentSeries:
         width = width or self.size
         end = self._index(now)
         start = end - width + 1
-        by_index = {int(b[0]): b[1] / b[2] for b in self._data.get(key, ()) if b[2]}
-        return [by_index.get(i) for i in range(start, end + 1)]
+        out: list[float | None] = [None] * width
+        for index, total, count in reversed(self._data.get(key, ())):  # newest first
+            if index < start:
+                break
+            if index <= end and count:
+                out[int(index) - start] = total / count
+        return out
 
     def latest(self, key: tuple[str, str]) -> float | None:
         buckets = self._data.get(key)
