@@ -166,8 +166,14 @@ class StallMeter:
     SQLite thread) count too, so it errs on the side of reporting a stall.
     """
 
-    def __init__(self) -> None:
-        self.ticks: list[tuple[float, float, float]] = []  # (monotonic time, late, stall)
+    def __init__(self, *, keep_ticks: bool = True) -> None:
+        # Every tick (monotonic time, late, stall), 100 a second: a long run keeps only the worst
+        # (ticks kept for ten minutes would be 8 MB of the RSS being measured).
+        self.ticks: list[tuple[float, float, float]] = []
+        self.keep_ticks = keep_ticks
+        self.measure_from = 0.0  # monotonic; the maxima below count ticks from then on
+        self.worst_late = 0.0
+        self.worst_stall = 0.0
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -176,7 +182,12 @@ class StallMeter:
             await asyncio.sleep(TICK)
             now = loop.time()
             late = now - before - TICK
-            self.ticks.append((now, late, min(late, time.process_time() - cpu)))
+            stall = min(late, time.process_time() - cpu)
+            if self.keep_ticks:
+                self.ticks.append((now, late, stall))
+            if now >= self.measure_from:
+                self.worst_late = max(self.worst_late, late)
+                self.worst_stall = max(self.worst_stall, stall)
 
     def worst(self, since: float = 0.0, *, wall: bool = False) -> float:
         return max((t[1 if wall else 2] for t in self.ticks if t[0] >= since), default=0.0)

@@ -107,7 +107,7 @@ class Soak:
     prunes: int = 0
     scrapes: int = 0
     alert_runs: int = 0
-    stalls: StallMeter = field(default_factory=StallMeter)
+    stalls: StallMeter = field(default_factory=lambda: StallMeter(keep_ticks=False))
 
     def halves(self) -> tuple[list[Sample], list[Sample]]:
         measured = [s for s in self.samples if s.at >= WARM_UP]
@@ -169,6 +169,7 @@ async def soak(urls: dict[str, str], db: Path) -> Soak:
     loops = [loop.create_task(monitor.poller.run_env(name)) for name in urls]
     meter = loop.create_task(result.stalls.run())
     started = result.started = time.monotonic()
+    result.stalls.measure_from = started + WARM_UP
     last_prune = 0.0
     try:
         while (elapsed := time.monotonic() - started) < WARM_UP + MEASURE:
@@ -217,7 +218,7 @@ def _report(result: Soak) -> str:
         f"soak: {ENVS} environments, {WARM_UP:g}s warm-up + {MEASURE:g}s measured; "
         f"{result.polls} polls ({result.errors} errors), {result.deploys} deploys/rollbacks seen, "
         f"{result.prunes} prunes, {result.alert_runs} alert runs, {result.scrapes} scrapes; "
-        f"event loop busy max {result.stalls.worst(result.started + WARM_UP) * 1000:.0f}ms; "
+        f"event loop busy max {result.stalls.worst_stall * 1000:.0f}ms; "
         f"{result.base_fds} fds before the monitor",
         figure("RSS", [s.rss for s in measured], " MiB", MIB),
         figure("open fds", [s.fds for s in measured], ""),
