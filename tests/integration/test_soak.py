@@ -274,8 +274,9 @@ def test_soak_against_a_flapping_fleet_stays_flat(tmp_path: Path) -> None:
     assert median(second, "rss") <= median(first, "rss") + 4 * MIB
     assert peak(second, "rss") <= peak(first, "rss") + 10 * MIB
     # File descriptors and tasks: what is in flight varies, the level does not creep, and
-    # neither ever exceeds what the design allows.
-    assert median(second, "fds") <= median(first, "fds") + 2
+    # neither ever exceeds what the design allows. (Faults reset and refuse connections, so
+    # an instant can catch each environment with one socket more or less open than usual.)
+    assert median(second, "fds") <= median(first, "fds") + ENVS
     connections = 4  # httpx.Limits(max_connections=4) per environment
     assert peak(first + second, "fds") <= result.base_fds + 12 + ENVS * connections
     # (A sample catches whatever polls are in flight at that instant: up to one per env.)
