@@ -30,9 +30,9 @@ from benchlib import (  # bench/ is not a package: found via sys.path above
     at_least,
     at_most,
     bytecode_env,
+    cli,
     console_script,
     demo_fleet,
-    format_table,
     info,
     machine,
     machine_line,
@@ -215,26 +215,5 @@ def main(argv: list[str] | None = None) -> list[Row]:
     return rows
 
 
-def cli(argv: list[str] | None = None) -> int:
-    strict = "--strict" in (argv if argv is not None else sys.argv[1:])
-    try:
-        rows = main(argv)
-    except BenchError as exc:
-        print(f"bench_status: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:  # the demo server is already stopped (context manager)
-        print("bench_status: interrupted", file=sys.stderr)
-        return 130
-    host = machine(str(venv_python()))
-    print(f"\nmachine: {machine_line(host)}\n")
-    print(format_table(rows))
-    missed = [row for row in rows if row.ok is False]
-    if missed:
-        print(
-            f"\n{len(missed)} target(s) missed" + ("" if strict else " (not failing: no --strict)")
-        )
-    return 1 if strict and missed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(cli())
+    sys.exit(cli("bench_status", main))

@@ -43,7 +43,7 @@ from benchlib import (  # bench/ is not a package: found via sys.path above
     BenchError,
     Row,
     at_most,
-    format_table,
+    cli,
     info,
     machine,
     machine_line,
@@ -568,15 +568,8 @@ def main(argv: list[str] | None = None) -> list[Row]:
             "per cycle, 7 built-in + 3 user rules, median",
         )
     )
-    print(format_table(rows))
-    if args.strict and any(row.ok is False for row in rows):
-        raise SystemExit(1)
     return rows
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except BenchError as exc:
-        print(f"bench_store: {exc}", file=sys.stderr)
-        sys.exit(1)
+    sys.exit(cli("bench_store", main))

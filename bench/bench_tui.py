@@ -60,9 +60,9 @@ from benchlib import (  # bench/ is not a package: found via sys.path above
     Row,
     at_most,
     bytecode_env,
+    cli,
     console_script,
     demo_fleet,
-    format_table,
     info,
     machine,
     machine_line,
@@ -717,15 +717,8 @@ def main(argv: list[str] | None = None) -> list[Row]:
                     rows += measure_bytes(umig_tui, fleet.config, work, env, args)
         if "cpu" in parts:
             rows += measure_cpu(umig_tui, work, env, args)
-    print(format_table(rows))
-    if args.strict and any(row.ok is False for row in rows):
-        raise SystemExit(1)
     return rows
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except BenchError as exc:
-        print(f"bench_tui: {exc}", file=sys.stderr)
-        sys.exit(1)
+    sys.exit(cli("bench_tui", main))

@@ -20,7 +20,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -390,3 +390,26 @@ def bytecode_env(mode: str, cache_dir: Path) -> dict[str, str]:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         env.pop("PYTHONPYCACHEPREFIX", None)
     return env
+
+
+def cli(
+    name: str, main: Callable[[list[str] | None], list[Row]], argv: list[str] | None = None
+) -> int:
+    """Run one benchmark on its own: its table, what was missed; exit 1 with ``--strict``."""
+    strict = "--strict" in (argv if argv is not None else sys.argv[1:])
+    try:
+        rows = main(argv)
+    except BenchError as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # demo servers are stopped by their context managers
+        print(f"{name}: interrupted", file=sys.stderr)
+        return 130
+    print(f"\nmachine: {machine_line(machine(str(venv_python())))}\n")
+    print(format_table(rows))
+    missed = [row for row in rows if row.ok is False]
+    if missed:
+        print(
+            f"\n{len(missed)} target(s) missed" + ("" if strict else " (not failing: no --strict)")
+        )
+    return 1 if strict and missed else 0
