@@ -7,10 +7,7 @@ runs (the state is in the store) and firing/resolved ones go to the configured s
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import json
-import os
 import sys
 import time
 from typing import Any
@@ -31,24 +28,10 @@ def register(commands: Any) -> None:
 
 
 async def run(args: argparse.Namespace) -> int:
-    from umig_tui.alerting import AlertService
-    from umig_tui.cli.oneshot import load, session
-    from umig_tui.notify.sinks import Notifier
+    from umig_tui.cli.oneshot import evaluated, load
 
-    config = load(args)
-    notifier = Notifier(config.notify, os.environ)
-    try:
-        async with session(args, config, restore=True) as monitor:
-            service = AlertService(monitor, notifier=notifier)
-            await service.restore()
-            await monitor.poll_once()
-            await service.evaluate()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(config.notify.timeout * 3):
-                    await notifier.flush()
-            alerts = service.alerts()
-    finally:
-        await notifier.aclose()
+    async with evaluated(args, load(args)) as (_monitor, service, notifier):
+        alerts = service.alerts()
     if args.json:
         print(
             json.dumps(
@@ -61,9 +44,10 @@ async def run(args: argparse.Namespace) -> int:
 
 
 def sink_status(notifier: Any) -> dict[str, Any]:
+    statuses = notifier.status if notifier is not None else {}
     return {
         name: {"ok": s.ok, "last_error": s.last_error, "sent": s.sent, "failed": s.failed}
-        for name, s in notifier.status.items()
+        for name, s in statuses.items()
     }
 
 
@@ -96,6 +80,6 @@ def render_alerts(alerts: list[Any], notifier: Any) -> str:
                 color=color,
             )
         ]
-    for status in notifier.status.values():
+    for status in notifier.status.values() if notifier is not None else ():
         lines.append(f"sink {status.describe()}")
     return "\n".join(lines)

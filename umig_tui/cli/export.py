@@ -46,30 +46,38 @@ def parse_listen(text: str) -> tuple[str, int]:
 
 async def run(args: argparse.Namespace) -> int:
     from umig_tui.alerting import AlertService
-    from umig_tui.cli.oneshot import load, session
+    from umig_tui.cli.oneshot import evaluated, load, session
     from umig_tui.export.prometheus import render
     from umig_tui.export.source import ExportSource
-    from umig_tui.notify.sinks import Notifier
+    from umig_tui.monitor import Monitor
+    from umig_tui.notify.sinks import notifier_for
 
     listen = parse_listen(args.serve) if args.serve else None
     config = load(args)
-    notifier = Notifier(config.notify, os.environ)
-    try:
-        async with session(args, config, restore=True) as monitor:
+    if listen is None:
+        sources: list[ExportSource] = []
+
+        async def attach(monitor: Monitor, alerts: AlertService) -> None:
+            # Before the poll: the store's counts so far, then this poll's errors and events.
+            sources.append(ExportSource(monitor, alerts, base_units=args.base_units))
+            await sources[0].load()
+
+        async with evaluated(args, config, before_poll=attach):
+            sys.stdout.write(render(sources[0].state()).decode())
+        return EXIT_OK
+    async with session(args, config, restore=True) as monitor:
+        notifier = notifier_for(config.notify, os.environ)
+        try:
             alerts = AlertService(monitor, notifier=notifier)
             await alerts.restore()
             source = ExportSource(monitor, alerts, base_units=args.base_units)
             await source.load()
-            if listen is None:
-                await monitor.poll_once()
-                await alerts.evaluate()
-                sys.stdout.write(render(source.state()).decode())
-                return EXIT_OK
             if monitor.store is not None:
                 monitor.store.start()
             await serve(listen, monitor, alerts, source)
-    finally:
-        await notifier.aclose()
+        finally:
+            if notifier is not None:
+                await notifier.aclose()
     return EXIT_OK
 
 

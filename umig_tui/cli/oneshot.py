@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
+import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from umig_tui.cli.main import option
 from umig_tui.config import Config, load_config
 from umig_tui.models import MONITORED_ENDPOINTS, Endpoint
 from umig_tui.monitor import Monitor
 from umig_tui.runtime import open_monitor
+
+if TYPE_CHECKING:
+    from umig_tui.alerting import AlertService
+    from umig_tui.notify.sinks import Notifier
 
 
 def load(args: argparse.Namespace) -> Config:
@@ -50,3 +57,42 @@ async def session(
         await monitor.aclose()
         if notice:
             print(f"umig-tui: note: {notice}", file=sys.stderr)
+
+
+@contextlib.asynccontextmanager
+async def evaluated(
+    args: argparse.Namespace,
+    config: Config,
+    *,
+    before_poll: Callable[[Monitor, AlertService], Awaitable[None]] | None = None,
+) -> AsyncIterator[tuple[Monitor, AlertService, Notifier | None]]:
+    """One poll and the alert rules evaluated with the state earlier runs saved.
+
+    Every command that evaluates goes through here: a transition (pending → firing, firing →
+    resolved) is saved with the state, so it must be sent now, or no later run would send it.
+    The sinks get up to three of their timeouts; the store holds the poll when the caller
+    reads it. ``before_poll`` sees the monitor and the restored alerts before the poll (to
+    subscribe to what it brings).
+    """
+    from umig_tui.alerting import AlertService
+    from umig_tui.notify.sinks import notifier_for
+
+    async with session(args, config, restore=True) as monitor:
+        notifier = notifier_for(config.notify, os.environ)
+        try:
+            service = AlertService(monitor, notifier=notifier)
+            await service.restore()
+            if before_poll is not None:
+                await before_poll(monitor, service)
+            await monitor.poll_once()
+            await service.evaluate()
+            if notifier is not None:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(config.notify.timeout * 3):
+                        await notifier.flush()
+            if monitor.store is not None:
+                await monitor.store.flush()
+            yield monitor, service, notifier
+        finally:
+            if notifier is not None:
+                await notifier.aclose()

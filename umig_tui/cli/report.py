@@ -56,53 +56,26 @@ def _since(text: str) -> float:
         raise UsageError(f"--since: {exc}") from None
 
 
-async def _poll_and_evaluate(args: argparse.Namespace) -> Any:
-    """A session that has polled once and evaluated the alerts (with their saved state)."""
-    from umig_tui.alerting import AlertService
-    from umig_tui.cli.oneshot import load, session
-
-    config = load(args)
-    context = session(args, config, restore=True)
-    monitor = await context.__aenter__()
-    try:
-        alerts = AlertService(monitor)
-        await alerts.restore()
-        await monitor.poll_once()
-        await alerts.evaluate()
-        if monitor.store is not None:
-            # A one-shot run writes on the way out; the report reads the store before that,
-            # and must count this poll and the events it caused (a fresh store: 0 checks).
-            await monitor.store.flush()
-    except BaseException:
-        await context.__aexit__(*sys.exc_info())
-        raise
-    return context, monitor, alerts
-
-
 async def run_report(args: argparse.Namespace) -> int:
+    from umig_tui.cli.oneshot import evaluated, load
     from umig_tui.export.gather import gather_report
     from umig_tui.export.report import render_report
 
     period = _since(args.since)
-    context, monitor, alerts = await _poll_and_evaluate(args)
-    try:
+    async with evaluated(args, load(args)) as (monitor, alerts, _notifier):
         now = time.time()
         data = await gather_report(monitor, alerts, since=now - period, now=now)
-    finally:
-        await context.__aexit__(None, None, None)
     sys.stdout.write(render_report(data, args.format))
     return EXIT_OK
 
 
 async def run_snapshot(args: argparse.Namespace) -> int:
+    from umig_tui.cli.oneshot import evaluated, load
     from umig_tui.export.gather import gather_snapshot
     from umig_tui.export.snapshot import render_snapshot
 
-    context, monitor, alerts = await _poll_and_evaluate(args)
-    try:
+    async with evaluated(args, load(args)) as (monitor, alerts, _notifier):
         snap = await gather_snapshot(monitor, alerts, now=time.time())
-    finally:
-        await context.__aexit__(None, None, None)
     sys.stdout.write(render_snapshot(snap))
     return EXIT_OK
 

@@ -198,3 +198,11 @@ class Notifier:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await self._client.aclose()
+
+
+def notifier_for(settings: NotifySettings, environ: Mapping[str, str]) -> Notifier | None:
+    """A Notifier when a sink is configured, else None (its HTTP client loads the CA bundle,
+    ~50 ms). Raises ConfigError when the webhook token variable is unset."""
+    if not (settings.webhook or settings.alertmanager or settings.webhook_token_env):
+        return None
+    return Notifier(settings, environ)

@@ -12,7 +12,7 @@ from umig_tui.alerting import AlertService
 from umig_tui.analysis.alerts import AlertPhase, Transition
 from umig_tui.config import ConfigError
 from umig_tui.models import Severity
-from umig_tui.notify.sinks import Notifier
+from umig_tui.notify.sinks import Notifier, notifier_for
 from umig_tui.tui.messages import FleetChanged
 
 if TYPE_CHECKING:
@@ -35,9 +35,7 @@ class BackgroundServices:
         assert monitor is not None
         settings = monitor.config.notify
         try:
-            # Only with a sink: its HTTP client loads the CA bundle, ~50 ms before the first frame.
-            if settings.webhook or settings.alertmanager or settings.webhook_token_env:
-                self.notifier = Notifier(settings, os.environ)
+            self.notifier = notifier_for(settings, self.app.environ or os.environ)
         except ConfigError as exc:  # a missing webhook token: say so, alert on screen only
             self.app.notify(str(exc), title="Notifications off", severity="warning", timeout=10)
         self.alerts = AlertService(monitor, notifier=self.notifier, clock=self.app.clock)
