@@ -158,7 +158,7 @@ class TestUpdates:
     async def test_a_hanging_environment_does_not_hold_up_the_others(
         self, make_app: AppFactory, fast_config: Config, sim: Simulator
     ) -> None:
-        polling = dataclasses.replace(fast_config.polling, timeout=1.5)
+        polling = dataclasses.replace(fast_config.polling, timeout=3.0)
         app = make_app(config=dataclasses.replace(fast_config, polling=polling), use_store=False)
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_for_data(pilot)
@@ -167,7 +167,7 @@ class TestUpdates:
             sim.set_fault("uat", "hang")
             app.monitor.poller.refresh("uat")
             counts = health_results(app)
-            # uat hangs for 1.5 s (the timeout); production answers every 0.2 s meanwhile.
+            # uat hangs for 3 s (the timeout); production answers every 0.2 s meanwhile.
             await wait_for(
                 pilot, lambda: counts["production"] >= 3, what="production polled on meanwhile"
             )
@@ -183,7 +183,7 @@ class TestUpdates:
             assert error.kind is ErrorKind.TIMEOUT
             await wait_for(pilot, lambda: app.data is not None and app.data.views[1].error)
             rows = {row[0]: row for row in row_texts(app.query_one(EnvTable))}
-            # (stale too: at 0.2 s intervals a 1.5 s timeout is older than two intervals)
+            # (stale too: at 0.2 s intervals a 3 s timeout is older than two intervals)
             assert rows["uat"][1].startswith("⊘ unreachable")
             assert rows["production"][1] == "● healthy"
 
@@ -225,3 +225,21 @@ class TestRestart:
             assert second.monitor.store is not None
             assert second.monitor.store.recording
             await pilot.pause()
+
+
+class TestNotifications:
+    async def test_endpoint_text_in_a_notification_is_shown_literally_never_run(
+        self, make_app: AppFactory
+    ) -> None:
+        """An alert summary or a deploy reason quotes what an endpoint said: Textual would parse
+        it as markup (a stray ``[/]`` raises, ``[@click=…]`` is an action)."""
+        app = make_app(use_store=False, poll=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            hostile = "uat: health is v1.0[/] down [@click=app.quit]x[/] [bold red]PWNED"
+            app.notify(hostile, title="CRITICAL alert", severity="error")
+            app.screen.notify(hostile)  # widgets and screens go through the app's notify too
+            await pilot.pause(0.3)  # drawn (a markup toast would raise in render)
+            assert app.is_running
+            notes = list(app._notifications)
+            assert [n.message for n in notes] == [hostile, hostile]
+            assert not any(n.markup for n in notes)

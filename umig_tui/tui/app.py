@@ -19,6 +19,7 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.notifications import SeverityLevel
 from textual.widgets import Footer, Input
 from textual.worker import Worker
 
@@ -133,6 +134,20 @@ class UmigApp(App[int]):
         # The main screen, even when a detail screen is on top while the terminal resizes.
         if self.screen_stack:
             self.screen_stack[0].set_class(self.size.width < 110, "-narrow")
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notification is plain text: messages carry alert summaries, deploy reasons and
+        errors quoting what an endpoint said, and one stray ``[/]`` in them would be a crash
+        (or a ``[@click=…]`` an action). Screens and widgets notify through here as well."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The filter and the panel keys act on the main screen: elsewhere they are off."""
