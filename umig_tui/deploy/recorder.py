@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import logging
 from pathlib import Path
@@ -41,7 +42,7 @@ class WatchRecorder:
             return
         if self.watch_id is None:
             self.watch_id = deployment_id("deploy", state.env, state.started_at)
-            self._append(
+            await self._append(
                 make_record(
                     "deployment_start",
                     environment=state.env,
@@ -56,7 +57,7 @@ class WatchRecorder:
             await self._event(state, f"{state.env}: watching the deploy of {state.expected}")
             return
         if state.stage is Stage.SUCCEEDED:
-            self._append(
+            await self._append(
                 make_record(
                     "deployment_success",
                     environment=state.env,
@@ -69,7 +70,7 @@ class WatchRecorder:
                 )
             )
         elif state.stage in (Stage.FAILED, Stage.TIMED_OUT):
-            self._append(
+            await self._append(
                 make_record(
                     "deployment_failure",
                     environment=state.env,
@@ -107,11 +108,13 @@ class WatchRecorder:
         )
         await self.store.add_event(event)
 
-    def _append(self, record: dict[str, object]) -> None:
+    async def _append(self, record: dict[str, object]) -> None:
         if self.history_file is None:
             return
         try:
-            append_record(self.history_file, dict(record))
+            # In a thread: append_record waits for the file lock another writer (a deploy script,
+            # a CLI watch) may hold and fsyncs; the dashboard's loop must not wait for either.
+            await asyncio.to_thread(append_record, self.history_file, dict(record))
         except OSError as exc:
             message = f"cannot append to {self.history_file}: {exc.strerror or exc}"
             if message not in self.problems:
