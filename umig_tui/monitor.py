@@ -89,13 +89,21 @@ class Monitor:
         for result in restored:
             self.fleet.apply(result)
         for name in self.fleet.names:
-            status = self.fleet.view(name).status
+            status, _reason = self.fleet.status(name)
             if status is not EnvStatus.UNKNOWN:
                 self._statuses[name] = status
-            version = self.fleet.versions(name)["umig"]
-            if version:
+            version = self._readable_version(name)
+            if version is not None:
                 self._versions[name] = version
         return len(restored)
+
+    def _readable_version(self, env: str) -> str | None:
+        """The application version reported now, when it reads as a version: an error text or a
+        hostile document in its place is neither a deployment nor the reference for one."""
+        from umig_tui.analysis.versions import parse_version
+
+        current = self.fleet.versions(env)["umig"]
+        return current if current is not None and parse_version(current) is not None else None
 
     def _on_result(self, result: PollResult) -> None:
         if not self.fleet.apply(result):
@@ -115,12 +123,10 @@ class Monitor:
 
     def _version_events(self, env: str) -> tuple[Event, ...]:
         """A version change nobody announced is a deployment (or a rollback when it went back)."""
-        from umig_tui.analysis.versions import compare_versions, parse_version
+        from umig_tui.analysis.versions import compare_versions
 
-        current = self.fleet.versions(env)["umig"]
-        # A string that is no version (an error text, a hostile document) is not a deployment,
-        # and its going away not a second one: the last readable version stays the reference.
-        if current is None or parse_version(current) is None:
+        current = self._readable_version(env)
+        if current is None:  # the last readable version stays the reference
             return ()
         previous = self._versions.get(env)
         self._versions[env] = current
