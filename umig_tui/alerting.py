@@ -122,8 +122,10 @@ class AlertService:
         store = self.monitor.store
         if store is None:
             return
-        from umig_tui.insights import degradation_signal, env_slo, env_trends
+        from umig_tui.analysis.trends import burn_rate
+        from umig_tui.insights import degradation_signal, env_trends
         from umig_tui.store.state import load_baselines
+        from umig_tui.store.windows import availability
 
         config = self.monitor.config
         baselines = await load_baselines(store)
@@ -139,8 +141,14 @@ class AlertService:
             )
             self._slow.degradation[env] = degradation_signal(trends)
             self._slow.trends[env] = tuple(trends)
-            report = await env_slo(store, env, config.slo, window=BURN_WINDOW, now=now)
-            self._slow.burn[env] = report.burn_rate if report.polls >= 10 else None
+            # Only the availability: the burn rate needs nothing of the full SLO report (whose
+            # P95 sorts six hours of raw samples per environment, every minute).
+            ratio, polls = await availability(
+                store, env, since=now - BURN_WINDOW, until=now, now=now
+            )
+            self._slow.burn[env] = (
+                burn_rate(ratio, config.slo.availability) if polls >= 10 else None
+            )
         # Rebuilt from the store's last day each time, so a failure nothing followed ages out
         # (accumulating it in memory kept it firing for as long as the process ran).
         since = now - FAILED_DEPLOY_MEMORY

@@ -116,9 +116,7 @@ class SloReport:
     @property
     def burn_rate(self) -> float | None:
         """How many times faster than allowed the budget is spent (1.0 = exactly on budget)."""
-        if self.availability is None:
-            return None
-        return (1.0 - self.availability) / (1.0 - self.targets.availability)
+        return burn_rate(self.availability, self.targets.availability)
 
     def met(self) -> dict[str, bool | None]:
         t = self.targets
@@ -147,3 +145,10 @@ class SloReport:
             "burn_rate": self.burn_rate,
             "met": self.met(),
         }
+
+
+def burn_rate(availability: float | None, target: float) -> float | None:
+    """How many times faster than allowed the error budget is spent (1.0 = exactly on budget)."""
+    if availability is None:
+        return None
+    return (1.0 - availability) / (1.0 - target)
