@@ -86,8 +86,14 @@ class EnvDetailScreen(WorkerScreen):
         self.refresh_data()
         self.load_charts()
         self.load_slo()
-        self.set_interval(30, self.load_charts)
-        self.set_interval(60, self.load_slo)
+        # The timers skip a tick while the last load still runs (a slow store): an exclusive
+        # worker would cancel it and start over, and never finish.
+        self.set_interval(30, lambda: self._unless_running("detail-charts", self.load_charts))
+        self.set_interval(60, lambda: self._unless_running("detail-slo", self.load_slo))
+
+    def _unless_running(self, group: str, load: Callable[[], object]) -> None:
+        if not any(w.group == group and w.node is self and w.is_running for w in self.app.workers):
+            load()
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -284,7 +290,7 @@ class EnvDetailScreen(WorkerScreen):
 
     # -- charts -------------------------------------------------------------------------------
 
-    @work(exclusive=True, group="detail-slo", exit_on_error=False, description="load the SLO view")
+    @work(group="detail-slo", exit_on_error=False, description="load the SLO view")
     async def load_slo(self) -> None:
         """Availability, P95 and error rate against the targets over 1 h, 24 h, 7 d and 30 d."""
         from umig_tui.insights import SLO_WINDOWS, env_slo
