@@ -133,7 +133,11 @@ def demo_config(config: Config, count: int = 4) -> Config:
 
 
 def ensure_demo_history(path: Path, now: float) -> Path:
-    """The demo's deployment history: the sample month, moved so that it ends two hours ago."""
+    """The demo's deployment history: the sample month, moved so that it ends two hours ago.
+
+    Moved again once it ends more than a day ago (what the demo appended since goes with it):
+    a demo started a week later would show no deployments in its last 24 hours otherwise.
+    """
     import json
     import re
     from datetime import UTC, datetime
@@ -141,13 +145,17 @@ def ensure_demo_history(path: Path, now: float) -> Path:
     from umig_tui.deploy.history import iso
     from umig_tui.resources import data_dir
 
-    if path.exists():
-        return path
     sample = data_dir("sample_data") / "deployment-history.jsonl"
     records = [
         json.loads(line) for line in sample.read_text(encoding="utf-8").splitlines() if line.strip()
     ]
     stamps = [datetime.fromisoformat(r["timestamp"]).timestamp() for r in records]
+    if path.exists():
+        with path.open(encoding="utf-8") as existing:
+            first = json.loads(existing.readline() or "{}").get("timestamp")
+        start = datetime.fromisoformat(first).timestamp() if isinstance(first, str) else None
+        if start is not None and start + (max(stamps) - min(stamps)) >= now - 7200 - 86400:
+            return path
     shift = (now - 7200) - max(stamps)
     pattern = re.compile(r"^(deploy|rollback)-(.+)-(\d{8}-\d{6})$")
     lines = []
