@@ -137,6 +137,31 @@ def widget_lines(widget: Widget) -> list[str]:
     ]
 
 
+async def wait_for_shown(
+    pilot: Pilot[Any],
+    widget: Widget,
+    predicate: Callable[[str], object],
+    what: str = "",
+    within: float = 5.0,
+) -> str:
+    """Until ``widget`` *on screen* satisfies ``predicate`` (its lines joined by newlines);
+    returns that text. The dashboard coalesces repaints to one a second, so a panel read right
+    after a state change may still show the frame before it: wait for the frame, never a sleep."""
+    shown = ""
+
+    def painted() -> bool:
+        nonlocal shown
+        shown = "\n".join(widget_lines(widget))
+        return bool(predicate(shown))
+
+    deadline = time.monotonic() + within
+    while not painted():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what or predicate} on screen; it shows:\n{shown}")
+        await pilot.pause(0.05)
+    return shown
+
+
 def screen_segments(app: App[Any]) -> Iterator[Segment]:
     """Every segment of the current screen, as the terminal gets it."""
     for strip in screen_strips(app):

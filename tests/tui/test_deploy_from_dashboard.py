@@ -13,7 +13,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from tests.conftest import ServerThread, cli_env
-from tests.tui.conftest import AppFactory, wait_for, wait_for_data, widget_lines
+from tests.tui.conftest import AppFactory, wait_for, wait_for_data, wait_for_shown
 from umig_tui.config import load_config
 from umig_tui.deploy.watch_state import Stage
 from umig_tui.tui.app import UmigApp
@@ -61,7 +61,7 @@ async def test_a_deploy_watched_from_the_dashboard_and_the_cli_at_once(
             "both dashboard watches waiting",
         )
         panel = app.query_one(DeploymentsPanel)
-        assert any("waiting" in line for line in widget_lines(panel))
+        await wait_for_shown(pilot, panel, lambda shown: "waiting" in shown, "a waiting watch")
 
         demo_server.control("production", version="1.2.0")
         demo_server.control("uat", version="1.2.0")
@@ -79,7 +79,7 @@ async def test_a_deploy_watched_from_the_dashboard_and_the_cli_at_once(
         }
         lines = out.decode().splitlines()
         assert '"succeeded"' in lines[-1], lines
-        await pilot.pause(1.1)  # the next frame
-        shown = "\n".join(widget_lines(panel))
-        assert shown.count("succeeded") >= 2, shown
+        await wait_for_shown(
+            pilot, panel, lambda shown: shown.count("succeeded") >= 2, "both watches succeeded"
+        )
         assert any(title == "Deploy succeeded" for _, title, _ in app.notices)

@@ -38,6 +38,11 @@ def count_renders(app: UmigApp) -> list[float]:
     return calls
 
 
+def drawn(app: UmigApp, renders: list[float]) -> bool:
+    """At least one repaint since ``renders`` was cleared, and none still waiting to run."""
+    return bool(renders) and not app._render_pending and not app._message_queue.qsize()
+
+
 def health_results(app: UmigApp) -> Counter[str]:
     """Health results applied per environment from now on."""
     assert app.monitor is not None
@@ -141,7 +146,7 @@ class TestUpdates:
             renders = count_renders(app)
             for _ in range(500):
                 app.post_message(FleetChanged())
-            await pilot.pause(RENDER_EVERY + 0.1)
+            await wait_for(pilot, lambda: drawn(app, renders), "the coalesced repaint")
             assert 1 <= len(renders) <= 3, renders
 
             # The real path: each of 400 applied results posts a FleetChanged.
@@ -151,7 +156,7 @@ class TestUpdates:
                 for env in sim.names:
                     for endpoint in app.monitor.poller.endpoints:
                         app.monitor._on_result(good_result(sim, env, endpoint, ts + step / 1000))
-            await pilot.pause(RENDER_EVERY + 0.1)
+            await wait_for(pilot, lambda: drawn(app, renders), "the coalesced repaint")
             assert 1 <= len(renders) <= 3, renders
             assert [row[1] for row in row_texts(app.query_one(EnvTable))] == ["● healthy"] * 4
 
