@@ -56,6 +56,7 @@ from umig_tui.demo.fleet import demo_config
 from umig_tui.models import Endpoint, PollResult, Severity
 from umig_tui.monitor import Monitor
 from umig_tui.runtime import build_clients
+from umig_tui.sources.profiles.us088 import US088_SLASH
 from umig_tui.store.connect import statements
 from umig_tui.store.samples import RESPONSE_TIME, samples_from_result
 from umig_tui.store.schema import MIGRATIONS
@@ -109,7 +110,9 @@ def series_per_endpoint() -> dict[Endpoint, list[str]]:
     prefix = "/rest/scriptrunner/latest/custom/"
     out: dict[Endpoint, list[str]] = {}
     for endpoint in SCHEDULE:
-        raw = simulator.respond("uat", prefix + endpoint.path).body.decode()
+        raw = simulator.respond(
+            "uat", prefix + US088_SLASH.requests(endpoint)[0].path
+        ).body.decode()
         result = PollResult(
             "uat", endpoint, 0.0, 12.5, value=parse_document(endpoint, raw), raw=raw
         )

@@ -11,6 +11,8 @@ import pytest
 
 from umig_tui.demo.server import ServerThread
 from umig_tui.demo.simulator import Simulator
+from umig_tui.models import Endpoint
+from umig_tui.sources.profiles.us088 import US088_SLASH
 
 REPO = Path(__file__).resolve().parents[1]
 UMIG_TUI = [sys.executable, "-m", "umig_tui"]
@@ -32,6 +34,14 @@ def private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+PREFIX = "/rest/scriptrunner/latest/custom/"
+
+
+def seed_path(endpoint: Endpoint) -> str:
+    """Where the seed scripts ask for ``endpoint`` (``/rest/…/custom/admin/health``)."""
+    return PREFIX + US088_SLASH.requests(endpoint)[0].path
 
 
 def tier_of(name: str) -> str:

@@ -11,12 +11,18 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, Protocol
 
 from umig_tui.models import Endpoint, Tier
 
 APP_NAME = "umig-tui"
 DEFAULT_API_PREFIX = "/rest/scriptrunner/latest/custom"
 CONFIG_ENV_VAR = "UMIG_TUI_CONFIG"
+# The endpoint profiles an environment may name without defining them ([profiles.NAME] adds more).
+# The same names as ``sources.profiles.BUILTIN_NAMES``, kept here so the config stays light.
+BUILTIN_PROFILES: tuple[str, ...] = ("auto", "us088", "umig-admin-v2")
+# What the demo fleet can speak: the seeds' endpoints at either spelling, or the shipped API.
+DEMO_DIALECTS: tuple[str, ...] = ("us088", "us088-scriptrunner", "umig-admin-v2")
 
 # The seeds' variables (001 get_environment_url) → environment name and tier.
 URL_ENV_VARS: tuple[tuple[str, str, Tier], ...] = (
@@ -64,9 +70,11 @@ class Environment:
     verify_tls: bool = True
     ca_bundle: str | None = None
     origin: str = ""  # where it was defined: "file:line" or "$UMIG_PROD_URL"
+    profile: str = "auto"  # a BUILTIN_PROFILES name or a [profiles.NAME] of the config
 
-    def endpoint_url(self, endpoint: Endpoint) -> str:
-        return f"{self.url}{self.api_prefix}/{endpoint.path}"
+    def endpoint_url(self, path: str) -> str:
+        """The URL of ``path`` below the API prefix (a profile's Request.path)."""
+        return f"{self.url}{self.api_prefix}/{path}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +157,41 @@ class SloSettings:
     error_rate: float = 0.01
 
 
+class JqProgram(Protocol):
+    """A compiled jq program (``jq._Program``); the config never imports jq itself."""
+
+    def input_text(self, text: str) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class JqField:
+    """One jq expression of a site-defined profile, compiled once when the config was read."""
+
+    where: str  # "profiles.mysite.health.status", for messages
+    expression: str
+    program: JqProgram = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileSignal:
+    """How a site-defined profile answers one signal: a path and the fields read from it."""
+
+    path: str  # below the environment's api_prefix, no leading slash
+    accept: frozenset[int] = frozenset({200})  # statuses whose body is the document
+    fields: Mapping[str, JqField] = field(default_factory=dict)  # document field → expression
+    extra: Mapping[str, JqField] = field(default_factory=dict)  # metrics: series → expression
+    format: str = "json"  # metrics only: json | prometheus
+
+
+@dataclass(frozen=True, slots=True)
+class CustomProfileSpec:
+    """``[profiles.NAME]``: a site's endpoints and jq field maps (``sources.profiles.custom``)."""
+
+    name: str
+    signals: Mapping[Endpoint, ProfileSignal]  # Endpoint.TEAMS is the smoke check
+    origin: str = ""  # "file:line" of its table
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     environments: tuple[Environment, ...]
@@ -161,7 +204,9 @@ class Config:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
     slo: SloSettings = field(default_factory=SloSettings)
+    profiles: Mapping[str, CustomProfileSpec] = field(default_factory=dict)
     demo: bool = False
+    demo_dialect: str = "us088"  # what the demo fleet speaks (``--demo --profile``)
     source: Path | None = None
 
     def environment(self, name: str) -> Environment:
@@ -220,6 +265,7 @@ def find_config_file(explicit: str | None, environ: Mapping[str, str]) -> Path |
 
 def parse_config_text(text: str, file: Path | None = None) -> Config:
     """Validate a TOML document (no environment overrides, no demo fallback)."""
+    from umig_tui.config_profiles import check_environment_profiles, read_profiles
     from umig_tui.config_reader import _TOP_KEYS, _Reader
 
     try:
@@ -235,7 +281,10 @@ def parse_config_text(text: str, file: Path | None = None) -> Config:
         raise ConfigError(f"invalid TOML: {message}", file) from None
     reader = _Reader(file, text)
     reader.table(data, (), _TOP_KEYS)
+    # [profiles.NAME] first, so environments may name them; jq is imported only for that table.
+    profiles = read_profiles(reader, data["profiles"]) if "profiles" in data else {}
     envs = reader.environments(data["environments"]) if "environments" in data else []
+    check_environment_profiles(reader, envs, profiles)
     config = Config(
         environments=tuple(envs),
         polling=reader.polling(data["polling"]) if "polling" in data else Polling(),
@@ -247,6 +296,7 @@ def parse_config_text(text: str, file: Path | None = None) -> Config:
         alerts=reader.alerts(data["alerts"]) if "alerts" in data else AlertSettings(),
         notify=reader.notify(data["notify"]) if "notify" in data else NotifySettings(),
         slo=reader.slo(data["slo"]) if "slo" in data else SloSettings(),
+        profiles=profiles,
         source=file,
     )
     if config.polling.timeout > min(config.polling.health, config.polling.metrics):
@@ -288,8 +338,10 @@ def load_config(
     environ: Mapping[str, str] | None = None,
     demo: bool = False,
     demo_envs: int = 4,
+    profile: str | None = None,
 ) -> Config:
-    """The effective configuration: file (if any) + environment variables, or the demo fleet."""
+    """The effective configuration: file (if any) + environment variables, or the demo fleet.
+    ``profile`` (``--profile``) is what every environment speaks, or the demo fleet's dialect."""
     environ = os.environ if environ is None else environ
     path = find_config_file(explicit, environ)
     if path is not None:
@@ -306,6 +358,8 @@ def load_config(
         from umig_tui.demo.fleet import demo_config
 
         config = demo_config(config, demo_envs)
+    if profile is not None:
+        config = _with_profile(config, profile)
     for env_name in config.expected:
         if env_name not in {e.name for e in config.environments}:
             locator_line = None
@@ -317,6 +371,20 @@ def load_config(
                 )
             raise ConfigError(f"expected: no environment named {env_name!r}", path, locator_line)
     return config
+
+
+def _with_profile(config: Config, profile: str) -> Config:
+    if config.demo:
+        if profile not in DEMO_DIALECTS:
+            raise ConfigError(
+                f"--profile {profile!r}: the demo fleet speaks {', '.join(DEMO_DIALECTS)}"
+            )
+        return replace(config, demo_dialect=profile)
+    known = (*BUILTIN_PROFILES, *config.profiles)
+    if profile not in known:
+        raise ConfigError(f"--profile {profile!r}: use one of {', '.join(known)}")
+    envs = tuple(replace(env, profile=profile) for env in config.environments)
+    return replace(config, environments=envs)
 
 
 def resolve_secret(env: Environment, environ: Mapping[str, str]) -> tuple[str, str] | str | None:

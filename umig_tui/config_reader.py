@@ -227,7 +227,9 @@ class _Reader:
                     (*path, "ca_bundle"), f"ca_bundle {ca_bundle!r} is not a readable file"
                 )
         origin = f"{self.file}:{self.locator.line(path)}" if self.file else ""
-        return Environment(name, url, tier, prefix, auth, verify, ca_bundle, origin)
+        # A known name: checked once every [profiles.NAME] is read (config_profiles).
+        profile = self.string(data["profile"], (*path, "profile")) if "profile" in data else "auto"
+        return Environment(name, url, tier, prefix, auth, verify, ca_bundle, origin, profile)
 
     def auth(self, raw: Any, path: tuple[str | int, ...], env: str) -> Auth:
         if isinstance(raw, dict):
@@ -420,7 +422,7 @@ _POLLING_DURATIONS = {
     "max_backoff",
 }
 _POLLING_KEYS = _POLLING_DURATIONS | {"max_concurrency", "circuit_failures", "max_body"}
-_ENV_KEYS = {"name", "url", "tier", "api_prefix", "auth", "verify_tls", "ca_bundle"}
+_ENV_KEYS = {"name", "url", "tier", "api_prefix", "auth", "verify_tls", "ca_bundle", "profile"}
 _TOP_KEYS = {
     "polling",
     "store",
@@ -432,6 +434,7 @@ _TOP_KEYS = {
     "alerts",
     "notify",
     "slo",
+    "profiles",
 }
 
 

@@ -53,6 +53,8 @@ class DashboardData:
     watches: Mapping[str, WatchState] = field(default_factory=dict)
     alerts: tuple[AlertState, ...] = ()  # firing and pending first, worst first
     trends: Mapping[str, tuple[MetricTrend, ...]] = field(default_factory=dict)
+    # Environments drift cannot compare (no readable version), with why.
+    unreadable: Mapping[str, str] = field(default_factory=dict)
 
 
 class DriftMemo:
@@ -60,15 +62,17 @@ class DriftMemo:
     frame costs more than the rest of the frame, and versions change at deploys only."""
 
     def __init__(self) -> None:
-        self._matrix: Mapping[str, Mapping[str, str | None]] | None = None
+        self._key: object = None
         self._findings: tuple[DriftFinding, ...] = ()
 
     def findings(
         self, fleet: FleetState, matrix: Mapping[str, Mapping[str, str | None]]
     ) -> tuple[DriftFinding, ...]:
-        if matrix != self._matrix:
+        # The changesets too: two schemas can differ below the same highest changeset.
+        key = (matrix, [fleet.changesets(name) for name in fleet.names])
+        if key != self._key:
             self._findings = tuple(fleet.drift())
-            self._matrix = matrix
+            self._key = key
         return self._findings
 
 
@@ -129,4 +133,5 @@ def build_dashboard(
         watches=dict(watches or {}),
         alerts=tuple(a for a in alerts if a.env in shown),
         trends={env: tuple(t) for env, t in (trends or {}).items() if env in shown},
+        unreadable={name: why for name, why in fleet.unreadable().items() if name in shown},
     )

@@ -22,6 +22,7 @@ from umig_tui.models import (
     HealthSnapshot,
     Metrics,
     MetricsSnapshot,
+    NotOffered,
     PollResult,
     Tier,
     VersionInfo,
@@ -51,6 +52,10 @@ class EnvView:
     stale: bool = False
     circuit_open: bool = False
     endpoint_errors: Mapping[str, FetchError] = field(default_factory=dict)
+    profile: str | None = None  # the endpoint profile it speaks, once known
+    health_source: str | None = None  # where the status word came from
+    not_available: tuple[str, ...] = ()  # signals its profile has no source for
+    paths: Mapping[str, str] = field(default_factory=dict)  # signal → the path asked
 
     def to_json(self) -> dict[str, Any]:
         """The ``status --json`` shape (README documents it; scripts depend on it)."""
@@ -71,6 +76,10 @@ class EnvView:
             "metrics": self.metrics.as_dict(),
             "stale": self.stale,
             "endpoint_errors": {k: v.to_json() for k, v in self.endpoint_errors.items()},
+            "profile": self.profile,
+            "health_source": self.health_source,
+            "endpoints": dict(self.paths),
+            "not_available": list(self.not_available),
         }
 
 
@@ -94,6 +103,7 @@ class FleetState:
         # for every view while one or two environments changed since the last.
         self._views: dict[str, EnvView] = {}
         self._versions: dict[str, dict[str, str | None]] = {}
+        self._profiles: dict[str, tuple[str, Mapping[str, str]]] = {}
 
     @property
     def names(self) -> list[str]:
@@ -114,6 +124,11 @@ class FleetState:
         self._versions.pop(result.env, None)
         return True
 
+    def set_profile(self, env: str, label: str, paths: Mapping[str, str]) -> None:
+        """Which profile ``env`` speaks and the path asked per signal (shown, never parsed)."""
+        self._profiles[env] = (label, dict(paths))
+        self._views.pop(env, None)
+
     def latest(self, env: str, endpoint: Endpoint) -> PollResult | None:
         return self._latest.get((env, endpoint))
 
@@ -133,6 +148,10 @@ class FleetState:
         prom = self._good.get((env, Endpoint.METRICS))
         if prom is not None and isinstance(prom.value, MetricsSnapshot):
             sources.append((prom.ts, prom.value.metrics))
+        info = self._good.get((env, Endpoint.VERSION))
+        if info is not None and isinstance(info.value, VersionInfo):
+            # The shipped application reports its uptime only there.
+            sources.append((info.ts, Metrics(uptime_seconds=info.value.uptime_seconds)))
         merged = Metrics()
         for _, metrics in sorted(sources, key=lambda s: s[0], reverse=True):
             merged = merged.merged_over(metrics)
@@ -177,11 +196,52 @@ class FleetState:
     def version_matrix(self) -> dict[str, dict[str, str | None]]:
         return {name: self.versions(name) for name in self._envs}
 
+    def changesets(self, env: str) -> tuple[str, ...] | None:
+        """The executed database changesets ``env`` lists, when its profile lists them."""
+        info = self._value(env, Endpoint.VERSION)
+        return info.changeset_ids if isinstance(info, VersionInfo) else None
+
+    def unreadable(self) -> dict[str, str]:
+        """Environments whose application version is unknown, with why (drift cannot use them)."""
+        out: dict[str, str] = {}
+        for name in self._envs:
+            if self.versions(name)["umig"] is not None:
+                continue
+            errors = [
+                r.error for e in (Endpoint.VERSION, Endpoint.HEALTH)
+                if (r := self._latest.get((name, e))) is not None and r.error is not None
+            ]  # fmt: skip
+            version = self._latest.get((name, Endpoint.VERSION))
+            if errors:
+                out[name] = f"{errors[0].kind}: {errors[0].reason}"
+            elif version is None:
+                out[name] = "not polled yet"
+            elif isinstance(version.value, NotOffered):
+                out[name] = version.value.describe("the version")
+            else:
+                out[name] = "no version in its answers"
+        return out
+
     def drift(self) -> list[DriftFinding]:
         from umig_tui.analysis.drift import EnvRef, analyze_drift
 
         refs = [EnvRef(e.name, e.tier) for e in self._envs.values()]
-        return analyze_drift(refs, self.version_matrix(), self.config.expected)
+        independent = {
+            name
+            for name in self._envs
+            if isinstance(info := self._value(name, Endpoint.VERSION), VersionInfo)
+            and not info.components_track_app
+        }
+        changesets = {
+            name: ids for name in self._envs if (ids := self.changesets(name)) is not None
+        }
+        return analyze_drift(
+            refs,
+            self.version_matrix(),
+            self.config.expected,
+            independent_components=independent,
+            changesets=changesets,
+        )
 
     def status(self, env: str) -> tuple[EnvStatus, str]:
         """Status and reason only (what the monitor checks after every result)."""
@@ -220,14 +280,19 @@ class FleetState:
                 parts["orchestrator"] = components.orchestrator_status
             if components.repositories_status:
                 parts["repositories"] = components.repositories_status
+            parts.update({part.name: part.status for part in components.parts})
             score = components.health_score()
         errors = {}
+        absent: list[str] = []
         for endpoint in Endpoint:  # by key, not a scan of every env's results (50 envs: 10 ms)
             latest = self._latest.get((env, endpoint))
             if latest is not None and latest.error is not None:
                 errors[str(endpoint)] = latest.error
+            elif latest is not None and isinstance(latest.value, NotOffered):
+                absent.append(str(endpoint))
         version = self.versions(env)["umig"]
         updated = health_result.ts if health_result is not None else None
+        profile, paths = self._profiles.get(env, (None, {}))
         return EnvView(
             name=env,
             tier=spec.tier,
@@ -235,7 +300,8 @@ class FleetState:
             reason=reason,
             version=version,
             build=info.build if isinstance(info, VersionInfo) else None,
-            uptime=health.uptime if isinstance(health, HealthSnapshot) else None,
+            uptime=(health.uptime if isinstance(health, HealthSnapshot) else None)
+            or (info.uptime if isinstance(info, VersionInfo) else None),
             uptime_seconds=metrics.uptime_seconds,
             deployed_at=(info.deployed_at if isinstance(info, VersionInfo) else None)
             or (health.deployed_at if isinstance(health, HealthSnapshot) else None),
@@ -249,6 +315,10 @@ class FleetState:
             stale=self._stale(updated),
             circuit_open=health_result.circuit_open if health_result is not None else False,
             endpoint_errors=errors,
+            profile=profile,
+            health_source=health.source if isinstance(health, HealthSnapshot) else None,
+            not_available=tuple(absent),
+            paths=paths,
         )
 
     def views(self) -> list[EnvView]:

@@ -8,27 +8,15 @@ from typing import Any
 
 
 class Endpoint(StrEnum):
-    """The ScriptRunner endpoints polled per environment."""
+    """The signals polled per environment. Which HTTP paths answer each one depends on the
+    environment's endpoint profile (``sources.profiles``); past the profile nothing knows."""
 
     HEALTH = "health"
     VERSION = "version"
     COMPONENTS = "components"
     METRICS = "metrics"
-    TEAMS = "teams"
+    TEAMS = "teams"  # the smoke check
 
-    @property
-    def path(self) -> str:
-        """Path below the environment's API prefix."""
-        return _ENDPOINT_PATHS[self]
-
-
-_ENDPOINT_PATHS = {
-    Endpoint.HEALTH: "admin/health",
-    Endpoint.VERSION: "admin/version",
-    Endpoint.COMPONENTS: "admin/components",
-    Endpoint.METRICS: "admin/metrics/prometheus",
-    Endpoint.TEAMS: "teams",
-}
 
 # What one-shot commands and the dashboard poll; ``teams`` is the deploy smoke check only.
 MONITORED_ENDPOINTS: tuple[Endpoint, ...] = (
@@ -48,6 +36,7 @@ class ErrorKind(StrEnum):
     AUTH_REQUIRED = "auth_required"
     INVALID_RESPONSE = "invalid_response"
     TOO_LARGE = "too_large"
+    NOT_FOUND = "not_found"  # HTTP 404: the host answered, it does not serve that path
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +112,7 @@ class Metrics:
     api_calls_24h: float | None = None
     uptime_seconds: float | None = None
     components_loaded: float | None = None
+    db_round_trip_ms: float | None = None
 
     def merged_over(self, older: Metrics) -> Metrics:
         """Fields of ``self``, falling back to ``older`` where ``self`` has none."""
@@ -142,6 +132,7 @@ class Metrics:
             self.api_calls_24h,
             self.uptime_seconds,
             self.components_loaded,
+            self.db_round_trip_ms,
         )
 
     def as_dict(self) -> dict[str, float | None]:
@@ -158,11 +149,13 @@ class ComponentHealth:
     schema_version: str | None = None
     connections: float | None = None
     error: str | None = None
+    detail: str | None = None  # a profile's one-line note ("12 tasks in last hour")
 
 
 @dataclass(frozen=True, slots=True)
 class HealthSnapshot:
-    """``admin/health`` (seed 000 §2.1)."""
+    """The environment's own word on its health: ``admin/health`` (seed 000 §2.1), or what a
+    profile derives from live signals (``databaseVersionsHealth`` in the shipped application)."""
 
     status: str | None
     version: str | None = None
@@ -172,6 +165,10 @@ class HealthSnapshot:
     components: tuple[ComponentHealth, ...] = ()
     system: tuple[tuple[str, str], ...] = ()
     metrics: Metrics = field(default_factory=Metrics)
+    source: str = "admin/health"  # where the status word came from, shown beside it
+    # Why, in the environment's own words, when the profile has more to say than the word
+    # ("databaseVersionsHealth: UNHEALTHY (HTTP 503): Database connectivity failed").
+    detail: str | None = None
 
 
 COMPONENT_KEYS: tuple[str, ...] = ("umig", "database", "api", "ui", "backend")
@@ -199,6 +196,16 @@ class VersionInfo:
     deployed_by: str | None = None
     artifact: str | None = None
     build_number: str | None = None
+    build_tag: str | None = None
+    git_commit: str | None = None
+    uptime: str | None = None
+    uptime_seconds: float | None = None
+    # The executed database changesets by id ("031_dto_performance_optimization"), when the
+    # environment lists them: two environments on different sets are schema drift.
+    changeset_ids: tuple[str, ...] | None = None
+    # The seeds' UI and backend carry the application's version (a difference is a partial
+    # deploy); the shipped application versions its components on their own lines.
+    components_track_app: bool = True
 
     def component_versions(self) -> dict[str, str | None]:
         """Versions by drift-matrix column (umig, database, api, ui, backend)."""
@@ -218,8 +225,18 @@ class NamedStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class ComponentPart:
+    """A part a profile reports with a state and a one-line detail (the shipped application's
+    ``dashboard/health`` components: Database with its round trip, background activity)."""
+
+    name: str
+    status: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ComponentsStatus:
-    """``admin/components`` (seed 000 §2.3)."""
+    """``admin/components`` (seed 000 §2.3), or the parts another profile reports."""
 
     orchestrator_status: str | None = None
     orchestrator_components: int | None = None
@@ -228,30 +245,39 @@ class ComponentsStatus:
     repositories_status: str | None = None
     repositories_pattern: str | None = None
     active_connections: float | None = None
+    parts: tuple[ComponentPart, ...] = ()
+    source: str = "admin/components"
 
     def not_ok(self) -> list[str]:
         """Names of the parts that report a bad state (unknown states are not counted)."""
         bad: list[str] = []
         if is_bad_state(self.orchestrator_status):
             bad.append(f"orchestrator {self.orchestrator_status}")
-        for group in (self.entity_managers, self.services):
-            bad.extend(f"{item.name} {item.status}" for item in group if is_bad_state(item.status))
+        for item in self._named():
+            if is_bad_state(item.status):
+                bad.append(f"{item.name} {item.status}")
         if is_bad_state(self.repositories_status):
             bad.append(f"repositories {self.repositories_status}")
         return bad
 
+    def _named(self) -> list[NamedStatus | ComponentPart]:
+        return [*self.entity_managers, *self.services, *self.parts]
+
     def health_score(self) -> float | None:
         """Share of reported parts in a good state, 0..1 (seed 000 §3.2 component_health_score)."""
         states = [self.orchestrator_status, self.repositories_status]
-        states += [item.status for item in (*self.entity_managers, *self.services)]
-        known = [s for s in states if s is not None and s != "unknown"]
+        states += [item.status for item in self._named()]
+        known = [s for s in states if s is not None and s not in _NEUTRAL_STATES]
         if not known:
             return None
         return sum(1 for s in known if s in _GOOD_STATES) / len(known)
 
 
-_GOOD_STATES = frozenset({"healthy", "active", "ok", "up", "running", "available"})
-_NEUTRAL_STATES = frozenset({"unknown", "idle", "disabled", "standby"})
+_GOOD_STATES = frozenset(
+    {"healthy", "active", "ok", "up", "running", "available", "good", "excellent", "pass"}
+)
+# States that say nothing about health: a part that is idle is not a failing part.
+_NEUTRAL_STATES = frozenset({"unknown", "idle", "disabled", "standby", "informational"})
 
 
 def is_bad_state(status: str | None) -> bool:
@@ -283,7 +309,20 @@ class TeamsCheck:
     http_status: int
 
 
-Document = HealthSnapshot | VersionInfo | ComponentsStatus | MetricsSnapshot | TeamsCheck
+@dataclass(frozen=True, slots=True)
+class NotOffered:
+    """The environment's profile has no source for this signal: "not available from this
+    environment", never zero and never "unknown status"."""
+
+    profile: str
+
+    def describe(self, signal: str) -> str:
+        return f"{signal} is not available from this environment (profile {self.profile})"
+
+
+Document = (
+    HealthSnapshot | VersionInfo | ComponentsStatus | MetricsSnapshot | TeamsCheck | NotOffered
+)
 
 
 @dataclass(frozen=True, slots=True)

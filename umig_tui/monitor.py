@@ -22,6 +22,7 @@ from umig_tui.models import (
     VersionInfo,
 )
 from umig_tui.poller import Poller
+from umig_tui.sources.profiles.base import Profile
 from umig_tui.sources.umig import UmigClient
 
 if TYPE_CHECKING:  # the store loads only when one is used (--no-store runs skip it)
@@ -66,8 +67,12 @@ class Monitor:
         self._listeners: list[Listener] = []
         self._statuses: dict[str, EnvStatus] = {}
         self._versions: dict[str, str] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[object]] = set()
         self._history_lock = asyncio.Lock()  # history lines in the order the changes were seen
+        for name, client in clients.items():
+            client.on_profile = self._on_profile
+            if client.profile is not None:
+                self.fleet.set_profile(name, client.profile.label, client.profile.paths())
 
     @property
     def store_notice(self) -> str | None:
@@ -85,7 +90,7 @@ class Monitor:
             return 0
         from umig_tui.store.queries import restore_results
 
-        restored = await restore_results(self.store)
+        restored = await restore_results(self.store, self.profile_of)
         for result in restored:
             self.fleet.apply(result)
         for name in self.fleet.names:
@@ -96,6 +101,32 @@ class Monitor:
             if version is not None:
                 self._versions[name] = version
         return len(restored)
+
+    def profile_of(self, env: str) -> Profile | None:
+        """The profile ``env`` speaks, once known (configured, remembered or detected)."""
+        client = self.clients.get(env)
+        return client.profile if client is not None else None
+
+    def adopt_profile(self, env: str, profile: Profile, detected_at: float) -> None:
+        """The profile found by an earlier run: no probe this time."""
+        client = self.clients[env]
+        client.adopt(profile, detected_at)
+        if client.profile is profile:
+            self.fleet.set_profile(env, profile.label, profile.paths())
+
+    def _on_profile(self, env: str, profile: Profile) -> None:
+        """A profile detected on first contact: remembered, so no later run probes again."""
+        client = self.clients[env]
+        log.info("%s speaks %s", env, profile.label)
+        self.fleet.set_profile(env, profile.label, profile.paths())
+        if self.store is None or not self.store.recording:
+            return
+        from umig_tui.store.profiles import StoredProfile, save_profile
+
+        choice = StoredProfile(
+            env, client.env.url, profile.name, profile.variant, client.detected_at or time.time()
+        )
+        self._spawn(save_profile(self.store, choice))
 
     def _readable_version(self, env: str) -> str | None:
         """The application version reported now, when it reads as a version: an error text or a
@@ -215,7 +246,7 @@ class Monitor:
             except OSError as exc:
                 log.warning("cannot append to %s: %s", file, exc)
 
-    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, coroutine: Coroutine[Any, Any, object]) -> None:
         try:
             task = asyncio.get_running_loop().create_task(coroutine)
         except RuntimeError:  # no loop (synchronous tests): nothing to append to

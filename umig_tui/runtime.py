@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING
 from umig_tui.config import APP_NAME, Config, resolve_secret
 from umig_tui.models import MONITORED_ENDPOINTS, Endpoint
 from umig_tui.monitor import Monitor
-from umig_tui.sources.umig import ClientFactory, UmigClient
+from umig_tui.sources.factory import ClientFactory
+from umig_tui.sources.profiles.base import Profile
+from umig_tui.sources.umig import UmigClient
 
 if TYPE_CHECKING:
     from umig_tui.store.store import Store
@@ -22,9 +24,11 @@ def default_store_path(config: Config) -> Path:
         return config.store.path
     import platformdirs
 
-    return Path(platformdirs.user_state_dir(APP_NAME)) / (
-        "demo.db" if config.demo else "samples.db"
-    )
+    if not config.demo:
+        return Path(platformdirs.user_state_dir(APP_NAME)) / "samples.db"
+    # One store per demo dialect: its bodies and detected profiles are its own.
+    suffix = "" if config.demo_dialect == "us088" else f"-{config.demo_dialect}"
+    return Path(platformdirs.user_state_dir(APP_NAME)) / f"demo{suffix}.db"
 
 
 def build_clients(
@@ -42,17 +46,43 @@ def build_clients(
         sim = (
             simulator
             if isinstance(simulator, Simulator)
-            else Simulator(size, timeout_hint=config.polling.timeout)
+            else Simulator(size, timeout_hint=config.polling.timeout, dialect=config.demo_dialect)
         )
         transport = SimulatorTransport(sim)
         transport_for = lambda _env: transport  # noqa: E731 - one shared in-process transport
     for env in config.environments:  # every secret is checked before any client exists
         resolve_secret(env, environ)
-    factory = ClientFactory(config.polling, environ, transport_for)
+    factory = ClientFactory(config.polling, environ, transport_for, custom_profiles(config))
     clients: dict[str, UmigClient] = {}
     for env in config.environments:
         clients[env.name] = factory.build(env)
     return clients
+
+
+def custom_profiles(config: Config) -> dict[str, Profile]:
+    """The config's ``[profiles.NAME]``, built (jq loads only when there are any)."""
+    if not config.profiles:
+        return {}
+    from umig_tui.sources.profiles.custom import JqProfile
+
+    return {name: JqProfile(spec) for name, spec in config.profiles.items()}
+
+
+async def stored_profiles(config: Config, store: Store) -> dict[str, tuple[Profile, float]]:
+    """Per environment that detects its profile, the one found before at the same URL."""
+    from umig_tui.sources.profiles.detect import builtin
+    from umig_tui.store.profiles import load_profiles
+
+    found: dict[str, tuple[Profile, float]] = {}
+    kept = await load_profiles(store)
+    for env in config.environments:
+        choice = kept.get(env.name)
+        if choice is None or choice.url != env.url or env.profile not in ("auto", choice.profile):
+            continue
+        profile = builtin(choice.profile, choice.variant)
+        if profile is not None:
+            found[env.name] = (profile, choice.detected_at)
+    return found
 
 
 async def open_store(config: Config, path: Path | None = None) -> tuple[Store | None, str | None]:
@@ -83,6 +113,9 @@ async def open_monitor(
     clients = build_clients(config, environ, simulator=simulator)
     store, notice = (await open_store(config, store_path)) if use_store else (None, None)
     monitor = Monitor(config, clients, store=store, store_notice=notice, endpoints=endpoints)
+    if store is not None:
+        for name, (profile, detected_at) in (await stored_profiles(config, store)).items():
+            monitor.adopt_profile(name, profile, detected_at)
     if restore:
         await monitor.restore()
     return monitor

@@ -28,7 +28,7 @@ from umig_tui.demo.simulator import Simulator
 from umig_tui.models import Endpoint, ErrorKind, PollResult
 from umig_tui.monitor import Monitor
 from umig_tui.runtime import open_monitor
-from umig_tui.sources import umig as umig_source
+from umig_tui.sources.profiles import us088 as umig_source  # the seed profile parses
 
 USER = "svc-monitor"
 # env → (auth TOML, variable, secret); each value is distinctive so that a grep cannot miss it.

@@ -16,6 +16,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import DataTable
 
+from tests.conftest import seed_path
 from umig_tui.config import Config, Polling, load_config
 from umig_tui.demo.simulator import Simulator
 from umig_tui.models import Endpoint, PollResult
@@ -170,7 +171,7 @@ def screen_segments(app: App[Any]) -> Iterator[Segment]:
 
 def good_result(sim: Simulator, env: str, endpoint: Endpoint, ts: float) -> PollResult:
     """What a poll of ``endpoint`` would return now, built without any I/O (deterministic)."""
-    body = sim.respond(env, "/rest/scriptrunner/latest/custom/" + endpoint.path).body.decode()
+    body = sim.respond(env, seed_path(endpoint)).body.decode()
     return PollResult(
         env, endpoint, ts=ts, latency_ms=12.0, value=parse_document(endpoint, body), raw=body
     )

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
+from tests.conftest import seed_path
 from tests.tui.conftest import feed
 from umig_tui.config import load_config
 from umig_tui.demo.simulator import Simulator
@@ -153,5 +154,5 @@ def test_the_frozen_fleet_does_not_depend_on_the_wall_clock(frozen_sim: Simulato
     again = Simulator(4, scenario="static", clock=frozen)
     for env in frozen_sim.names:
         for endpoint in (Endpoint.HEALTH, Endpoint.VERSION, Endpoint.METRICS):
-            path = "/rest/scriptrunner/latest/custom/" + endpoint.path
+            path = seed_path(endpoint)
             assert frozen_sim.respond(env, path).body == again.respond(env, path).body

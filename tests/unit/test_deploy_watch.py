@@ -261,7 +261,7 @@ def test_confirmed_moves_to_validating_with_the_three_gates_pending() -> None:
     validating = states[1]
     assert [g.name for g in validating.gates] == list(GATES) == ["health", "orchestrator", "smoke"]
     assert {g.status for g in validating.gates} == {"pending"}
-    assert validating.message == "checking health, orchestrator and /teams"
+    assert validating.message == "checking the validation gates"
 
 
 def test_every_gate_shows_its_result_and_all_passing_starts_monitoring() -> None:

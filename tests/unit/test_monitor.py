@@ -173,6 +173,8 @@ class Client:
     def __init__(self, env: str) -> None:
         self.env = env
         self.closed = False
+        self.profile = None  # no profile to find: fetch answers directly
+        self.on_profile = None
 
     async def fetch(self, endpoint: Endpoint) -> PollResult:
         if endpoint is Endpoint.HEALTH:

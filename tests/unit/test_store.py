@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import seed_path
 from umig_tui.config import StoreSettings
 from umig_tui.demo.simulator import Simulator
 from umig_tui.models import (
@@ -46,7 +47,7 @@ def good(
     sim: Simulator, env: str, endpoint: Endpoint, ts: float, latency: float = 10.0
 ) -> PollResult:
     """A successful result carrying the simulator's real document for ``endpoint``."""
-    raw = sim.respond(env, PREFIX + endpoint.path).body.decode()
+    raw = sim.respond(env, seed_path(endpoint)).body.decode()
     return PollResult(env, endpoint, ts, latency, value=parse_document(endpoint, raw), raw=raw)
 
 

@@ -5,7 +5,7 @@ Pure functions: a version matrix in, findings out (seed 000 §5, seed 001 versio
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -29,6 +29,7 @@ class DriftKind(StrEnum):
     BEHIND_PRODUCTION = "behind_production"
     PROMOTION_ORDER = "promotion_order"
     PRODUCTION_MISMATCH = "production_mismatch"
+    SCHEMA_DRIFT = "schema_drift"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,10 +97,15 @@ def expected_findings(
     return findings
 
 
-def component_findings(matrix: VersionMatrix) -> list[DriftFinding]:
-    """UI and backend should carry the application's version (seed 001 detect_component_drift)."""
+def component_findings(
+    matrix: VersionMatrix, independent: Collection[str] = ()
+) -> list[DriftFinding]:
+    """UI and backend should carry the application's version (seed 001 detect_component_drift);
+    not in ``independent`` environments, whose components have version lines of their own."""
     findings: list[DriftFinding] = []
     for env, row in matrix.items():
+        if env in independent:
+            continue
         reference_name = "umig" if row.get("umig") else "backend"
         reference = row.get(reference_name)
         for component in ("ui", "backend"):
@@ -214,15 +220,73 @@ def cross_env_findings(envs: Sequence[EnvRef], matrix: VersionMatrix) -> list[Dr
     return findings
 
 
+def _listed(ids: Sequence[str], most: int = 5) -> str:
+    shown = ", ".join(ids[:most])
+    return shown + (f", … ({len(ids) - most} more)" if len(ids) > most else "")
+
+
+def schema_findings(
+    envs: Sequence[EnvRef], changesets: Mapping[str, Collection[str]]
+) -> list[DriftFinding]:
+    """Executed database changesets compared with production's (or, with no production that
+    lists them, the first environment that does): the schema drift a version string hides."""
+    listed = [e for e in envs if e.name in changesets]
+    reference = next((e for e in listed if e.tier is Tier.PRODUCTION), None) or next(
+        iter(listed), None
+    )
+    if reference is None:
+        return []
+    ref_ids = set(changesets[reference.name])
+    findings: list[DriftFinding] = []
+    for env in listed:
+        if env.name == reference.name:
+            continue
+        ids = set(changesets[env.name])
+        if missing := sorted(ref_ids - ids):
+            findings.append(
+                DriftFinding(
+                    DriftKind.SCHEMA_DRIFT,
+                    Severity.HIGH,
+                    env.name,
+                    "database",
+                    f"{len(ref_ids)} changesets",
+                    f"{len(ids)} changesets",
+                    f"{env.name} lacks {len(missing)} changeset{'s' if len(missing) > 1 else ''} "
+                    f"{reference.name} has: {_listed(missing)}",
+                )
+            )
+        if extra := sorted(ids - ref_ids):
+            # Ahead of production: a promotion still to come, worth seeing, not a page.
+            findings.append(
+                DriftFinding(
+                    DriftKind.SCHEMA_DRIFT,
+                    Severity.MEDIUM,
+                    reference.name,
+                    "database",
+                    f"{len(ids)} changesets",
+                    f"{len(ref_ids)} changesets",
+                    f"{reference.name} lacks {len(extra)} changeset{'s' if len(extra) > 1 else ''} "
+                    f"{env.name} has: {_listed(extra)}",
+                )
+            )
+    return findings
+
+
 def analyze_drift(
-    envs: Sequence[EnvRef], matrix: VersionMatrix, expected: Mapping[str, Mapping[str, str]]
+    envs: Sequence[EnvRef],
+    matrix: VersionMatrix,
+    expected: Mapping[str, Mapping[str, str]],
+    *,
+    independent_components: Collection[str] = (),
+    changesets: Mapping[str, Collection[str]] | None = None,
 ) -> list[DriftFinding]:
     """Every finding, worst first, then in environment order."""
     order = {e.name: i for i, e in enumerate(envs)}
     findings = (
         expected_findings(matrix, expected)
-        + component_findings(matrix)
+        + component_findings(matrix, independent_components)
         + cross_env_findings(envs, matrix)
+        + schema_findings(envs, changesets or {})
     )
     # Major mismatch already says everything a behind/ahead finding would for that env.
     majors = {f.environment for f in findings if f.kind is DriftKind.MAJOR_MISMATCH}

@@ -8,6 +8,7 @@ from umig_tui.models import (
     EnvStatus,
     HealthSnapshot,
     Metrics,
+    NotOffered,
     PollResult,
     is_bad_state,
 )
@@ -29,15 +30,23 @@ def derive_status(
         prefix = "circuit open; " if health.circuit_open else ""
         return EnvStatus.UNREACHABLE, f"{prefix}{health.error.kind}: {health.error.reason}"
     snapshot = health.value
+    if isinstance(snapshot, NotOffered):
+        # Never healthy without a live health signal: what the environment does not say is
+        # not known, whatever else it answers.
+        return EnvStatus.UNKNOWN, "no live health signal: " + snapshot.describe("health")
     if not isinstance(snapshot, HealthSnapshot):
         return EnvStatus.UNKNOWN, "no health document"
-    word = snapshot.status or "unknown"
+    if snapshot.status is None:
+        return EnvStatus.UNKNOWN, snapshot.detail or "no live health signal"
+    word = snapshot.status
     bad_parts = [f"{c.name} {c.status}" for c in snapshot.components if is_bad_state(c.status)]
     if word in _UNHEALTHY_WORDS:
+        if snapshot.detail:
+            return EnvStatus.UNHEALTHY, snapshot.detail
         detail = f" ({', '.join(bad_parts)})" if bad_parts else ""
         return EnvStatus.UNHEALTHY, f"application reports {word}{detail}"
     if word not in _HEALTHY_WORDS:
-        return EnvStatus.DEGRADED, f"application reports {word!r}"
+        return EnvStatus.DEGRADED, snapshot.detail or f"application reports {word!r}"
     if components is not None:
         bad_parts += components.not_ok()
     if bad_parts:

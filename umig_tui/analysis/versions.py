@@ -47,11 +47,16 @@ _SEVERITY = {
 }
 
 
+# The shipped application names its version "UMIG-v1.31.0": the product before the number.
+_PRODUCT_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9]*[-_ ](?=[vV]?\d)")
+
+
 def parse_version(text: str | None) -> Version | None:
-    """``1.3.0-dev+ci.1245`` → 1.3.0.dev0+ci.1245, ``v2.3.1`` → 2.3.1; None if unreadable."""
+    """``1.3.0-dev+ci.1245`` → 1.3.0.dev0+ci.1245, ``v2.3.1`` → 2.3.1, ``UMIG-v1.31.0`` →
+    1.31.0; None if unreadable."""
     if not text:
         return None
-    candidate = text.strip()
+    candidate = _PRODUCT_PREFIX.sub("", text.strip(), count=1)
     if candidate[:1] in ("v", "V"):
         candidate = candidate[1:]
     try:

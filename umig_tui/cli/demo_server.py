@@ -13,13 +13,21 @@ from typing import Any
 from umig_tui.cli.main import EXIT_OK, UsageError
 from umig_tui.durations import DurationError, parse_duration
 
+# Kept here, not imported from the simulator: building the parser must stay cheap.
+DIALECT_HELP = {
+    "us088": "the seed scripts' URLs (admin/health, …) (default)",
+    "us088-scriptrunner": "the seed documents at ScriptRunner's closure names (adminHealth, …)",
+    "umig-admin-v2": "the shipped application (adminVersion, databaseVersionsHealth, …)",
+}
+
 
 def register(commands: Any) -> None:
     parser = commands.add_parser(
         "demo-server",
         help="serve a simulated fleet over real HTTP (for trying things out and for tests)",
         description="Serve N simulated environments on 127.0.0.1, each at its own base URL with "
-        "the ScriptRunner paths. POST /_control/<env> with JSON to inject faults or deploy.",
+        "the ScriptRunner paths of one dialect (--profile). POST /_control/<env> with JSON to "
+        "inject faults or deploy.",
     )
     parser.add_argument(
         "--port", type=int, default=8765, help="port (0 picks a free one; default 8765)"
@@ -36,6 +44,13 @@ def register(commands: Any) -> None:
         help="default: a deploy lands, UAT degrades, dev keeps building; static: no story",
     )
     parser.add_argument(
+        "--profile",
+        choices=list(DIALECT_HELP),
+        default="us088",
+        help="the API the environments speak: "
+        + "; ".join(f"{name}: {text}" for name, text in DIALECT_HELP.items()),
+    )
+    parser.add_argument(
         "--port-per-env",
         action="store_true",
         help="one port per environment (then 'refused' really closes the port)",
@@ -45,7 +60,8 @@ def register(commands: Any) -> None:
         action="append",
         default=[],
         metavar="ENV=KIND[:ENDPOINT]",
-        help="start with a fault injected (repeatable)",
+        help="start with a fault injected (repeatable); ENDPOINT is a signal (health, version, "
+        "components, metrics, teams) or a path the profile serves (e.g. databaseVersionsHealth)",
     )
     parser.add_argument(
         "--write-config", metavar="FILE", help="write a umig-tui config for this fleet"
@@ -86,7 +102,7 @@ async def run(args: argparse.Namespace) -> int:
         latency = parse_duration(args.latency) if args.latency not in ("0", "0ms", "0s") else 0.0
     except DurationError as exc:
         raise UsageError(f"--latency: {exc}") from None
-    simulator = Simulator(args.envs, scenario=args.scenario, latency=latency)
+    simulator = Simulator(args.envs, scenario=args.scenario, latency=latency, dialect=args.profile)
     for text in args.fault:
         env, kind, endpoint = _fault(text)
         try:
@@ -112,7 +128,11 @@ async def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             await server.stop()
             raise UsageError(f"--write-config {args.write_config}: {exc.strerror}") from None
-    print(f"umig-tui demo-server: {len(urls)} environments ({args.scenario} scenario)", flush=True)
+    print(
+        f"umig-tui demo-server: {len(urls)} environments "
+        f"({args.scenario} scenario, {args.profile} dialect)",
+        flush=True,
+    )
     for name, url in urls.items():
         print(f"  {name:<14} {url}", flush=True)
     print(

@@ -18,7 +18,9 @@ def register(commands: Any) -> None:
         "drift",
         help="version matrix and drift findings across environments",
         description="Compare versions against the expected matrix, inside each environment and "
-        "across environments. Exit 1 when any finding is CRITICAL or HIGH.",
+        "across environments, and the executed database changesets where the environments list "
+        "them. Exit 1 when any finding is CRITICAL or HIGH, or when fewer than two environments "
+        "could be read (nothing was compared).",
     )
     add_source_options(parser)
     parser.add_argument("--json", action="store_true", help="print JSON for jq")
@@ -39,23 +41,29 @@ async def run(args: argparse.Namespace) -> int:
             for view in monitor.fleet.views()
             if view.error is not None
         }
+        unreadable = monitor.fleet.unreadable()
+    compared = len(matrix) - len(unreadable) >= 2 or (len(matrix) == 1 and not unreadable)
     if args.json:
-        print(json.dumps(drift_json(matrix, findings, unreachable), indent=2))
+        print(json.dumps(drift_json(matrix, findings, unreachable, unreadable), indent=2))
     else:
-        print(render_drift(matrix, findings, unreachable))
+        print(render_drift(matrix, findings, unreachable, unreadable))
     serious = any(f.severity in (Severity.CRITICAL, Severity.HIGH) for f in findings)
-    return EXIT_PROBLEM if serious else EXIT_OK
+    return EXIT_PROBLEM if serious or not compared else EXIT_OK
 
 
 def drift_json(
     matrix: dict[str, dict[str, str | None]],
     findings: list[DriftFinding],
     unreachable: dict[str, Any],
+    unreadable: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    unreadable = unreadable or {}
     return {
         "matrix": matrix,
         "findings": [f.to_json() for f in findings],
         "unreachable": unreachable,
+        "unreadable": unreadable,
+        "compared": len(matrix) - len(unreadable),
     }
 
 
@@ -63,6 +71,7 @@ def render_drift(
     matrix: dict[str, dict[str, str | None]],
     findings: list[DriftFinding],
     unreachable: dict[str, Any],
+    unreadable: dict[str, str] | None = None,
 ) -> str:
     from umig_tui.analysis.drift import worst_by_cell
     from umig_tui.cli.render import Cell, dash, table, wants_color
@@ -78,11 +87,22 @@ def render_drift(
         ]
         for env, row in matrix.items()
     ]
+    unreadable = unreadable or {}
     out = [table(["environment", *COMPONENT_KEYS], rows, color=color)]
     for env, error in unreachable.items():
+        if env not in unreadable:
+            out.append(f"note: {env}: health unreachable ({error['kind']}: {error['reason']})")
+    for env, why in unreadable.items():
+        out.append(f"note: {env}: version unknown ({why})")
+    readable = len(matrix) - len(unreadable)
+    if readable < 2 and len(matrix) > 1:
+        names = ", ".join(unreadable)
         out.append(
-            f"note: {env} unreachable ({error['kind']}: {error['reason']}); its versions are unknown"
+            f"\ncannot compare: only {readable} of {len(matrix)} environments could be read "
+            f"(unreadable: {names})"
         )
+        if not findings:
+            return "\n".join(out)
     if findings:
         out.append("")
         out.append(f"findings ({len(findings)}):")

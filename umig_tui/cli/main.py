@@ -57,6 +57,14 @@ def add_source_options(parser: argparse.ArgumentParser, *, env: bool = True) -> 
             help="only this environment (repeatable)",
         )
     group.add_argument(
+        "--profile",
+        metavar="NAME",
+        default=argparse.SUPPRESS,
+        help="the endpoint profile every environment speaks: auto (default, detected), us088, "
+        "umig-admin-v2 or a [profiles] name; with --demo, what the demo fleet speaks "
+        "(us088, us088-scriptrunner, umig-admin-v2)",
+    )
+    group.add_argument(
         "--store",
         metavar="FILE",
         default=argparse.SUPPRESS,
@@ -99,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         drift,
         export,
         history,
+        probe,
         report,
         status,
         trends,
@@ -132,7 +141,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="the dashboard also serves /metrics on 127.0.0.1:PORT",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (status, drift, deploy, history, alerts, trends, report, export, demo_server):
+    for module in (
+        status,
+        drift,
+        probe,
+        deploy,
+        history,
+        alerts,
+        trends,
+        report,
+        export,
+        demo_server,
+    ):
         module.register(commands)
     return parser
 

@@ -27,6 +27,7 @@ def load(args: argparse.Namespace) -> Config:
         option(args, "config"),
         demo=bool(option(args, "demo", False)),
         demo_envs=int(option(args, "demo_envs", 4)),
+        profile=option(args, "profile"),
     )
     return config.select(option(args, "env"))
 

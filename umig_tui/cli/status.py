@@ -78,14 +78,15 @@ def render_status(views: list[EnvView], summary: FleetSummary, *, demo: bool) ->
                 dash(view.version),
                 dash(view.uptime),
                 f"{view.latency_ms:.0f}ms" if view.latency_ms is not None else "-",
+                view.profile or "-",
                 detail or "ok",
             ]
         )
     body = table(
-        ["environment", "tier", "status", "version", "uptime", "latency", "detail"],
+        ["environment", "tier", "status", "version", "uptime", "latency", "profile", "detail"],
         rows,
         color=color,
         width=terminal_width(sys.stdout),
-        flexible=6,
+        flexible=7,
     )
     return summary_line(summary, demo=demo, color=color) + "\n" + body

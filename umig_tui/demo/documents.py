@@ -35,6 +35,10 @@ class EnvReading:
     db_status: str
     orchestrator_status: str
     components_loaded: int
+    # For the shipped application's documents (documents_v2); the seed shapes ignore them.
+    tier: str = "development"
+    build_properties: bool = False  # the operators set -Dbuild.number, -Dgit.commit, …
+    changelog: tuple[float, ...] = ()  # when changeset 1, 2, … N ran (Liquibase dateexecuted)
 
 
 def _dumps(doc: dict[str, Any]) -> bytes:

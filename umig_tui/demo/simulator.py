@@ -2,6 +2,7 @@
 
 The same Simulator answers over real HTTP (``demo-server``) and in-process (``--demo``).
 Every value is a function of the clock and a seed, so a frozen clock gives frozen data.
+Which paths answer, and in which shapes, is the simulator's ``dialect`` (``dialects``).
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from umig_tui.demo import documents
+from umig_tui.demo import dialects
 from umig_tui.demo.documents import EnvReading
+from umig_tui.demo.documents_v2_live import schema_level
 from umig_tui.demo.faults import FAULTS, SimResponse, fault_response
 from umig_tui.demo.fleet import SEED_RELEASES, DemoRelease, demo_fleet
 from umig_tui.durations import parse_duration
-from umig_tui.models import Endpoint, Tier
+from umig_tui.models import Tier
 
 # Uptimes the seeds show at the start (seed 000 §1.1).
 _SEED_UPTIME = {
@@ -35,6 +37,7 @@ _BASE_LOAD = {  # response ms, error rate, users, db connections
     Tier.HOTFIX: (165.0, 0.003, 5, 4),
 }
 _DEV_BUILD_EVERY = 180.0
+_CHANGESET_EVERY = 2 * 86400.0  # how far apart the changesets before the seed release ran
 _STATUS_WORDS = {"healthy", "degraded", "unhealthy", "maintenance", "unknown"}
 
 
@@ -61,6 +64,8 @@ class SimEnv:
     down_until: float = 0.0
     teams_status: int = 200
     faults: dict[str, str] = field(default_factory=dict)
+    build_properties: bool = False  # operators set -Dbuild.number & co (umig-admin-v2)
+    changelog: dict[int, float] = field(default_factory=dict)  # changeset → when it ran
 
 
 @dataclass
@@ -104,9 +109,16 @@ class Simulator:
         clock: Callable[[], float] = time.time,
         latency: float = 0.0,
         timeout_hint: float = 10.0,
+        dialect: str = "us088",
+        probe_delay_factor: float = 1.0,
     ) -> None:
         if scenario not in ("default", "static"):
             raise ValueError(f"unknown scenario {scenario!r}; use default or static")
+        self.dialect = dialect
+        self.routing = dialects.dialect(dialect)
+        self.probe_delay_factor = _finite("probe_delay_factor", probe_delay_factor)
+        if self.probe_delay_factor < 0:
+            raise ValueError("probe_delay_factor must not be negative")
         self.clock = clock
         self.seed = seed
         self.scenario = scenario
@@ -131,11 +143,16 @@ class Simulator:
                 base_error_rate=error * scale,
                 base_users=int(users * scale),
                 base_connections=max(2, int(connections * scale)),
+                build_properties=tier in (Tier.PRODUCTION, Tier.UAT),
             )
         for sim in self.envs.values():
             # The seeds' dates are years old; keep their uptimes and deploy "when it started".
             deployed = datetime.fromtimestamp(sim.started_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             sim.release = replace(sim.release, deployed_at=deployed)
+            level = schema_level(sim.release.database)
+            start = sim.started_at - (level - 1) * _CHANGESET_EVERY
+            for number in range(1, level + 1):
+                sim.changelog[number] = start + (number - 1) * _CHANGESET_EVERY + _jitter(number)
         if scenario == "default":
             self._script()
 
@@ -171,15 +188,15 @@ class Simulator:
         return self.envs[name]
 
     def set_fault(self, env: str, kind: str | None, endpoint: str | None = None) -> None:
-        """Make ``endpoint`` (or every endpoint) of ``env`` misbehave; ``kind=None`` clears it."""
+        """Make ``endpoint`` (or every endpoint) of ``env`` misbehave; ``kind=None`` clears it.
+
+        ``endpoint`` is a signal name ("health": every path of that signal in this dialect) or
+        one path the dialect serves ("databaseVersionsHealth", "dashboard/health").
+        """
         sim = self._env(env)
         key = endpoint or "*"
-        if endpoint is not None and (
-            not isinstance(endpoint, str) or endpoint not in {e.value for e in Endpoint}
-        ):
-            raise ValueError(
-                f"unknown endpoint {endpoint!r}; use one of {', '.join(e.value for e in Endpoint)}"
-            )
+        if endpoint is not None:
+            self.routing.check_endpoint(endpoint)
         if kind is None:
             if endpoint is None:
                 sim.faults.clear()
@@ -256,6 +273,10 @@ class Simulator:
                 sim.teams_status = value
             elif key == "down":
                 sim.down_until = self.clock() + _seconds(key, value)
+            elif key == "build_properties":
+                if not isinstance(value, bool):
+                    raise ValueError("build_properties must be true or false")
+                sim.build_properties = value
             else:
                 raise ValueError(f"unknown setting {key!r}")
 
@@ -265,7 +286,8 @@ class Simulator:
         All or nothing: a command with one bad part changes nothing.
         """
         sim = self._env(env)
-        saved, events = replace(sim, faults=dict(sim.faults)), list(self._events)
+        saved = replace(sim, faults=dict(sim.faults), changelog=dict(sim.changelog))
+        events = list(self._events)
         try:
             self._control(env, dict(command))
         except Exception:
@@ -307,6 +329,7 @@ class Simulator:
             sim.release = event.release
             sim.status = event.status
             sim.started_at = event.at
+            _migrate(sim.changelog, schema_level(event.release.database), event.at)
             if event.response_factor is not None:
                 sim.response_factor = event.response_factor
             if event.error_rate is not None:
@@ -382,19 +405,21 @@ class Simulator:
             db_status=sim.db_status,
             orchestrator_status=sim.orchestrator_status,
             components_loaded=25,
+            tier=str(sim.tier),
+            build_properties=sim.build_properties,
+            changelog=tuple(sim.changelog[n] for n in sorted(sim.changelog)),
         )
 
     def respond(self, env: str, path: str) -> SimResponse:
         """The answer to ``GET path`` on ``env`` (path as sent: the API prefix and endpoint)."""
         sim = self.envs.get(env)
-        endpoint = _endpoint_for(path)
-        if sim is None or endpoint is None:
-            body = b'{"message": "Not Found"}'
-            return SimResponse(status=404, body=body, delay=self.latency)
+        route = self.routing.route(path)
+        if sim is None or route is None:
+            return SimResponse(status=404, body=dialects.NOT_FOUND, delay=self.latency)
         now = self.clock()
         self._advance(now)
         delay = self.latency + sim.latency
-        fault = sim.faults.get(endpoint.value) or sim.faults.get("*")
+        fault = self.routing.fault_for(route, sim.faults)
         if fault is None and sim.down_until > now:
             return SimResponse(
                 status=503,
@@ -402,30 +427,20 @@ class Simulator:
                 body=b"Service Unavailable: deployment in progress",
                 delay=delay,
             )
-        good = self._body(env, endpoint)
+        reading = self.reading(env)
+        status, good = route.build(reading, now)
         if fault is not None:
             response = fault_response(fault, good, timeout_hint=self.timeout_hint, api_path=path)
             return replace(response, delay=response.delay + delay)
-        if endpoint is Endpoint.TEAMS and sim.teams_status != 200:
+        if route.probe:  # what a monitor times: as slow as the environment is now
+            delay += reading.response_time_ms / 1000.0 * self.probe_delay_factor
+        if route.smoke and sim.teams_status != 200:
             return SimResponse(
                 status=sim.teams_status, body=b'{"message": "teams unavailable"}', delay=delay
             )
-        content_type = (
-            "text/plain; version=0.0.4" if endpoint is Endpoint.METRICS else "application/json"
+        return SimResponse(
+            status=status, headers=(("content-type", route.content_type),), body=good, delay=delay
         )
-        return SimResponse(headers=(("content-type", content_type),), body=good, delay=delay)
-
-    def _body(self, env: str, endpoint: Endpoint) -> bytes:
-        if endpoint is Endpoint.TEAMS:
-            return documents.teams()
-        reading = self.reading(env)
-        builder = {
-            Endpoint.HEALTH: documents.health,
-            Endpoint.VERSION: documents.version,
-            Endpoint.COMPONENTS: documents.components,
-            Endpoint.METRICS: documents.prometheus,
-        }[endpoint]
-        return builder(reading)
 
 
 def _finite(key: str, value: Any) -> float:
@@ -443,9 +458,15 @@ def _seconds(key: str, value: Any) -> float:
     return seconds
 
 
-def _endpoint_for(path: str) -> Endpoint | None:
-    clean = path.split("?", 1)[0].rstrip("/")
-    for endpoint in Endpoint:
-        if clean.endswith("/" + endpoint.path):
-            return endpoint
-    return None
+def _jitter(number: int) -> float:
+    """A changeset's sub-second offset within its run (PostgreSQL keeps microseconds)."""
+    return (number * 7919 % 250_000) / 1_000_000
+
+
+def _migrate(changelog: dict[int, float], level: int, at: float) -> None:
+    """Liquibase on a release landing at ``at``: run what is missing, roll back what is above."""
+    for number in [n for n in changelog if n > level]:
+        del changelog[number]
+    missing = [n for n in range(1, level + 1) if n not in changelog]
+    for step, number in enumerate(missing):
+        changelog[number] = at + step * 0.3 + _jitter(number)

@@ -5,7 +5,20 @@ from __future__ import annotations
 from dataclasses import replace
 
 from umig_tui.deploy.watch_state import Gate
-from umig_tui.models import ComponentsStatus, HealthSnapshot, PollResult, TeamsCheck
+from umig_tui.models import ComponentsStatus, HealthSnapshot, NotOffered, PollResult, TeamsCheck
+
+
+def has_orchestrator(result: PollResult | None) -> bool:
+    """False once the components answer shows there is no orchestrator to check: the profile
+    offers no components, or reports parts of its own and no orchestrator among them."""
+    if result is None or result.error is not None:
+        return True  # not known yet: the gate waits
+    value = result.value
+    if isinstance(value, NotOffered):
+        return False
+    if isinstance(value, ComponentsStatus):
+        return value.orchestrator_status is not None or not value.parts
+    return True
 
 
 def gate_health(result: PollResult | None, gate: Gate) -> Gate:
@@ -14,10 +27,14 @@ def gate_health(result: PollResult | None, gate: Gate) -> Gate:
     if result.error is not None:
         return replace(gate, detail=f"{result.error.kind}")
     value = result.value
+    if isinstance(value, NotOffered):
+        return replace(gate, detail="no live health signal from this environment")
     if isinstance(value, HealthSnapshot):
         if value.status == "healthy":
-            return replace(gate, status="passed", detail="healthy")
-        return replace(gate, detail=value.status or "unknown")
+            seed = value.source in ("admin/health", "adminHealth")
+            detail = "healthy" if seed else f"healthy ({value.source})"
+            return replace(gate, status="passed", detail=detail)
+        return replace(gate, detail=value.status or "no live health signal")
     return gate
 
 

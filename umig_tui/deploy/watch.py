@@ -13,7 +13,7 @@ from typing import Any
 
 from umig_tui.analysis.stats import WindowStats, relative_change
 from umig_tui.analysis.versions import compare_versions
-from umig_tui.deploy.gates import gate_health, gate_orchestrator, gate_smoke
+from umig_tui.deploy.gates import gate_health, gate_orchestrator, gate_smoke, has_orchestrator
 from umig_tui.deploy.watch_state import (
     GATES,
     Comparison,
@@ -23,7 +23,7 @@ from umig_tui.deploy.watch_state import (
     WatchOptions,
     WatchState,
 )
-from umig_tui.models import HealthSnapshot, MetricsSnapshot, VersionInfo
+from umig_tui.models import HealthSnapshot, MetricsSnapshot, NotOffered, PollResult, VersionInfo
 
 
 @dataclass
@@ -63,6 +63,10 @@ def _numbers(observation: Observation) -> tuple[float | None, float | None]:
         response = response if response is not None else metrics.response_time_ms
         error = error if error is not None else metrics.error_rate
     return response, error
+
+
+def _not_offered(result: PollResult | None) -> bool:
+    return result is not None and isinstance(result.value, NotOffered)
 
 
 class DeployWatch:
@@ -142,7 +146,7 @@ class DeployWatch:
                         Stage.VALIDATING,
                         now,
                         gates=tuple(Gate(g) for g in GATES),
-                        message="checking health, orchestrator and /teams",
+                        message="checking the validation gates",
                     )
                 )
                 states.extend(self._validating(observation, now))
@@ -218,10 +222,25 @@ class DeployWatch:
         if failure is not None:
             return [failure]
         gates = {g.name: g for g in self.state.gates}
-        gates["health"] = gate_health(observation.health, gates["health"])
-        gates["orchestrator"] = gate_orchestrator(observation.components, gates["orchestrator"])
-        gates["smoke"] = gate_smoke(observation.teams, gates["smoke"])
-        self.state = replace(self.state, gates=tuple(gates[name] for name in GATES))
+        # The gates are the ones the environment's profile has: no orchestrator gate where
+        # nothing reports an orchestrator (the shipped application), no smoke check where the
+        # profile names no smoke path.
+        if "orchestrator" in gates and not has_orchestrator(observation.components):
+            del gates["orchestrator"]
+        if "smoke" in gates and _not_offered(observation.teams):
+            del gates["smoke"]
+        checks = {"health": gate_health, "orchestrator": gate_orchestrator, "smoke": gate_smoke}
+        sources = {
+            "health": observation.health,
+            "orchestrator": observation.components,
+            "smoke": observation.teams,
+        }
+        self.state = replace(
+            self.state,
+            gates=tuple(
+                checks[name](sources[name], gates[name]) for name in GATES if name in gates
+            ),
+        )
         failed = [g for g in self.state.gates if g.status == "failed"]
         if failed:
             gate = failed[0]
@@ -233,6 +252,8 @@ class DeployWatch:
                 )
             ]
         if all(g.status == "passed" for g in self.state.gates):
+            ran = ", ".join(f"{g.name} ({g.detail})" for g in self.state.gates)
+            self.state = replace(self.state, message=f"validated: {ran}")
             return [self._start_monitoring(now)]
         deadline = max(self.state.deadline, self.state.stage_since + 6 * self.options.interval)
         if now >= deadline:

@@ -100,7 +100,7 @@ class WatchState:
             return 0.3 * min(1.0, self.elapsed / max(1.0, self.deadline - self.started_at))
         if self.stage in (Stage.CONFIRMED, Stage.VALIDATING):
             passed = sum(1 for g in self.gates if g.status == "passed")
-            return 0.3 + 0.2 * passed / max(1, len(GATES))
+            return 0.3 + 0.2 * passed / max(1, len(self.gates))
         if self.monitor_until is not None:
             total = max(1.0, self.monitor_until - self.stage_since)
             return 0.5 + 0.5 * min(1.0, (self.now - self.stage_since) / total)

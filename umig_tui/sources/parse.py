@@ -18,25 +18,15 @@ from umig_tui.models import (
     ComponentsStatus,
     Document,
     Endpoint,
-    ErrorKind,
-    FetchError,
     HealthSnapshot,
     Metrics,
     NamedStatus,
     VersionInfo,
 )
 from umig_tui.sanitize import clean_text
+from umig_tui.sources.errors import ParseError
 
-
-class ParseError(Exception):
-    """The body is not a document of the expected shape."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-    def as_fetch_error(self) -> FetchError:
-        return FetchError(ErrorKind.INVALID_RESPONSE, self.reason)
+__all__ = ["ParseError", "decode_json_object", "parse_document"]
 
 
 # --- leaf readers: each returns None for anything it cannot use -----------------------------
@@ -278,7 +268,7 @@ def decode_json_object(body: str) -> dict[str, Any]:
 def parse_document(endpoint: Endpoint, body: str) -> Document:
     """Parse ``body`` as ``endpoint``'s document; raises ParseError."""
     if endpoint is Endpoint.METRICS:
-        from umig_tui.sources.prom import parse_exposition
+        from umig_tui.sources.prom import parse_exposition  # prometheus_client when needed
 
         return parse_exposition(body)
     parser = _JSON_PARSERS.get(endpoint)

@@ -8,7 +8,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from umig_tui.models import Metrics, MetricSample, MetricsSnapshot
 from umig_tui.sanitize import clean_text
-from umig_tui.sources.parse import ParseError
+from umig_tui.sources.errors import ParseError
 
 MAX_SAMPLES = 5000
 

@@ -1,36 +1,48 @@
-"""One httpx.AsyncClient per environment: fetch an endpoint, end in a document or a FetchError."""
+"""One client per environment: fetch a signal through the environment's profile, end in a
+document or a FetchError; find the profile on first contact when the config says ``auto``."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import contextlib
-import errno
 import logging
-import re
 import ssl
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, Protocol
 
 import httpx
 
 from umig_tui import __version__
-from umig_tui.config import ConfigError, Environment, Polling, resolve_secret
-from umig_tui.models import Document, Endpoint, ErrorKind, FetchError, PollResult, TeamsCheck
+from umig_tui.config import Environment, Polling
+from umig_tui.models import Endpoint, ErrorKind, FetchError, NotOffered, PollResult
 from umig_tui.sanitize import clean_text
-from umig_tui.sources.parse import ParseError, parse_document
+from umig_tui.sources.errors import ParseError
+from umig_tui.sources.failures import (
+    FetchFailed,
+    classify_exception,
+    decode_body,
+    html_error,
+    human_size,
+    looks_like_html,
+    status_error,
+)
+from umig_tui.sources.profiles import Speaks
+from umig_tui.sources.profiles.base import Answer, Profile, Request, encode_answers
+from umig_tui.sources.profiles.detect import Candidate, Detected, candidates_for, classify
 from umig_tui.sources.transport import ResponseBody, StreamTransport
 
 USER_AGENT = f"umig-tui/{__version__}"
 log = logging.getLogger(__name__)
 
-_LOGIN_URL = re.compile(r"login|signin|sign-in|dologin|/sso/|saml|oauth|authenticate", re.I)
-_LOGIN_PAGE = re.compile(
-    r"os_username|os_password|type=[\"']?password|<form[^>]+login|log ?in to|sign ?in|login\.action",
-    re.I,
-)
-_HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
+# After a detection found nothing, fetches within this many seconds get the same answer: the
+# four signals of one poll must not send four rounds of probes.
+DETECT_FAILURE_HOLD = 5.0
+# A detected profile whose paths start answering 404 is detected again, at most this often.
+REDETECT_EVERY = 60.0
+
+ProfileListener = Callable[[str, Profile], None]
 
 
 class Credential(bytes):
@@ -49,7 +61,7 @@ class _BodyTooLarge(Exception):
 
 
 class UmigClient:
-    """Fetches one environment's admin endpoints over a keep-alive connection pool."""
+    """Fetches one environment's signals over a keep-alive connection pool."""
 
     def __init__(
         self,
@@ -59,10 +71,18 @@ class UmigClient:
         secret: tuple[str, str] | str | None = None,
         verify: ssl.SSLContext | bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
+        speaks: Speaks | None = None,
     ) -> None:
         self.env = env
         self.timeout = polling.timeout
         self.max_body = polling.max_body_bytes
+        self.speaks = speaks or Speaks("auto", None)
+        self.profile: Profile | None = self.speaks.profile
+        self.detected_at: float | None = None  # wall time the profile was found (auto only)
+        self.on_profile: ProfileListener | None = None
+        self._detect_lock = asyncio.Lock()
+        self._detect_failure: tuple[float, FetchError] | None = None
+        self._tentative_at: float | None = None  # a profile guessed from broken answers
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json, text/plain;q=0.9"}
         auth: httpx.Auth | None = None
         if isinstance(secret, tuple):
@@ -70,7 +90,7 @@ class UmigClient:
         elif isinstance(secret, str):
             headers["Authorization"] = f"Bearer {secret}"
         self._has_auth = secret is not None
-        self._urls: dict[Endpoint, httpx.URL] = {}
+        self._urls: dict[str, httpx.URL] = {}
         # The lean transport is called directly (httpx's client layer costs a third of a poll);
         # other transports (proxies, the in-process demo) go through httpx.
         self._direct = transport if isinstance(transport, StreamTransport) else None
@@ -97,23 +117,43 @@ class UmigClient:
     async def aclose(self) -> None:
         await self._client.aclose()
 
+    @property
+    def detects(self) -> bool:
+        """True when the profile is found on first contact rather than fixed by the config."""
+        return self.speaks.profile is None
+
+    def adopt(self, profile: Profile, detected_at: float) -> None:
+        """Take a profile found earlier (the store's choice), so no probe is sent."""
+        if self.detects:
+            self.profile = profile
+            self.detected_at = detected_at
+
+    def where(self, path: str) -> str:
+        """``…/custom/adminHealth``: the path as a person recognises it in a reason."""
+        tail = self.env.api_prefix.rstrip("/").rpartition("/")[2]
+        return f"…/{tail}/{path}" if tail else f"/{path}"
+
+    # -- signals ------------------------------------------------------------------------------
+
     async def fetch(self, endpoint: Endpoint) -> PollResult:
         """Fetch and parse ``endpoint``; every outcome is a PollResult, never an exception."""
         started = time.perf_counter()
         wall = time.time()
-        raw: str | None = None
         try:
+            if self.profile is None or self._tentative_at is not None:
+                # First contact: finding the profile has a timeout of its own, so the signal
+                # still gets its full one after it, and its time is when its own request went.
+                async with asyncio.timeout(self.timeout):
+                    await self.resolve()
+                started = time.perf_counter()
+                wall = time.time()
             async with asyncio.timeout(self.timeout):
-                value, raw = await self._fetch(endpoint)
+                return await self._fetch_signal(endpoint, wall, started)
         except FetchFailed as failed:
             return self._result(endpoint, wall, started, error=failed.error, raw=failed.raw)
         except TimeoutError:
             error = FetchError(ErrorKind.TIMEOUT, f"no complete response within {self.timeout:g}s")
             return self._result(endpoint, wall, started, error=error)
-        except httpx.HTTPError as exc:
-            return self._result(
-                endpoint, wall, started, error=classify_exception(exc, self.timeout)
-            )
         except Exception as exc:  # a response nothing above foresaw must not stop the monitor
             log.exception("unexpected failure fetching %s %s", self.env.name, endpoint)
             error = FetchError(
@@ -121,6 +161,34 @@ class UmigClient:
                 f"could not process the response ({type(exc).__name__}: {clean_text(str(exc), 60)})",
             )
             return self._result(endpoint, wall, started, error=error)
+
+    async def _fetch_signal(self, endpoint: Endpoint, wall: float, started: float) -> PollResult:
+        profile = await self.resolve()
+        requests = profile.requests(endpoint)
+        if not requests:
+            return PollResult(self.env.name, endpoint, wall, None, value=NotOffered(profile.label))
+        answers = await self._answers(requests)
+        first = answers[0]
+        if (
+            first.error is not None
+            and first.error.kind is ErrorKind.NOT_FOUND
+            and self._may_redetect()
+        ):
+            # The environment answered before and now does not serve the path: it was
+            # upgraded (or rolled back) to another API. Detect again, then ask again.
+            self.profile = None
+            profile = await self.resolve()
+            requests = profile.requests(endpoint)
+            if not requests:
+                return PollResult(
+                    self.env.name, endpoint, wall, None, value=NotOffered(profile.label)
+                )
+            answers = await self._answers(requests)
+        raw = encode_answers(answers)
+        try:
+            value = profile.parse(endpoint, answers)
+        except ParseError as exc:
+            raise FetchFailed(exc.as_fetch_error(), raw=raw[:4096]) from None
         return PollResult(
             env=self.env.name,
             endpoint=endpoint,
@@ -128,6 +196,248 @@ class UmigClient:
             latency_ms=(time.perf_counter() - started) * 1000,
             value=value,
             raw=raw,
+        )
+
+    def _may_redetect(self) -> bool:
+        return (
+            self.detects
+            and self.detected_at is not None
+            and time.time() - self.detected_at >= REDETECT_EVERY
+        )
+
+    async def _answers(self, requests: Sequence[Request]) -> list[Answer]:
+        """Every request of a signal, at once; fallbacks only when all the others failed.
+        A failed request that is not optional fails the signal with its error."""
+        main = [r for r in requests if not r.fallback]
+        if len(main) == 1:  # the common case: no task per request
+            answers = [await self._answer(main[0])]
+        else:
+            answers = list(await asyncio.gather(*(self._answer(r) for r in main)))
+        for request, answer in zip(main, answers, strict=True):
+            if answer.error is not None and not request.optional:
+                raise FetchFailed(answer.error)
+        if all(a.error is not None for a in answers):
+            backups = [r for r in requests if r.fallback]
+            extra = list(await asyncio.gather(*(self._answer(r) for r in backups)))
+            if all(a.error is not None for a in extra):
+                first = answers[0].error if answers else extra[0].error
+                assert first is not None
+                raise FetchFailed(first)
+            answers += extra
+        return answers
+
+    async def _answer(self, request: Request) -> Answer:
+        started = time.perf_counter()
+        try:
+            return await self.get(request)
+        except FetchFailed as failed:
+            error = failed.error
+        except httpx.HTTPError as exc:
+            error = classify_exception(exc, self.timeout)
+        return Answer(
+            request.path, None, latency_ms=(time.perf_counter() - started) * 1000, error=error
+        )
+
+    # -- profile detection --------------------------------------------------------------------
+
+    async def resolve(self) -> Profile:
+        """The environment's profile, detected on first contact; raises FetchFailed when no
+        profile answers (the reason says what each candidate said)."""
+        tentative = self._tentative_at
+        if tentative is not None and time.monotonic() - tentative >= REDETECT_EVERY:
+            self.profile = None  # a guess from broken answers: look again
+        if self.profile is not None:
+            return self.profile
+        async with self._detect_lock:  # the signals of one poll wait for one detection
+            found = self._found()  # by the detection this fetch waited for
+            if found is not None:
+                return found
+            held = self._detect_failure
+            if held is not None and time.monotonic() - held[0] < DETECT_FAILURE_HOLD:
+                raise FetchFailed(held[1])
+            outcome = await self.detect()
+            if outcome.profile is None:
+                assert outcome.error is not None
+                self._detect_failure = (time.monotonic(), outcome.error)
+                raise FetchFailed(outcome.error)
+            self._detect_failure = None
+            self.profile = outcome.profile
+            if outcome.tentative:
+                self._tentative_at = time.monotonic()
+                return outcome.profile
+            self._tentative_at = None
+            self.detected_at = time.time()
+            if self.on_profile is not None:
+                try:
+                    self.on_profile(self.env.name, outcome.profile)
+                except Exception:  # a listener's bug must not fail the fetch
+                    log.exception("profile listener failed for %s", self.env.name)
+            return outcome.profile
+
+    def _found(self) -> Profile | None:
+        return self.profile
+
+    async def detect(self) -> Detected:
+        """Ask the candidates in order until one answer names a profile."""
+        tried: list[str] = []
+        misses: list[FetchError] = []
+        likely: Profile | None = None
+        candidates = candidates_for(self.speaks.family)
+        for candidate in candidates:
+            tried.append(candidate.path)
+            try:
+                # A path that hangs must not hold up the next candidate for the whole timeout.
+                async with asyncio.timeout(self.timeout / 2):
+                    answer = await self.ask(candidate)
+            except TimeoutError:
+                reason = f"{self.where(candidate.path)}: no response within {self.timeout / 2:g}s"
+                answer = Answer(candidate.path, None, error=FetchError(ErrorKind.TIMEOUT, reason))
+            if answer.error is not None:
+                if answer.error.kind in (ErrorKind.CONNECT_ERROR, ErrorKind.AUTH_REQUIRED):
+                    # Down, or the credentials are refused: more probes only add failed logins.
+                    return Detected(None, answer.error, tuple(tried))
+                if answer.error.kind not in (ErrorKind.NOT_FOUND, ErrorKind.TIMEOUT):
+                    likely = likely or candidate.only
+                misses.append(answer.error)
+                continue
+            verdict = classify(candidate.path, answer.status or 0, answer.body)
+            family = self.speaks.family
+            if verdict.profile is not None and family not in (None, verdict.profile.name):
+                # Configured as one profile, answering as another: say which, at once.
+                return Detected(
+                    None,
+                    FetchError(
+                        ErrorKind.NOT_FOUND,
+                        f"configured as {family}, but {self.where(candidate.path)} answers as "
+                        f'{verdict.profile.name}: set profile = "{verdict.profile.name}" or '
+                        '"auto" (see `umig-tui probe`)',
+                    ),
+                    tuple(tried),
+                )
+            if verdict.profile is not None:
+                return Detected(verdict.profile, None, tuple(tried))
+            likely = likely or candidate.only
+            misses.append(
+                FetchError(
+                    ErrorKind.INVALID_RESPONSE, f"{self.where(candidate.path)}: {verdict.note}"
+                )
+            )
+        if likely is not None:
+            # Nothing readable, but a path only one profile serves is there: poll with it, so
+            # each signal shows its own error, and look again later.
+            return Detected(likely, None, tuple(tried), tentative=True)
+        return Detected(None, self._no_profile(tried, misses), tuple(tried))
+
+    async def ask(self, candidate: Candidate) -> Answer:
+        """One detection request (``umig-tui probe`` asks every candidate this way)."""
+        return await self._answer(Request(candidate.path, accept=candidate.accept))
+
+    def _no_profile(self, tried: list[str], misses: list[FetchError]) -> FetchError:
+        paths = ", ".join(self.where(p) for p in tried)
+        kinds = {m.kind for m in misses}
+        if len(kinds) == 1 and ErrorKind.NOT_FOUND not in kinds:
+            return misses[0]  # every path fails alike: that failure is the answer
+        if kinds == {ErrorKind.NOT_FOUND}:
+            return FetchError(
+                ErrorKind.NOT_FOUND,
+                f"HTTP 404 for every known endpoint ({paths}): not a UMIG this tool knows, or "
+                "a wrong URL or api_prefix; see `umig-tui probe`",
+                404,
+            )
+        telling = next(m for m in misses if m.kind is not ErrorKind.NOT_FOUND)
+        return FetchError(
+            telling.kind,
+            f"no known profile answers ({telling.reason}); see `umig-tui probe`",
+            telling.http_status,
+        )
+
+    # -- one request --------------------------------------------------------------------------
+
+    def _url(self, path: str) -> httpx.URL:
+        url = self._urls.get(path)
+        if url is None:  # parsed once per path, not on every request
+            url = self._urls[path] = httpx.URL(f"{self.env.url}{self.env.api_prefix}/{path}")
+        return url
+
+    async def get(self, request: Request) -> Answer:
+        """One GET; raises FetchFailed (or an httpx error) for anything but an accepted answer."""
+        started = time.perf_counter()
+        received_headers = False
+        try:
+            async with self._get(self._url(request.path)) as response:
+                received_headers = True
+                status = response.status_code
+                if not request.body:
+                    if not 200 <= status < 300:
+                        raise FetchFailed(self._status_error(response, request.path))
+                    # Timed to the last byte, as a user waits for it; the size does not matter.
+                    with contextlib.suppress(_BodyTooLarge):
+                        await self._read_capped(response)
+                    return Answer(request.path, status, "", _since(started))
+                if status not in request.accept:
+                    raise FetchFailed(self._status_error(response, request.path))
+                try:
+                    body = await self._read_capped(response)
+                except _BodyTooLarge as big:
+                    raise FetchFailed(self._too_large(big)) from None
+                content_type = response.headers.get("content-type", "")
+        except (httpx.ReadError, httpx.RemoteProtocolError):
+            if received_headers:
+                raise FetchFailed(
+                    FetchError(
+                        ErrorKind.INVALID_RESPONSE,
+                        "truncated response: the connection closed mid-body",
+                    )
+                ) from None
+            raise
+        text = decode_body(body)
+        if looks_like_html(text, content_type):
+            raise FetchFailed(html_error(text, status), raw=None)
+        return Answer(request.path, status, text, _since(started))
+
+    def _too_large(self, big: _BodyTooLarge) -> FetchError:
+        cap = human_size(self.max_body)
+        size = human_size(big.size) if big.size else ""
+        if size == cap:  # rounded alike: say the exact byte counts
+            size, cap = f"{big.size} bytes", f"{self.max_body} bytes"
+        reason = f"body is {size}; the cap is {cap}" if size else f"body exceeds the {cap} cap"
+        return FetchError(ErrorKind.TOO_LARGE, reason)
+
+    @contextlib.asynccontextmanager
+    async def _get(self, url: httpx.URL) -> AsyncIterator[Answered]:
+        if self._direct is None:
+            async with self._client.stream("GET", url) as response:
+                yield response
+            return
+        headers = [(b"host", url.netloc), *self._raw_headers]
+        event, stream = await self._direct.open("GET", url, headers, connect_timeout=self.timeout)
+        try:
+            yield DirectAnswer(
+                event.status_code, event.reason.decode("latin-1"), event.headers, stream
+            )
+        finally:
+            await stream.aclose()
+
+    async def _read_capped(self, response: Answered) -> bytes:
+        declared = response.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_body:
+            raise _BodyTooLarge(int(declared))
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self.max_body:
+                raise _BodyTooLarge(None)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _status_error(self, response: Answered, path: str) -> FetchError:
+        return status_error(
+            response.status_code,
+            response.reason_phrase,
+            response.headers,
+            has_auth=self._has_auth,
+            where=self.where(path),
         )
 
     def _result(
@@ -143,112 +453,17 @@ class UmigClient:
             env=self.env.name,
             endpoint=endpoint,
             ts=wall,
-            latency_ms=(time.perf_counter() - started) * 1000,
+            latency_ms=_since(started),
             error=error,
             raw=raw,
         )
 
-    async def _fetch(self, endpoint: Endpoint) -> tuple[Document, str | None]:
-        url = self._urls.get(endpoint)
-        if url is None:  # parsed once per endpoint, not on every request
-            url = self._urls[endpoint] = httpx.URL(self.env.endpoint_url(endpoint))
-        received_headers = False
-        try:
-            async with self._get(url) as response:
-                received_headers = True
-                if endpoint is Endpoint.TEAMS:
-                    if 200 <= response.status_code < 300:
-                        return TeamsCheck(response.status_code), None
-                    raise FetchFailed(self._status_error(response))
-                if not 200 <= response.status_code < 300:
-                    raise FetchFailed(self._status_error(response))
-                try:
-                    body = await self._read_capped(response)
-                except _BodyTooLarge as big:
-                    cap = human_size(self.max_body)
-                    size = human_size(big.size) if big.size else ""
-                    if size == cap:  # rounded alike: say the exact byte counts
-                        size, cap = f"{big.size} bytes", f"{self.max_body} bytes"
-                    reason = (
-                        f"body is {size}; the cap is {cap}"
-                        if size
-                        else f"body exceeds the {cap} cap"
-                    )
-                    raise FetchFailed(FetchError(ErrorKind.TOO_LARGE, reason)) from None
-        except (httpx.ReadError, httpx.RemoteProtocolError):
-            if received_headers:
-                raise FetchFailed(
-                    FetchError(
-                        ErrorKind.INVALID_RESPONSE,
-                        "truncated response: the connection closed mid-body",
-                    )
-                ) from None
-            raise
-        text = decode_body(body)
-        if looks_like_html(text, response.headers.get("content-type", "")):
-            raise FetchFailed(html_error(text, 200), raw=None)
-        try:
-            return parse_document(endpoint, text), text
-        except ParseError as exc:
-            raise FetchFailed(exc.as_fetch_error(), raw=text[:4096]) from None
 
-    @contextlib.asynccontextmanager
-    async def _get(self, url: httpx.URL) -> AsyncIterator[Answer]:
-        if self._direct is None:
-            async with self._client.stream("GET", url) as response:
-                yield response
-            return
-        headers = [(b"host", url.netloc), *self._raw_headers]
-        event, stream = await self._direct.open("GET", url, headers, connect_timeout=self.timeout)
-        try:
-            yield DirectAnswer(
-                event.status_code, event.reason.decode("latin-1"), event.headers, stream
-            )
-        finally:
-            await stream.aclose()
-
-    async def _read_capped(self, response: Answer) -> bytes:
-        declared = response.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > self.max_body:
-            raise _BodyTooLarge(int(declared))
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self.max_body:
-                raise _BodyTooLarge(None)
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-    def _status_error(self, response: Answer) -> FetchError:
-        status = response.status_code
-        if status in (401, 403):
-            if status == 401:
-                reason = (
-                    "HTTP 401: credentials rejected"
-                    if self._has_auth
-                    else "HTTP 401: authentication required; configure auth for this environment"
-                )
-            else:
-                reason = "HTTP 403: the account lacks permission (admin endpoints need confluence-administrators)"
-            return FetchError(ErrorKind.AUTH_REQUIRED, reason, status)
-        if 300 <= status < 400:
-            location = clean_text(response.headers.get("location", ""), 80)
-            if _LOGIN_URL.search(location):
-                return FetchError(
-                    ErrorKind.AUTH_REQUIRED, f"redirected to a login page ({location})", status
-                )
-            target = f" to {location}" if location else ""
-            return FetchError(
-                ErrorKind.HTTP_ERROR,
-                f"HTTP {status}: unexpected redirect{target}; check the environment URL",
-                status,
-            )
-        phrase = clean_text(response.reason_phrase or "", 40)
-        return FetchError(ErrorKind.HTTP_ERROR, f"HTTP {status} {phrase}".rstrip(), status)
+def _since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
 
 
-class Answer(Protocol):
+class Answered(Protocol):
     """What a fetch reads of a response (an httpx.Response, or a DirectAnswer)."""
 
     @property
@@ -276,194 +491,4 @@ class DirectAnswer:
         return self._stream.__aiter__()
 
 
-class FetchFailed(Exception):
-    def __init__(self, error: FetchError, raw: str | None = None) -> None:
-        super().__init__(error.reason)
-        self.error = error
-        self.raw = raw
-
-
-def decode_body(body: bytes) -> str:
-    """UTF-8 text (JSON and the Prometheus text format are UTF-8); not UTF-8 is invalid_response."""
-    try:
-        return body.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as exc:
-        bad = body[exc.start : exc.start + 1].hex()
-        raise FetchFailed(
-            FetchError(
-                ErrorKind.INVALID_RESPONSE,
-                f"body is not valid UTF-8 (byte 0x{bad} at offset {exc.start})",
-            )
-        ) from None
-
-
-def human_size(size: int) -> str:
-    """``2097152`` → ``2 MiB``, ``1536`` → ``1.5 KiB``: readable for small test caps too."""
-    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if size >= factor:
-            return f"{size / factor:.1f}".removesuffix(".0") + f" {unit}"
-    return f"{size} B"
-
-
-def looks_like_html(text: str, content_type: str) -> bool:
-    head = text[:512].lstrip().lower()
-    return "html" in content_type.lower() or head.startswith(
-        ("<!doctype html", "<html", "<head", "<body")
-    )
-
-
-def html_error(text: str, status: int) -> FetchError:
-    """An HTML body where JSON was expected: a login page means auth, anything else is invalid."""
-    if _LOGIN_PAGE.search(text[:65536]):
-        return FetchError(
-            ErrorKind.AUTH_REQUIRED,
-            "got an HTML login page instead of JSON (session or credentials missing)",
-            status,
-        )
-    title = _HTML_TITLE.search(text[:65536])
-    label = (
-        f" ({clean_text(title.group(1), 60)})" if title and clean_text(title.group(1), 60) else ""
-    )
-    return FetchError(ErrorKind.INVALID_RESPONSE, f"got an HTML page instead of JSON{label}")
-
-
-_ERRNO_REASONS = {
-    errno.ECONNREFUSED: "connection refused",
-    errno.ECONNRESET: "connection reset by peer",
-    errno.EHOSTUNREACH: "host unreachable",
-    errno.ENETUNREACH: "network unreachable",
-    errno.ETIMEDOUT: "connection timed out",
-}
-
-
-def classify_exception(exc: httpx.HTTPError, timeout: float) -> FetchError:
-    """Map an httpx/transport exception to a FetchError with a one-line human reason."""
-    if isinstance(exc, httpx.ConnectTimeout):
-        return FetchError(ErrorKind.TIMEOUT, f"connect timed out after {timeout:g}s")
-    if isinstance(exc, httpx.TimeoutException):
-        return FetchError(ErrorKind.TIMEOUT, f"no response within {timeout:g}s")
-    if isinstance(exc, httpx.DecodingError):
-        return FetchError(
-            ErrorKind.INVALID_RESPONSE, "body could not be decoded (bad content-encoding)"
-        )
-    if isinstance(exc, httpx.RemoteProtocolError):
-        message = str(exc).lower()
-        if "without sending" in message or "disconnected" in message:
-            return FetchError(
-                ErrorKind.CONNECT_ERROR, "server closed the connection without a response"
-            )
-        return FetchError(
-            ErrorKind.INVALID_RESPONSE, f"broken HTTP response: {clean_text(str(exc), 80)}"
-        )
-    if isinstance(
-        exc, httpx.ConnectError | httpx.ReadError | httpx.WriteError | httpx.NetworkError
-    ):
-        return FetchError(ErrorKind.CONNECT_ERROR, _network_reason(exc))
-    return FetchError(ErrorKind.CONNECT_ERROR, f"{type(exc).__name__}: {clean_text(str(exc), 80)}")
-
-
-def _network_reason(exc: BaseException) -> str:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, ssl.SSLCertVerificationError):
-            return f"TLS certificate verification failed: {clean_text(current.verify_message or '', 60)}"
-        if isinstance(current, ssl.SSLError):
-            return f"TLS handshake failed: {clean_text(current.reason or str(current), 60)}"
-        if isinstance(current, OSError) and current.errno in _ERRNO_REASONS:
-            return _ERRNO_REASONS[current.errno]
-        current = current.__cause__ or current.__context__
-    message = str(exc).lower()
-    for needle, reason in (
-        ("refused", "connection refused"),
-        ("reset", "connection reset by peer"),
-        ("name or service not known", "host name not found (DNS)"),
-        ("nodename nor servname", "host name not found (DNS)"),
-        ("temporary failure in name resolution", "host name lookup failed (DNS)"),
-        ("unreachable", "network unreachable"),
-        ("certificate", "TLS certificate verification failed"),
-    ):
-        if needle in message:
-            return reason
-    if isinstance(exc, httpx.ReadError):
-        return "connection reset while waiting for the response"
-    return clean_text(str(exc), 80) or type(exc).__name__
-
-
-# --- building clients -----------------------------------------------------------------------
-
-
-class ClientFactory:
-    """Builds one client per environment, sharing TLS contexts (building one costs ~15 ms)."""
-
-    def __init__(
-        self,
-        polling: Polling,
-        environ: Mapping[str, str],
-        transport_for: Callable[[Environment], httpx.AsyncBaseTransport | None] | None = None,
-    ) -> None:
-        self.polling = polling
-        self.environ = environ
-        self.transport_for = transport_for
-        self._contexts: dict[tuple[bool, str | None], ssl.SSLContext] = {}
-        self._plain: ssl.SSLContext | None = None
-
-    def _unverified(self) -> ssl.SSLContext:
-        # One shared context: given False, httpx would build a new one per client (~0.6 ms each).
-        if self._plain is None:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-            self._plain = context
-        return self._plain
-
-    def _verify(self, env: Environment) -> ssl.SSLContext | bool:
-        if not env.url.startswith("https:") or not env.verify_tls:
-            return self._unverified()  # plain HTTP never uses it; verify_tls = false means this
-        key = (env.verify_tls, env.ca_bundle)
-        if key not in self._contexts:
-            if env.ca_bundle:
-                try:
-                    self._contexts[key] = ssl.create_default_context(cafile=env.ca_bundle)
-                except (ssl.SSLError, OSError) as exc:
-                    # A file that exists but holds no PEM certificate: a config error, not a crash.
-                    file, _, line = env.origin.rpartition(":")
-                    raise ConfigError(
-                        f"environment {env.name!r}: ca_bundle {env.ca_bundle!r} holds no usable "
-                        f"CA certificate ({clean_text(getattr(exc, 'reason', None) or str(exc), 60)})",
-                        file or None,
-                        int(line) if file and line.isdigit() else None,
-                    ) from None
-            else:
-                import certifi
-
-                self._contexts[key] = ssl.create_default_context(cafile=certifi.where())
-        return self._contexts[key]
-
-    def build(self, env: Environment) -> UmigClient:
-        """A client for ``env``; raises ConfigError when its secret variable is unset."""
-        secret = resolve_secret(env, self.environ)
-        verify = self._verify(env)
-        transport = self.transport_for(env) if self.transport_for else None
-        if transport is None and not _proxies_configured(self.environ):
-            # Proxies need httpx's own transport; everyone else gets the lean one.
-            transport = StreamTransport(
-                verify if isinstance(verify, ssl.SSLContext) else None,
-                connect_timeout=self.polling.timeout,
-            )
-        return UmigClient(env, self.polling, secret=secret, verify=verify, transport=transport)
-
-
-def _proxies_configured(environ: Mapping[str, str]) -> bool:
-    return any(
-        environ.get(name)
-        for name in (
-            "HTTP_PROXY",
-            "HTTPS_PROXY",
-            "ALL_PROXY",
-            "http_proxy",
-            "https_proxy",
-            "all_proxy",
-        )
-    )
+__all__ = ["Credential", "FetchFailed", "UmigClient", "classify_exception"]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from umig_tui.models import Endpoint, ErrorKind, FetchError, PollResult
-from umig_tui.sources.parse import ParseError, parse_document
+from umig_tui.sources.errors import ParseError
+from umig_tui.sources.profiles.base import Profile, decode_answers
+from umig_tui.sources.profiles.us088 import US088_SLASH
 from umig_tui.store.store import Store
 
 
@@ -119,8 +121,12 @@ async def recent_history(
     return history
 
 
-async def restore_results(store: Store) -> list[PollResult]:
-    """The last known result per env/endpoint from the ``latest`` table, re-parsed."""
+async def restore_results(
+    store: Store, profile_for: Callable[[str], Profile | None] = lambda env: None
+) -> list[PollResult]:
+    """The last known result per env/endpoint from the ``latest`` table, re-parsed by the
+    profile that environment speaks (``us088`` when unknown: the only one stores written before
+    profiles existed hold)."""
     results: list[PollResult] = []
     for row in await latest_rows(store):
         try:
@@ -128,8 +134,14 @@ async def restore_results(store: Store) -> list[PollResult]:
         except ValueError:
             continue
         if row.good_body is not None and row.good_ts is not None and endpoint is not Endpoint.TEAMS:
+            profile = profile_for(row.env) or US088_SLASH
+            requests = profile.requests(endpoint)
             try:
-                value = parse_document(endpoint, row.good_body)
+                value = (
+                    profile.parse(endpoint, decode_answers(row.good_body, requests[0].path))
+                    if requests
+                    else None
+                )
             except ParseError:
                 value = None
             if value is not None:

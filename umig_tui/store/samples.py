@@ -8,6 +8,7 @@ from umig_tui.models import (
     Metrics,
     MetricsSnapshot,
     PollResult,
+    VersionInfo,
 )
 
 # Series names. Faces and analysis refer to these constants, never to literals.
@@ -17,6 +18,7 @@ ACTIVE_USERS = "active_users"
 DB_CONNECTIONS = "db_connections"
 API_CALLS = "api_calls_24h"
 UPTIME = "uptime_seconds"
+DB_ROUND_TRIP = "db_round_trip_ms"  # the shipped application's timed SELECT 1
 HEALTH_UP = "health_up"  # 1 when the app says healthy, 0 otherwise (incl. unreachable)
 COMPONENT_SCORE = "component_health_score"
 
@@ -39,6 +41,7 @@ def _metric_samples(metrics: Metrics) -> list[tuple[str, float]]:
         (DB_CONNECTIONS, metrics.db_connections),
         (API_CALLS, metrics.api_calls_24h),
         (UPTIME, metrics.uptime_seconds),
+        (DB_ROUND_TRIP, metrics.db_round_trip_ms),
     )
     return [(name, value) for name, value in fields if value is not None]
 
@@ -51,8 +54,12 @@ def samples_from_result(result: PollResult) -> list[tuple[str, float]]:
         out.append((poll_latency(endpoint), result.latency_ms))
     value = result.value
     if isinstance(value, HealthSnapshot):
-        out.append((HEALTH_UP, 1.0 if value.status == "healthy" else 0.0))
+        if value.status is not None:  # liveness alone says nothing of health
+            out.append((HEALTH_UP, 1.0 if value.status == "healthy" else 0.0))
         out.extend(_metric_samples(value.metrics))
+    elif isinstance(value, VersionInfo):
+        if value.uptime_seconds is not None:
+            out.append((UPTIME, value.uptime_seconds))
     elif isinstance(value, MetricsSnapshot):
         out.extend(_metric_samples(value.metrics))
     elif isinstance(value, ComponentsStatus):
@@ -73,6 +80,7 @@ KNOWN_SERIES = frozenset(
         DB_CONNECTIONS,
         API_CALLS,
         UPTIME,
+        DB_ROUND_TRIP,
         HEALTH_UP,
         COMPONENT_SCORE,
     }

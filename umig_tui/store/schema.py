@@ -111,6 +111,17 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (env, version, metric)
     ) WITHOUT ROWID;
     """,
+    # 3: which endpoint profile each environment was found to speak, so a restart (and every
+    # one-shot command) does not probe again.
+    """
+    CREATE TABLE profiles (
+        env TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        profile TEXT NOT NULL,
+        variant TEXT NOT NULL,
+        detected_at REAL NOT NULL
+    ) WITHOUT ROWID;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -19,7 +19,7 @@ from typing import IO, Any
 import aiosqlite
 
 from umig_tui.config import StoreSettings
-from umig_tui.models import Event, EventKind, PollResult
+from umig_tui.models import Event, EventKind, NotOffered, PollResult
 from umig_tui.store import connect as sqlite
 from umig_tui.store.errors import StoreUnavailable as StoreUnavailable
 from umig_tui.store.errors import describe_sqlite_error
@@ -154,8 +154,10 @@ class Store:
         waits for ``flush()``, which writes everything in one transaction."""
         if self._closed or self._writer is None:
             return
-        if isinstance(item, PollResult) and not self.recording:
-            return
+        if isinstance(item, PollResult) and (
+            not self.recording or isinstance(item.value, NotOffered)
+        ):
+            return  # a signal the environment does not offer is no sample of anything
         if self._queue is None:
             self._buffer.append(item)
             return

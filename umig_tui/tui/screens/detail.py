@@ -21,7 +21,9 @@ from umig_tui.models import (
     Endpoint,
     HealthSnapshot,
     MetricsSnapshot,
+    NotOffered,
     VersionInfo,
+    is_bad_state,
 )
 from umig_tui.monitor import Monitor
 from umig_tui.sanitize import clean_block
@@ -153,8 +155,12 @@ class EnvDetailScreen(WorkerScreen):
         )
         line("Status", view.status, status_style(self.app, str(view.status)))
         line("Reason", view.reason)
+        line("Health from", view.health_source)
+        line("Profile", view.profile or "not known yet (found on first contact)")
         line("Version", view.version)
         line("Build", version.build)
+        line("Build tag", version.build_tag)
+        line("Git commit", version.git_commit)
         line("Codename", version.codename)
         line("Reported env", version.environment)
         line("Deployed at", view.deployed_at)
@@ -175,11 +181,15 @@ class EnvDetailScreen(WorkerScreen):
                 continue
             latency = f"{result.latency_ms:.0f} ms" if result.latency_ms is not None else "-"
             when = ago(result.ts, now)
-            if result.error is None:
-                line(str(endpoint), f"ok  {latency}  {when}")
+            path = view.paths.get(str(endpoint))
+            label = f"{endpoint} ({path})" if path else str(endpoint)
+            if isinstance(result.value, NotOffered):
+                line(str(endpoint), "not available from this environment", Style(dim=True))
+            elif result.error is None:
+                line(label, f"ok  {latency}  {when}")
             else:
                 line(
-                    str(endpoint),
+                    label,
                     f"{result.error.kind}: {result.error.reason}  ({when})",
                     status_style(self.app, "unreachable"),
                 )
@@ -198,9 +208,9 @@ class EnvDetailScreen(WorkerScreen):
             word = status or "unknown"
             style = status_style(
                 self.app,
-                "healthy"
-                if word in ("healthy", "active", "ok")
-                else ("unknown" if word == "unknown" else "unhealthy"),
+                "unhealthy"
+                if is_bad_state(word)
+                else ("unknown" if word in ("unknown", "informational") else "healthy"),
             )
             rows.append(
                 (f"{group}:{name}", [group, Text(name), Text(word, style=style), Text(detail)])
@@ -219,9 +229,19 @@ class EnvDetailScreen(WorkerScreen):
                     details.append(f"{component.connections:.0f} connections")
                 if component.error:
                     details.append(component.error)
+                if component.detail:
+                    details.append(component.detail)
                 add("health", component.name, component.status, ", ".join(details))
         components = fleet.last_good(self.env, Endpoint.COMPONENTS)
         if components is not None and isinstance(components.value, ComponentsStatus):
+            value = components.value
+            for part in value.parts:
+                add(value.source, part.name, part.status, part.detail)
+        if (
+            components is not None
+            and isinstance(components.value, ComponentsStatus)
+            and not components.value.parts
+        ):
             value = components.value
             loaded = (
                 f"{value.orchestrator_components} components"
@@ -245,7 +265,13 @@ class EnvDetailScreen(WorkerScreen):
             )
             add("repositories", "repositories", value.repositories_status, detail)
         if not rows:
-            rows.append(("none", ["-", Text("no component data yet"), Text(""), Text("")]))
+            latest = fleet.latest(self.env, Endpoint.COMPONENTS)
+            note = (
+                latest.value.describe("component status")
+                if latest is not None and isinstance(latest.value, NotOffered)
+                else "no component data yet"
+            )
+            rows.append(("none", ["-", Text(note), Text(""), Text("")]))
         return rows
 
     def _metrics(self) -> list[tuple[str, list[Cell]]]:
@@ -264,10 +290,11 @@ class EnvDetailScreen(WorkerScreen):
     def _raw(self) -> Text:
         text = Text()
         fleet = self.monitor.fleet
+        paths = fleet.view(self.env).paths
         for endpoint in self.monitor.poller.endpoints:
             result = fleet.latest(self.env, endpoint)
             good = fleet.last_good(self.env, endpoint)
-            text.append(f"── {endpoint.path} ", style=Style(bold=True))
+            text.append(f"── {paths.get(str(endpoint), endpoint)} ", style=Style(bold=True))
             if result is None:
                 text.append("(not polled yet)\n\n", style=Style(dim=True))
                 continue

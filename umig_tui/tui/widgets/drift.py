@@ -20,6 +20,7 @@ _REFERENCE = {
     DriftKind.BEHIND_PRODUCTION: "behind production {}",
     DriftKind.PROMOTION_ORDER: "production ahead at {}",
     DriftKind.PRODUCTION_MISMATCH: "production {}",
+    DriftKind.SCHEMA_DRIFT: "{}",
 }
 
 
@@ -41,7 +42,7 @@ class DriftPanel(Panel):
 
     def show(self, data: DashboardData) -> None:
         # Versions change at deploys; comparing them costs far less than laying them out.
-        key = (data.matrix, data.findings, self.app.theme, self.size.width)
+        key = (data.matrix, data.findings, data.unreadable, self.app.theme, self.size.width)
         if key == self._shown:
             return
         self._shown = key
@@ -74,10 +75,22 @@ class DriftPanel(Panel):
             )
             for i, f in enumerate(data.findings)
         ]
+        readable = len(data.matrix) - len(data.unreadable)
+        for env, why in data.unreadable.items():
+            # Drift cannot see what it could not read: say so, never "every environment agrees".
+            findings.append((f"unreadable:{env}", [Text("?"), env, "umig", Text("-"), Text(why)]))
         if not findings:
             findings = [
                 ("none", [Text("-"), "", "", Text("-"), Text("no drift: every environment agrees")])
             ]
+        elif not data.findings and readable < 2:
+            findings.insert(
+                0,
+                (
+                    "cannot",
+                    [Text("?"), "", "", Text("-"), Text("cannot compare: fewer than two readable")],
+                ),
+            )
         self.query_one("#drift-findings", SyncTable).sync(
             ("Severity", "Environment", "Component", "Actual", "Against"), findings
         )
