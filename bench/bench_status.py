@@ -66,6 +66,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="warm",
         help="warm: .pyc cached as on a normal install (default); cold: never cached",
     )
+    parser.add_argument(
+        "--profile",
+        default="us088",
+        choices=["us088", "us088-scriptrunner", "umig-admin-v2"],
+        help="what the demo fleet speaks; status finds it on first contact (auto)",
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     return parser.parse_args(argv)
 
@@ -112,16 +118,25 @@ def main(argv: list[str] | None = None) -> list[Row]:
     host = machine(str(python))
     say(f"machine: {machine_line(host)}")
     rows: list[Row] = []
-    label = f"{args.envs} envs × 4 endpoints, {args.latency} latency"
+    label = f"{args.envs} envs × 4 signals, {args.latency} latency, {args.profile}"
     with tempfile.TemporaryDirectory(prefix="umig-bench-status-") as tmp:
         work = Path(tmp)
         env = bytecode_env(args.bytecode, work / "pycache")
         warmup = 1  # the first run fills the bytecode cache (warm) and the OS file cache
         say(f"starting demo-server: {label} ...")
-        with demo_fleet(umig_tui, envs=args.envs, latency=args.latency, workdir=work) as fleet:
+        with demo_fleet(
+            umig_tui,
+            envs=args.envs,
+            latency=args.latency,
+            workdir=work,
+            # The shipped API's metrics are timed teams/users requests: no simulated app time on
+            # top of the latency, so the figure is the monitor's own.
+            extra=["--profile", args.profile, "--probe-delay", "0"],
+        ) as fleet:
             config = str(fleet.config)
             store = work / "samples.db"
             variants = [
+                # No store: the profile is detected on every run (one round of probes first).
                 ("status --no-store (table)", ["status", "--config", config, "--no-store"], False),
                 ("status with store (temp --store)", ["status", "--config", config, "--store", str(store)], False),
                 ("status --json --no-store", ["status", "--config", config, "--no-store", "--json"], True),

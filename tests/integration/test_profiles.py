@@ -232,3 +232,15 @@ def test_probe_names_the_profile_and_every_signal(dialect: str, server: ServerTh
         "admin/health",
     }
     assert all(c["latency_ms"] is not None for c in lines.values())
+
+
+def test_probe_stops_at_refused_credentials(server: ServerThread) -> None:
+    """Confluence asks for a CAPTCHA after a few failed logins: one is enough to know."""
+    server.control("production", fault="http401")
+    before = len(server.requests())
+    proc = run_cli("probe", server.env_urls()["production"])
+    assert proc.returncode == 1
+    sent = len(server.requests()) - before
+    assert sent <= 2  # a 404 for a path this dialect lacks, then the one refused login
+    assert "credentials refused: HTTP 401" in proc.stdout
+    assert proc.stdout.count("not asked") == 5 - sent

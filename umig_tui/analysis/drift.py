@@ -249,7 +249,7 @@ def schema_findings(
                     Severity.HIGH,
                     env.name,
                     "database",
-                    f"{len(ref_ids)} changesets",
+                    f"{reference.name} has {len(ref_ids)}",
                     f"{len(ids)} changesets",
                     f"{env.name} lacks {len(missing)} changeset{'s' if len(missing) > 1 else ''} "
                     f"{reference.name} has: {_listed(missing)}",
@@ -263,7 +263,7 @@ def schema_findings(
                     Severity.MEDIUM,
                     reference.name,
                     "database",
-                    f"{len(ids)} changesets",
+                    f"{env.name} has {len(ids)}",
                     f"{len(ref_ids)} changesets",
                     f"{reference.name} lacks {len(extra)} changeset{'s' if len(extra) > 1 else ''} "
                     f"{env.name} has: {_listed(extra)}",

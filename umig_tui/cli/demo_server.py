@@ -64,6 +64,14 @@ def register(commands: Any) -> None:
         "components, metrics, teams) or a path the profile serves (e.g. databaseVersionsHealth)",
     )
     parser.add_argument(
+        "--probe-delay",
+        type=float,
+        default=1.0,
+        metavar="FACTOR",
+        help="umig-admin-v2: teams and users answer after FACTOR × the simulated response time "
+        "(default 1: as slow as the application; 0 for benchmarks of the monitor itself)",
+    )
+    parser.add_argument(
         "--write-config", metavar="FILE", help="write a umig-tui config for this fleet"
     )
     parser.set_defaults(run=run)
@@ -102,7 +110,15 @@ async def run(args: argparse.Namespace) -> int:
         latency = parse_duration(args.latency) if args.latency not in ("0", "0ms", "0s") else 0.0
     except DurationError as exc:
         raise UsageError(f"--latency: {exc}") from None
-    simulator = Simulator(args.envs, scenario=args.scenario, latency=latency, dialect=args.profile)
+    if not 0 <= args.probe_delay <= 100:
+        raise UsageError(f"--probe-delay must be between 0 and 100 (got {args.probe_delay:g})")
+    simulator = Simulator(
+        args.envs,
+        scenario=args.scenario,
+        latency=latency,
+        dialect=args.profile,
+        probe_delay_factor=args.probe_delay,
+    )
     for text in args.fault:
         env, kind, endpoint = _fault(text)
         try:

@@ -18,6 +18,7 @@ from umig_tui.models import (
     ComponentsStatus,
     Document,
     Endpoint,
+    ErrorKind,
     HealthSnapshot,
     MetricsSnapshot,
     NotOffered,
@@ -112,8 +113,23 @@ async def run(args: argparse.Namespace) -> int:
     candidates: list[dict[str, Any]] = []
     picked = None
     try:
+        refused = False
         for candidate in CANDIDATES:
+            if refused:  # Confluence asks for a CAPTCHA after a few failed logins
+                candidates.append(
+                    {
+                        "path": candidate.path,
+                        "http_status": None,
+                        "latency_ms": None,
+                        "error": None,
+                        "profile": None,
+                        "fields": [],
+                        "note": "not asked: the credentials were refused above",
+                    }
+                )
+                continue
             answer = await client.ask(candidate)
+            refused = answer.error is not None and answer.error.kind is ErrorKind.AUTH_REQUIRED
             line: dict[str, Any] = {
                 "path": candidate.path,
                 "http_status": answer.status if answer.error is None else answer.error.http_status,
@@ -219,6 +235,19 @@ def render_probe(report: dict[str, Any]) -> str:
             flexible=3,
         ),
     ]
+    errors = [line["error"] for line in report["candidates"] if line["latency_ms"] is not None]
+    kinds = {error["kind"] for error in errors if error}
+    refused = next((e for e in errors if e and e["kind"] == "auth_required"), None)
+    if report["profile"] is None and refused is not None:
+        out.append(
+            f"\ncredentials refused: {refused['reason']}; no further login was tried "
+            "(Confluence asks for a CAPTCHA after a few)"
+        )
+        return "\n".join(out)
+    if report["profile"] is None and all(errors) and kinds <= {"connect_error", "timeout"}:
+        # Not a question of profiles: the host is not reached.
+        out.append(f"\nno answer to judge by: {errors[0]['reason']}")
+        return "\n".join(out)
     if report["profile"] is None:
         out.append(
             "\nno built-in profile answers: check the URL and api_prefix, or describe the "

@@ -182,14 +182,14 @@ class EnvDetailScreen(WorkerScreen):
             latency = f"{result.latency_ms:.0f} ms" if result.latency_ms is not None else "-"
             when = ago(result.ts, now)
             path = view.paths.get(str(endpoint))
-            label = f"{endpoint} ({path})" if path else str(endpoint)
+            via = f"  ({path})" if path else ""
             if isinstance(result.value, NotOffered):
                 line(str(endpoint), "not available from this environment", Style(dim=True))
             elif result.error is None:
-                line(label, f"ok  {latency}  {when}")
+                line(str(endpoint), f"ok  {latency}  {when}{via}")
             else:
                 line(
-                    label,
+                    str(endpoint),
                     f"{result.error.kind}: {result.error.reason}  ({when})",
                     status_style(self.app, "unreachable"),
                 )
