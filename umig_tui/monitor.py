@@ -107,6 +107,18 @@ class Monitor:
         client = self.clients.get(env)
         return client.profile if client is not None else None
 
+    async def offered(self, env: str) -> frozenset[Endpoint] | None:
+        """The signals ``env``'s profile has a source for, finding the profile first if it is not
+        known yet; None when it cannot be found now."""
+        from umig_tui.sources.failures import FetchFailed
+
+        client = self.clients[env]
+        try:
+            profile = await client.resolve()
+        except FetchFailed:
+            return None
+        return frozenset(signal for signal in Endpoint if profile.offers(signal))
+
     def adopt_profile(self, env: str, profile: Profile, detected_at: float) -> None:
         """The profile found by an earlier run: no probe this time."""
         client = self.clients[env]

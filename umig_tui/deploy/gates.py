@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 
-from umig_tui.deploy.watch_state import Gate
-from umig_tui.models import ComponentsStatus, HealthSnapshot, NotOffered, PollResult, TeamsCheck
+from umig_tui.deploy.watch_state import GATES, Gate
+from umig_tui.models import (
+    ComponentsStatus,
+    Endpoint,
+    HealthSnapshot,
+    NotOffered,
+    PollResult,
+    TeamsCheck,
+)
+
+
+def gates_for(offered: Collection[Endpoint] | None) -> tuple[str, ...]:
+    """The validation gates an environment offering ``offered`` signals has (all of them when
+    not known): no orchestrator without a components signal, no smoke check without one."""
+    if offered is None:
+        return GATES
+    needs = {"orchestrator": Endpoint.COMPONENTS, "smoke": Endpoint.TEAMS}
+    return tuple(g for g in GATES if g not in needs or needs[g] in offered)
 
 
 def has_orchestrator(result: PollResult | None) -> bool:

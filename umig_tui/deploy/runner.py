@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from umig_tui.analysis.versions import compare_versions
+from umig_tui.deploy.gates import gates_for
 from umig_tui.deploy.recorder import WatchRecorder
 from umig_tui.deploy.watch import DeployWatch
 from umig_tui.deploy.watch_state import Observation, Stage, WatchOptions, WatchState
@@ -112,5 +113,6 @@ async def prepare_watch(
         previous_version=previous,
         baseline_response=response,
         baseline_errors=errors,
+        gates=gates_for(await monitor.offered(env)),
     )
     return watch, WatchRecorder(store, history_file)

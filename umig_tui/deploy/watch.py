@@ -81,8 +81,10 @@ class DeployWatch:
         previous_version: str | None = None,
         baseline_response: Sequence[float] = (),
         baseline_errors: Sequence[float] = (),
+        gates: Sequence[str] = GATES,
     ) -> None:
         self.options = options
+        self.gates = tuple(gates)  # the ones this environment's profile has
         if previous_version is not None and (
             previous_version == options.expected
             or compare_versions(previous_version, options.expected) == 0
@@ -145,7 +147,7 @@ class DeployWatch:
                     self._move(
                         Stage.VALIDATING,
                         now,
-                        gates=tuple(Gate(g) for g in GATES),
+                        gates=tuple(Gate(g) for g in self.gates),
                         message="checking the validation gates",
                     )
                 )

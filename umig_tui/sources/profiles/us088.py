@@ -8,8 +8,9 @@ documents; which one an environment serves is found on first contact.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
-from umig_tui.models import Document, Endpoint
+from umig_tui.models import ComponentsStatus, Document, Endpoint, HealthSnapshot
 from umig_tui.sources.parse import parse_document
 from umig_tui.sources.profiles.base import Answer, Profile, Request, first_body, smoke_check
 
@@ -41,7 +42,11 @@ class Us088Profile(Profile):
     def parse(self, signal: Endpoint, answers: Sequence[Answer]) -> Document:
         if signal is Endpoint.TEAMS:
             return smoke_check(answers)
-        return parse_document(signal, first_body(answers))
+        document = parse_document(signal, first_body(answers))
+        if isinstance(document, HealthSnapshot | ComponentsStatus):
+            # Where it was read, as this environment spells it.
+            return replace(document, source=self._requests[signal][0].path)
+        return document
 
 
 US088_SLASH = Us088Profile(flat=False)

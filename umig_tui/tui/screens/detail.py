@@ -264,14 +264,13 @@ class EnvDetailScreen(WorkerScreen):
                 if part
             )
             add("repositories", "repositories", value.repositories_status, detail)
-        if not rows:
-            latest = fleet.latest(self.env, Endpoint.COMPONENTS)
-            note = (
-                latest.value.describe("component status")
-                if latest is not None and isinstance(latest.value, NotOffered)
-                else "no component data yet"
-            )
-            rows.append(("none", ["-", Text(note), Text(""), Text("")]))
+        latest = fleet.latest(self.env, Endpoint.COMPONENTS)
+        if latest is not None and isinstance(latest.value, NotOffered):
+            # The parts above came with health; a components endpoint there is none.
+            note = latest.value.describe("component status")
+            rows.append(("none", ["components", Text(note), Text(""), Text("")]))
+        elif not rows:
+            rows.append(("none", ["-", Text("no component data yet"), Text(""), Text("")]))
         return rows
 
     def _metrics(self) -> list[tuple[str, list[Cell]]]:

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from umig_tui.analysis.drift import DriftFinding, DriftKind, worst_by_cell
 from umig_tui.analysis.versions import DiffLevel, version_difference
 from umig_tui.dashboard import DashboardData
-from umig_tui.models import COMPONENT_KEYS
+from umig_tui.models import COMPONENT_KEYS, EnvStatus
 from umig_tui.tui.colors import severity_style
 from umig_tui.tui.widgets.panel import Panel
 from umig_tui.tui.widgets.table import Cell, SyncTable
@@ -42,7 +42,8 @@ class DriftPanel(Panel):
 
     def show(self, data: DashboardData) -> None:
         # Versions change at deploys; comparing them costs far less than laying them out.
-        key = (data.matrix, data.findings, data.unreadable, self.app.theme, self.size.width)
+        down = tuple(v.name for v in data.views if v.status is EnvStatus.UNREACHABLE)
+        key = (data.matrix, data.findings, data.unreadable, down, self.app.theme, self.size.width)
         if key == self._shown:
             return
         self._shown = key
@@ -79,7 +80,11 @@ class DriftPanel(Panel):
         for env, why in data.unreadable.items():
             # Drift cannot see what it could not read: say so, never "every environment agrees".
             findings.append((f"unreadable:{env}", [Text("?"), env, "umig", Text("-"), Text(why)]))
-        if not findings:
+        if not findings and down:
+            # Their versions are the last ones read: agreement now is not known.
+            note = f"no drift in the last known versions; unreachable now: {', '.join(down)}"
+            findings = [("none", [Text("-"), "", "", Text("-"), Text(note)])]
+        elif not findings:
             findings = [
                 ("none", [Text("-"), "", "", Text("-"), Text("no drift: every environment agrees")])
             ]
