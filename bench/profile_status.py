@@ -260,6 +260,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--envs", type=int, default=50)
     parser.add_argument("--latency", default="100ms")
+    parser.add_argument(
+        "--profile",
+        default="us088",
+        choices=["us088", "us088-scriptrunner", "umig-admin-v2"],
+        help="what the demo fleet speaks",
+    )
     parser.add_argument("--store", action="store_true", help="with a temp store (not --no-store)")
     parser.add_argument("--json", action="store_true", help="status --json")
     parser.add_argument(
@@ -278,7 +284,13 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         env = bytecode_env(args.bytecode, work / "pycache")
         try:
-            with demo_fleet(umig_tui, envs=args.envs, latency=args.latency, workdir=work) as fleet:
+            with demo_fleet(
+                umig_tui,
+                envs=args.envs,
+                latency=args.latency,
+                workdir=work,
+                extra=["--profile", args.profile, "--probe-delay", "0"],
+            ) as fleet:
                 status = ["status", "--config", str(fleet.config)]
                 status += ["--store", str(work / "s.db")] if args.store else ["--no-store"]
                 status += ["--json"] if args.json else []
