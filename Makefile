@@ -39,6 +39,7 @@ demo-server: $(STAMP_RUN)
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check umig_tui tests bench
 	$(BIN)/ruff format --check umig_tui tests bench
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP_TEST)
 	$(BIN)/mypy

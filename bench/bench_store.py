@@ -53,12 +53,13 @@ sys.path.insert(0, str(ROOT))
 
 from umig_tui.config import Config, StoreSettings, Thresholds
 from umig_tui.demo.fleet import demo_config
+from umig_tui.metrics import RESPONSE_TIME
 from umig_tui.models import Endpoint, PollResult, Severity
-from umig_tui.monitor import Monitor
-from umig_tui.runtime import build_clients
+from umig_tui.service.monitor import Monitor
+from umig_tui.service.runtime import build_clients
 from umig_tui.sources.profiles.us088 import US088_SLASH
 from umig_tui.store.connect import statements
-from umig_tui.store.samples import RESPONSE_TIME, samples_from_result
+from umig_tui.store.samples import samples_from_result
 from umig_tui.store.schema import MIGRATIONS
 from umig_tui.store.store import Store
 
@@ -326,7 +327,7 @@ async def median_ms(label: str, runs: int, call: Callable[[], Awaitable[Any]]) -
 
 def alert_signals(count: int) -> list[Any]:
     """50 environments the way the service sees them: most quiet, a few breaking rules."""
-    from umig_tui.analysis.alerts import EnvSignals
+    from umig_tui.analysis.alert_rules import EnvSignals
     from umig_tui.models import Metrics
 
     rng = random.Random(5)
@@ -359,7 +360,7 @@ def alert_signals(count: int) -> list[Any]:
 
 
 def measure_alerts(runs: int) -> float:
-    from umig_tui.analysis.alerts import AlertEngine, all_rules
+    from umig_tui.analysis.alert_rules import AlertEngine, all_rules
     from umig_tui.config import AlertRuleConfig
 
     user = [
@@ -388,9 +389,9 @@ def measure_alerts(runs: int) -> float:
 
 async def measure_queries(built: Built, runs: int) -> list[Row]:
     from umig_tui.config import SloSettings
-    from umig_tui.insights import env_slo, env_trends
     from umig_tui.store.queries import resolution_for, series_points
     from umig_tui.store.store import Store
+    from umig_tui.store.trends import env_slo, env_trends
     from umig_tui.store.windows import window_stats
 
     now = float(built.now)

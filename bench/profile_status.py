@@ -81,8 +81,8 @@ def module(name):
     except ImportError:
         return None
 wrap(cli_main, "build_parser", "build parser (imports the other command modules)")
-oneshot, runtime, status = (module(m) for m in ("umig_tui.cli.oneshot", "umig_tui.runtime", "umig_tui.cli.status"))
-monitor, store = module("umig_tui.monitor"), module("umig_tui.store.store")
+oneshot, runtime, status = (module(m) for m in ("umig_tui.cli.oneshot", "umig_tui.service.runtime", "umig_tui.cli.status"))
+monitor, store = module("umig_tui.service.monitor"), module("umig_tui.store.store")
 if oneshot: wrap(oneshot, "load_config", "load config")
 if runtime:
     wrap(runtime, "build_clients", "build clients")

@@ -21,8 +21,8 @@ from functools import cache
 from pathlib import Path
 
 from umig_tui.config import StoreSettings
+from umig_tui.metrics import ERROR_RATE, HEALTH_UP, RESPONSE_TIME, poll_ok
 from umig_tui.store.connect import statements
-from umig_tui.store.samples import ERROR_RATE, HEALTH_UP, RESPONSE_TIME, poll_ok
 from umig_tui.store.schema import MIGRATIONS
 
 MINUTE, HOUR, DAY = 60, 3600, 86400

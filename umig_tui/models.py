@@ -341,26 +341,3 @@ class PollResult:
     @property
     def ok(self) -> bool:
         return self.error is None
-
-
-class EventKind(StrEnum):
-    """What the store's timeline records."""
-
-    STATUS_CHANGE = "status_change"
-    DEPLOYMENT = "deployment"
-    ROLLBACK = "rollback"
-    ALERT = "alert"
-    NOTICE = "notice"
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One entry of the timeline: a status flip, a deployment, an alert."""
-
-    ts: float
-    env: str | None
-    kind: EventKind
-    summary: str
-    severity: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
-    id: int | None = None

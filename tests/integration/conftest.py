@@ -17,7 +17,7 @@ from typing import Any
 from tests.conftest import UMIG_TUI, cli_env
 from umig_tui.config import Polling, load_config
 from umig_tui.models import Endpoint, PollResult
-from umig_tui.runtime import open_monitor
+from umig_tui.service.runtime import open_monitor
 
 # C0 and C1 controls and DEL: none may reach a terminal from the wire.
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")

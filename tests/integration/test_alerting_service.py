@@ -15,8 +15,7 @@ import httpx
 import pytest
 
 from tests.integration.conftest import FakeClock
-from umig_tui.alerting import AlertService, alert_event, count_by_severity
-from umig_tui.analysis.alerts import AlertPhase, Transition
+from umig_tui.analysis.alert_rules import AlertPhase, Transition
 from umig_tui.analysis.stats import WindowStats
 from umig_tui.config import (
     AlertRuleConfig,
@@ -27,11 +26,13 @@ from umig_tui.config import (
 )
 from umig_tui.demo.fleet import demo_config
 from umig_tui.demo.simulator import Simulator
-from umig_tui.models import Event, EventKind, Severity
-from umig_tui.monitor import Monitor
-from umig_tui.notify.sinks import Notifier
-from umig_tui.runtime import open_monitor
-from umig_tui.store.samples import RESPONSE_TIME
+from umig_tui.events import WATCH, AlertChange, Deployment, Event, EventKind
+from umig_tui.metrics import RESPONSE_TIME
+from umig_tui.models import Severity
+from umig_tui.service.alerts import AlertService, alert_event
+from umig_tui.service.monitor import Monitor
+from umig_tui.service.notify import Notifier
+from umig_tui.service.runtime import open_monitor
 from umig_tui.store.state import Baseline, load_alerts, save_baseline
 from umig_tui.store.store import Store
 
@@ -137,7 +138,11 @@ async def test_error_rate_alert_pending_firing_resolved_and_restored(
         f"{ERROR_RULE} FIRING",
     ]
     [event] = await store.events(kinds=[str(EventKind.ALERT)], limit=1)
-    assert (event.env, event.severity, event.data["phase"]) == ("uat", "high", "firing")
+    assert (event.env, event.severity, event.payload) == (
+        "uat",
+        "high",
+        AlertChange(ERROR_RULE, "firing", event.payload.value, event.payload.threshold),
+    )
     [saved] = await load_alerts(store)
     assert (saved.rule, saved.env, saved.phase, saved.fired_at) == (
         ERROR_RULE,
@@ -283,8 +288,8 @@ async def test_a_failed_deploy_fires_until_a_success_or_a_day_later(
     assert store is not None
 
     def deploy(stage: str, reason: str | None = None) -> Event:
-        data = {"source": "watch", "stage": stage, "to": "1.2.1", "reason": reason}
-        return Event(clock(), "uat", EventKind.DEPLOYMENT, f"uat: deploy {stage}", data=data)
+        payload = Deployment(WATCH, to_version="1.2.1", stage=stage, reason=reason)
+        return Event(clock(), "uat", EventKind.DEPLOYMENT, f"uat: deploy {stage}", payload=payload)
 
     await store.add_event(deploy("failed", "validation: /teams answered 500"))
     [firing] = await cycle(service)
@@ -428,13 +433,10 @@ async def test_only_firing_and_resolved_reach_the_sinks_and_listeners_hear_every
     assert notifier.status["webhook"].describe() == "webhook: ok (2 sent)"
 
 
-def test_counts_and_timeline_lines() -> None:
-    from umig_tui.analysis.alerts import AlertState
+def test_an_alert_transition_is_a_timeline_line() -> None:
+    from umig_tui.analysis.alert_rules import AlertState
 
     firing = AlertState(ERROR_RULE, "uat", AlertPhase.FIRING, Severity.HIGH, 1.0, 2.0, None, 0.2)
-    pending = replace(firing, env="production", phase=AlertPhase.PENDING)
-    critical = replace(firing, rule="umig-deployment-failed", severity=Severity.CRITICAL)
-    assert count_by_severity([firing, pending, critical]) == {"HIGH": 1, "CRITICAL": 1}
     event = alert_event(replace(firing, summary="uat: high errors"), 5.0)
     assert (event.ts, event.env, event.kind, event.severity) == (
         5.0,
@@ -443,4 +445,4 @@ def test_counts_and_timeline_lines() -> None:
         "high",  # the timeline's severities are lower case, like status and deploy events
     )
     assert event.summary == f"{ERROR_RULE} FIRING: uat: high errors"
-    assert event.data == {"rule": ERROR_RULE, "phase": "firing", "value": 0.2, "threshold": None}
+    assert event.payload == AlertChange(ERROR_RULE, "firing", 0.2, None)

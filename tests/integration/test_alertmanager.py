@@ -27,14 +27,14 @@ import pytest
 
 from tests.conftest import cli_env, write_config
 from tests.integration.conftest import FAST_POLLING, FakeClock, run_cli
-from umig_tui.alerting import AlertService
-from umig_tui.analysis.alerts import AlertPhase, AlertState
+from umig_tui.analysis.alert_rules import AlertPhase, AlertState
 from umig_tui.config import NotifySettings, load_config
 from umig_tui.demo.server import ServerThread
-from umig_tui.deploy.history import iso
 from umig_tui.models import Severity
-from umig_tui.notify.sinks import RETRIES, Notifier, alertmanager_alert, webhook_payload
-from umig_tui.runtime import open_monitor
+from umig_tui.service.alerts import AlertService
+from umig_tui.service.notify import RETRIES, Notifier, alertmanager_alert, webhook_payload
+from umig_tui.service.runtime import open_monitor
+from umig_tui.util.timefmt import iso
 
 ERROR_RULE = "umig-api-error-rate-high"
 AM_CONFIG = """\

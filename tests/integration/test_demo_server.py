@@ -27,11 +27,11 @@ from tests.integration.conftest import (
     status_json,
 )
 from umig_tui.cli.main import main
-from umig_tui.config import load_config
 from umig_tui.demo.simulator import Simulator
 from umig_tui.models import Endpoint, EnvStatus
-from umig_tui.monitor import Monitor
-from umig_tui.runtime import open_monitor
+from umig_tui.service.monitor import Monitor
+from umig_tui.service.runtime import open_monitor
+from umig_tui.service.setup import load_fleet
 
 SEED_VERSIONS = {
     "development": "1.3.0-dev+ci.1245",
@@ -299,7 +299,7 @@ async def story() -> AsyncIterator[tuple[FakeClock, Monitor]]:
     """The default scenario in-process (the --demo path), on a clock the test moves."""
     clock = FakeClock()
     simulator = Simulator(4, scenario="default", clock=clock)
-    config = load_config(demo=True, environ={})
+    config = load_fleet(demo=True, environ={})
     monitor = await open_monitor(config, environ={}, use_store=False, simulator=simulator)
     yield clock, monitor
     await monitor.aclose()
@@ -338,7 +338,7 @@ async def test_uat_degrades_slowly(story: tuple[FakeClock, Monitor]) -> None:
     start = clock.now
     for minutes in (0, 30, 120):
         clock.now = start + minutes * 60
-        await monitor.poller.poll_once(endpoints=(Endpoint.HEALTH, Endpoint.METRICS))
+        await monitor.poll_once(signals=(Endpoint.HEALTH, Endpoint.METRICS))
         seen.append(monitor.fleet.view("uat"))
     assert [view.status for view in seen] == [
         EnvStatus.HEALTHY,

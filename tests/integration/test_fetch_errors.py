@@ -31,8 +31,8 @@ from umig_tui.demo.faults import FAULTS
 from umig_tui.demo.server import ServerThread
 from umig_tui.demo.simulator import Simulator
 from umig_tui.models import Endpoint, ErrorKind, MetricsSnapshot, PollResult, Tier
+from umig_tui.sources.client import UmigClient
 from umig_tui.sources.factory import ClientFactory
-from umig_tui.sources.umig import UmigClient
 
 FAULTY = "uat"
 BOTH = (Endpoint.HEALTH, Endpoint.METRICS)

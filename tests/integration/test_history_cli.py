@@ -19,10 +19,12 @@ from tests.integration.conftest import FAST_POLLING, run_cli
 from umig_tui.config import load_config
 from umig_tui.demo.server import ServerThread
 from umig_tui.demo.simulator import Simulator
-from umig_tui.deploy.history import append_record, iso, make_record
-from umig_tui.models import EventKind
-from umig_tui.monitor import Monitor
-from umig_tui.runtime import open_monitor
+from umig_tui.deploy.history_jsonl import append_record, make_record
+from umig_tui.events import EventKind
+from umig_tui.service.history_writer import HistoryWriter
+from umig_tui.service.monitor import Monitor
+from umig_tui.service.runtime import open_monitor
+from umig_tui.util.timefmt import iso
 
 SAMPLE = REPO / "sample_data" / "deployment-history.jsonl"
 SEED_ROW = '"\\(.timestamp) | \\(.environment) | \\(.version) | \\(.type) | \\(.status)"'
@@ -241,6 +243,7 @@ async def test_a_version_change_nobody_watched_is_a_deployment_and_going_back_a_
         FAST_POLLING + f'\n[history]\nfile = "{path}"\n',
     )
     monitor = await poller_monitor(config_file, tmp_path)
+    writer = HistoryWriter(monitor, path)  # as the dashboard's engine attaches it
     try:
         await monitor.poll_once()  # production runs 1.1.2
         demo_server.control("production", version="1.2.0", by="jenkins")
@@ -253,17 +256,20 @@ async def test_a_version_change_nobody_watched_is_a_deployment_and_going_back_a_
             env="production", kinds=[str(EventKind.DEPLOYMENT), str(EventKind.ROLLBACK)]
         )
     finally:
-        await monitor.aclose()  # also waits for the history lines being appended
-    rollback, deployment = events
-    assert deployment.kind is EventKind.DEPLOYMENT
-    assert (deployment.data["from"], deployment.data["to"]) == ("1.1.2", "1.2.0")
-    assert deployment.data["source"] == "poller"
+        await writer.aclose()  # the history lines being appended
+        await monitor.aclose()
+    rollback, deployment = (e.deployment for e in events)
+    assert deployment is not None
+    assert rollback is not None
+    assert events[1].kind is EventKind.DEPLOYMENT
+    assert (deployment.from_version, deployment.to_version) == ("1.1.2", "1.2.0")
+    assert not deployment.watched
     # Who deployed comes from the new version's document; when the health document told first,
     # it is not known yet, but it is never the previous version's deployer.
-    assert deployment.data["deployed_by"] in ("jenkins", None)
-    assert rollback.kind is EventKind.ROLLBACK
-    assert (rollback.data["from"], rollback.data["to"]) == ("1.2.0", "1.1.2")
-    assert rollback.summary == "production: rolled back from 1.2.0 to 1.1.2"
+    assert deployment.deployed_by in ("jenkins", None)
+    assert events[0].kind is EventKind.ROLLBACK
+    assert (rollback.from_version, rollback.to_version) == ("1.2.0", "1.1.2")
+    assert events[0].summary == "production: rolled back from 1.2.0 to 1.1.2"
 
     lines = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
     assert [(line["type"], line["status"]) for line in lines] == [
@@ -271,7 +277,7 @@ async def test_a_version_change_nobody_watched_is_a_deployment_and_going_back_a_
         ("rollback", "rollback_detected"),
     ]
     detected, back = lines
-    assert detected["id"] == deployment.data["id"]
+    assert detected["id"] == deployment.deployment_id
     assert (detected["version"], detected["fromVersion"]) == ("1.2.0", "1.1.2")
     assert detected.get("initiatedBy") in ("jenkins", None)
     assert detected["detectedBy"] == "umig-tui poller"
@@ -314,7 +320,7 @@ async def test_a_version_string_that_is_no_version_is_neither_a_deployment_nor_a
         )
     finally:
         await monitor.aclose()
-    assert [(e.kind, e.data["from"], e.data["to"]) for e in events] == [
+    assert [(e.kind, e.payload.from_version, e.payload.to_version) for e in events] == [
         (EventKind.DEPLOYMENT, "1.1.2", "1.2.0")
     ]
 

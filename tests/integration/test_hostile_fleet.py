@@ -38,10 +38,10 @@ from tests.integration.test_fetch_errors import REASON_HINTS
 from umig_tui.config import Config, Environment, Polling, StoreSettings
 from umig_tui.demo.faults import FAULTS
 from umig_tui.demo.fleet import demo_fleet
-from umig_tui.fleet import EnvView
 from umig_tui.models import MONITORED_ENDPOINTS, Endpoint, EnvStatus
-from umig_tui.monitor import Change, Monitor
-from umig_tui.runtime import build_clients
+from umig_tui.service.monitor import Change, Monitor
+from umig_tui.service.runtime import build_clients
+from umig_tui.state.fleet import EnvView
 from umig_tui.store.store import Store
 
 INTERVAL = 0.2
@@ -256,7 +256,7 @@ async def run_fleet(urls: dict[str, str], db: Path) -> FleetRun:
     loop = asyncio.get_running_loop()
     meters = [loop.create_task(run.stalls.run()), loop.create_task(run.rss.run())]
     store.start()
-    loops = [loop.create_task(monitor.poller.run_env(name)) for name in urls]
+    loops = [loop.create_task(monitor.poll_loop(name)) for name in urls]
     try:
         run.started = time.monotonic() + WARM_UP
         run.ended = run.started + MEASURE

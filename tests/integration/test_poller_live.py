@@ -9,7 +9,6 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import replace
 
-from umig_tui.breaker import BreakerState
 from umig_tui.config import Config, Environment, Polling
 from umig_tui.demo.fleet import demo_config
 from umig_tui.demo.server import ServerThread
@@ -25,8 +24,9 @@ from umig_tui.models import (
     Tier,
     VersionInfo,
 )
-from umig_tui.poller import Poller
-from umig_tui.runtime import build_clients
+from umig_tui.polling.breaker import BreakerState
+from umig_tui.polling.poller import Poller
+from umig_tui.service.runtime import build_clients
 
 H = Endpoint.HEALTH
 FAST = Polling(

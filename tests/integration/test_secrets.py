@@ -26,8 +26,8 @@ from umig_tui.config import load_config
 from umig_tui.demo.server import ServerThread
 from umig_tui.demo.simulator import Simulator
 from umig_tui.models import Endpoint, ErrorKind, PollResult
-from umig_tui.monitor import Monitor
-from umig_tui.runtime import open_monitor
+from umig_tui.service.monitor import Monitor
+from umig_tui.service.runtime import open_monitor
 from umig_tui.sources.profiles import us088 as umig_source  # the seed profile parses
 
 USER = "svc-monitor"
@@ -128,7 +128,7 @@ async def poll_for_a_while(monitor: Monitor, seconds: float) -> list[PollResult]
     monitor.subscribe(lambda change: seen.append(change.result) if change.result else None)
     assert monitor.store is not None
     monitor.store.start()
-    loops = [asyncio.create_task(monitor.poller.run_env(name)) for name in monitor.clients]
+    loops = [asyncio.create_task(monitor.poll_loop(name)) for name in monitor.clients]
     await asyncio.sleep(seconds)
     for task in loops:
         task.cancel()
@@ -206,7 +206,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
 PROVOKED = """
 import sys
 from umig_tui.cli.main import main
-from umig_tui.monitor import Monitor
+from umig_tui.service.monitor import Monitor
 
 poll_once = Monitor.poll_once
 

@@ -26,14 +26,14 @@ import psutil
 import pytest
 
 from tests.integration.test_hostile_fleet import StallMeter, fleet_config, server_process
-from umig_tui.alerting import AlertService
 from umig_tui.config import Polling, StoreSettings
 from umig_tui.demo.fleet import demo_fleet
+from umig_tui.events import EventKind
 from umig_tui.export.prometheus import render
-from umig_tui.export.source import ExportSource
-from umig_tui.models import EventKind
-from umig_tui.monitor import Change, Monitor
-from umig_tui.runtime import build_clients
+from umig_tui.export.prometheus_source import ExportSource
+from umig_tui.service.alerts import AlertService
+from umig_tui.service.monitor import Change, Monitor
+from umig_tui.service.runtime import build_clients
 from umig_tui.store.samples import samples_from_result
 from umig_tui.store.store import Store
 
@@ -166,7 +166,7 @@ async def soak(urls: dict[str, str], db: Path) -> Soak:
     monitor.subscribe(lambda change: _tally(result, change))
     loop = asyncio.get_running_loop()
     store.start()
-    loops = [loop.create_task(monitor.poller.run_env(name)) for name in urls]
+    loops = [loop.create_task(monitor.poll_loop(name)) for name in urls]
     meter = loop.create_task(result.stalls.run())
     started = result.started = time.monotonic()
     result.stalls.measure_from = started + WARM_UP

@@ -19,9 +19,10 @@ import pytest
 from umig_tui.config import Config, Polling, StoreSettings
 from umig_tui.demo.fleet import demo_config
 from umig_tui.demo.simulator import Simulator
-from umig_tui.models import Endpoint, ErrorKind, Event, EventKind, FetchError, PollResult
-from umig_tui.monitor import Monitor
-from umig_tui.runtime import open_monitor, open_store
+from umig_tui.events import Event, EventKind
+from umig_tui.models import Endpoint, ErrorKind, FetchError, PollResult
+from umig_tui.service.monitor import Monitor
+from umig_tui.service.runtime import open_monitor, open_store
 from umig_tui.store import connect as store_module
 from umig_tui.store.queries import latest_rows
 from umig_tui.store.store import Store, StoreUnavailable

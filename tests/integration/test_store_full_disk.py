@@ -25,8 +25,8 @@ from umig_tui.config import Config, Polling
 from umig_tui.demo.fleet import demo_config
 from umig_tui.demo.simulator import Simulator
 from umig_tui.models import Endpoint, PollResult
-from umig_tui.monitor import Monitor
-from umig_tui.runtime import open_monitor
+from umig_tui.service.monitor import Monitor
+from umig_tui.service.runtime import open_monitor
 from umig_tui.store import store as store_module
 from umig_tui.store.store import Store
 
@@ -155,7 +155,7 @@ async def live() -> AsyncIterator[StartLive]:
         monitor.subscribe(lambda change: seen.append(change.result) if change.result else None)
         assert monitor.store is not None
         monitor.store.start()
-        loops = [asyncio.create_task(monitor.poller.run_env(n)) for n in monitor.clients]
+        loops = [asyncio.create_task(monitor.poll_loop(n)) for n in monitor.clients]
         running.append(Live(monitor, seen, loops))
         return running[-1]
 

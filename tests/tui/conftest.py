@@ -17,9 +17,10 @@ from textual.widget import Widget
 from textual.widgets import DataTable
 
 from tests.conftest import seed_path
-from umig_tui.config import Config, Polling, load_config
+from umig_tui.config import Config, Polling
 from umig_tui.demo.simulator import Simulator
 from umig_tui.models import Endpoint, PollResult
+from umig_tui.service.setup import load_fleet
 from umig_tui.sources.parse import parse_document
 from umig_tui.tui import app as app_module
 from umig_tui.tui.app import UmigApp
@@ -49,7 +50,7 @@ class RecordingApp(UmigApp):
 def demo_config() -> Config:
     """The demo fleet (development, uat, production, hotfix) at the stock intervals: one poll
     at start, then nothing due for 30 s (quiet, fast tests)."""
-    return load_config(demo=True)
+    return load_fleet(demo=True)
 
 
 @pytest.fixture
@@ -181,9 +182,9 @@ def feed(app: UmigApp, sim: Simulator, ts: float) -> None:
     """Apply one deterministic result per environment and endpoint, then draw."""
     assert app.monitor is not None
     for env in sim.names:
-        for endpoint in app.monitor.poller.endpoints:
-            app.monitor._on_result(good_result(sim, env, endpoint, ts))
-    app._render()
+        for endpoint in app.monitor.signals:
+            app.monitor.apply(good_result(sim, env, endpoint, ts))
+    app.redraw()
 
 
 async def show_fleet(pilot: Pilot[Any]) -> None:

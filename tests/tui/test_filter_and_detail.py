@@ -16,9 +16,10 @@ from tests.tui.conftest import (
     wait_for_data,
     widget_lines,
 )
-from umig_tui.config import Config, load_config
+from umig_tui.config import Config
 from umig_tui.demo.simulator import Simulator
 from umig_tui.models import Endpoint, EnvStatus, ErrorKind, FetchError, PollResult
+from umig_tui.service.setup import load_fleet
 from umig_tui.tui.app import UmigApp
 from umig_tui.tui.screens.detail import EnvDetailScreen
 from umig_tui.tui.widgets.environments import EnvTable
@@ -58,12 +59,12 @@ async def fault(app: UmigApp, pilot: Any, sim: Simulator, env: str, kind: str) -
     def polled() -> bool:
         # Again and again: a refresh that lands while a poll of the same endpoint is finishing
         # is overwritten by that poll's next due time (a poller race, seen under CPU load).
-        monitor.poller.refresh(env)
-        results = [monitor.fleet.latest(env, e) for e in monitor.poller.endpoints]
+        monitor.refresh(env)
+        results = [monitor.fleet.latest(env, e) for e in monitor.signals]
         return all(r is not None and r.ts >= fault_at for r in results)
 
     await wait_for(pilot, polled, what=f"{env} polled with fault {kind}")
-    app._render()
+    app.redraw()
     await pilot.pause()
 
 
@@ -101,7 +102,7 @@ class TestFilter:
     ) -> None:
         sim = Simulator(5, scenario="static", timeout_hint=1.0)
         app = make_app(
-            config=load_config(demo=True, demo_envs=5), simulator=sim, use_store=False, poll=False
+            config=load_fleet(demo=True, demo_envs=5), simulator=sim, use_store=False, poll=False
         )
         cases = [
             ("rc", ["uat"]),  # version 1.2.0-rc.2
@@ -116,7 +117,7 @@ class TestFilter:
             await show_fleet(pilot)
             assert app.monitor is not None
             error = FetchError(ErrorKind.HTTP_ERROR, "HTTP 500", http_status=500)
-            app.monitor._on_result(
+            app.monitor.apply(
                 PollResult("uat", Endpoint.HEALTH, ts=app.clock(), latency_ms=3.0, error=error)
             )
             app.action_filter()

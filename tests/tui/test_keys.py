@@ -13,7 +13,7 @@ from textual.widgets._footer import FooterKey
 
 from tests.tui.conftest import AppFactory, RecordingApp, show_fleet, wait_for, wait_for_data
 from umig_tui.config import Config
-from umig_tui.monitor import Change
+from umig_tui.service.monitor import Change
 from umig_tui.tui.app import UmigApp
 from umig_tui.tui.screens.deploy_dialog import DeployDialog
 from umig_tui.tui.screens.detail import EnvDetailScreen
@@ -22,7 +22,7 @@ from umig_tui.tui.screens.history import HistoryScreen
 from umig_tui.tui.widgets.environments import EnvTable
 from umig_tui.tui.widgets.filterbar import FilterBar
 from umig_tui.tui.widgets.header import FleetHeader
-from umig_tui.ui_state import load_ui_state
+from umig_tui.util.ui_state import load_ui_state
 
 APP_BINDINGS = [b for b in UmigApp.BINDINGS if isinstance(b, Binding)]
 PANEL_TABLES = {
@@ -123,7 +123,7 @@ class TestPolling:
                 lambda: all(
                     monitor.fleet.latest(env, endpoint) is not None
                     for env in monitor.fleet.names
-                    for endpoint in monitor.poller.endpoints
+                    for endpoint in monitor.signals
                 ),
                 what="the first poll",
             )
@@ -131,7 +131,7 @@ class TestPolling:
             counts = count_results(app)
             await select_row(app, pilot, "uat")
             await pilot.press("r")
-            endpoints = len(monitor.poller.endpoints)
+            endpoints = len(monitor.signals)
             await wait_for(pilot, lambda: counts["uat"] >= endpoints, what="uat refreshed")
             await pilot.pause(0.2)
             assert set(counts) == {"uat"}
@@ -156,10 +156,10 @@ class TestPolling:
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_for_data(pilot)
             assert app.monitor is not None
-            poller = app.monitor.poller
+            monitor = app.monitor
 
             def paused() -> bool:
-                return poller.paused
+                return monitor.paused
 
             await pilot.press("p")
             assert paused()

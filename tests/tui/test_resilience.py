@@ -15,8 +15,8 @@ from tests.tui.conftest import AppFactory, good_result, row_texts, wait_for, wai
 from umig_tui.config import Config
 from umig_tui.demo.simulator import Simulator
 from umig_tui.models import Endpoint, EnvStatus, ErrorKind
-from umig_tui.monitor import Change
-from umig_tui.poller import Poller
+from umig_tui.polling.poller import Poller
+from umig_tui.service.monitor import Change
 from umig_tui.tui.app import RENDER_EVERY, UmigApp
 from umig_tui.tui.colors import SPARK_CHARS
 from umig_tui.tui.messages import FleetChanged
@@ -26,15 +26,15 @@ from umig_tui.tui.widgets.table import SyncTable
 
 
 def count_renders(app: UmigApp) -> list[float]:
-    """Wrap ``app._render``: one entry per repaint of the dashboard."""
+    """Wrap ``app.redraw``: one entry per repaint of the dashboard."""
     calls: list[float] = []
-    original: Callable[[], None] = app._render
+    original: Callable[[], None] = app.redraw
 
     def counting() -> None:
         calls.append(app.clock())
         original()
 
-    app._render = counting  # type: ignore[method-assign]
+    app.redraw = counting  # type: ignore[method-assign]
     return calls
 
 
@@ -154,8 +154,8 @@ class TestUpdates:
             ts = app.clock()
             for step in range(25):
                 for env in sim.names:
-                    for endpoint in app.monitor.poller.endpoints:
-                        app.monitor._on_result(good_result(sim, env, endpoint, ts + step / 1000))
+                    for endpoint in app.monitor.signals:
+                        app.monitor.apply(good_result(sim, env, endpoint, ts + step / 1000))
             await wait_for(pilot, lambda: drawn(app, renders), "the coalesced repaint")
             assert 1 <= len(renders) <= 3, renders
             assert [row[1] for row in row_texts(app.query_one(EnvTable))] == ["● healthy"] * 4
@@ -170,7 +170,7 @@ class TestUpdates:
             assert app.monitor is not None
             fleet = app.monitor.fleet
             sim.set_fault("uat", "hang")
-            app.monitor.poller.refresh("uat")
+            app.monitor.refresh("uat")
             counts = health_results(app)
             # uat hangs for 3 s (the timeout); production answers every 0.2 s meanwhile.
             await wait_for(

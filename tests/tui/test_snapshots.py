@@ -17,16 +17,16 @@ from textual.pilot import Pilot
 
 from tests.conftest import seed_path
 from tests.tui.conftest import feed
-from umig_tui.config import load_config
 from umig_tui.demo.simulator import Simulator
-from umig_tui.models import Endpoint, ErrorKind, FetchError, PollResult
-from umig_tui.store.samples import (
+from umig_tui.metrics import (
     ACTIVE_USERS,
     DB_CONNECTIONS,
     ERROR_RATE,
     PERFORMANCE_SERIES,
     RESPONSE_TIME,
 )
+from umig_tui.models import Endpoint, ErrorKind, FetchError, PollResult
+from umig_tui.service.setup import load_fleet
 from umig_tui.tui.app import UmigApp
 
 FROZEN = 1_761_480_030.0  # 2025-10-26 12:00:30 UTC: mid-bucket, so feed() lands in the newest
@@ -60,7 +60,7 @@ def frozen_sim() -> Simulator:
 def app(frozen_sim: Simulator) -> UmigApp:
     """The dashboard on the frozen demo fleet: no store, no polling, frozen clock."""
     return UmigApp(
-        load_config(demo=True),
+        load_fleet(demo=True),
         environ={},
         simulator=frozen_sim,
         clock=frozen,
@@ -94,11 +94,11 @@ async def frozen_fleet(pilot: Pilot[Any], sim: Simulator, *, fault: str | None =
     feed(app, sim, FROZEN - 3)
     if fault is not None:
         error = FetchError(ErrorKind.HTTP_ERROR, "HTTP 500 Internal Server Error", http_status=500)
-        for endpoint in app.monitor.poller.endpoints:
-            app.monitor._on_result(
+        for endpoint in app.monitor.signals:
+            app.monitor.apply(
                 PollResult(fault, endpoint, ts=FROZEN - 2, latency_ms=40.0, error=error)
             )
-    app._render()
+    app.redraw()
     await pilot.pause()
 
 

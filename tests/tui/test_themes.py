@@ -12,11 +12,11 @@ from textual.app import App
 from textual.filter import Monochrome, NoColor
 
 from tests.tui.conftest import AppFactory, screen_segments, show_fleet, widget_lines
-from umig_tui.resources import data_dir
 from umig_tui.tui.app import UmigApp
 from umig_tui.tui.colors import variable as theme_variable
-from umig_tui.tui.themes import SHIPPED, VARIABLE_DEFAULTS, load_themes
+from umig_tui.tui.theme_files import SHIPPED, VARIABLE_DEFAULTS, load_themes
 from umig_tui.tui.widgets.environments import EnvTable
+from umig_tui.util.resources import data_dir
 
 
 def variable(app: UmigApp, name: str) -> str:

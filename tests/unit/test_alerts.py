@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from umig_tui.analysis.alerts import (
+from umig_tui.analysis.alert_rules import (
     AlertEngine,
     AlertPhase,
     AlertState,

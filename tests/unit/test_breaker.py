@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from umig_tui.breaker import BreakerState, CircuitBreaker, counts_as_down, next_delay
 from umig_tui.models import Endpoint, ErrorKind, FetchError, HealthSnapshot, PollResult
+from umig_tui.polling.breaker import BreakerState, CircuitBreaker, counts_as_down, next_delay
 
 
 def ok() -> PollResult:

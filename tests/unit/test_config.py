@@ -19,6 +19,7 @@ from umig_tui.config import (
     resolve_secret,
 )
 from umig_tui.models import Tier
+from umig_tui.service.setup import load_fleet
 
 PROD = '[[environments]]\nname = "production"\nurl = "https://confluence.example.com"\n'
 
@@ -309,14 +310,15 @@ def test_bad_url_variable_is_an_error() -> None:
 
 
 def test_no_config_and_no_variables_is_the_demo_fleet() -> None:
-    config = load_config(environ={})
+    assert load_config(environ={}).environments == ()  # the config alone: nothing
+    config = load_fleet(environ={})
     assert config.demo
     assert env_names(config) == ["development", "uat", "production", "hotfix"]
 
 
 def test_demo_flag_forces_the_demo_fleet_over_config_and_variables(tmp_path: Path) -> None:
     path = write(tmp_path, PROD)
-    config = load_config(str(path), environ={"UMIG_DEV_URL": "http://dev:1"}, demo=True)
+    config = load_fleet(str(path), environ={"UMIG_DEV_URL": "http://dev:1"}, demo=True)
     assert config.demo
     assert len(config.environments) == 4
     assert all(e.origin == "demo" for e in config.environments)

@@ -14,7 +14,7 @@ from umig_tui.config import (
     ProfileSignal,
     parse_config_text,
 )
-from umig_tui.config_profiles import (
+from umig_tui.config.custom_profiles import (
     HEALTH_METRICS,
     METRICS_FIELDS,
     OPTIONAL,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from umig_tui.config import Config, parse_config_text
-from umig_tui.config_profiles import HEALTH_METRICS, METRICS_FIELDS, OPTIONAL
+from umig_tui.config.custom_profiles import HEALTH_METRICS, METRICS_FIELDS, OPTIONAL
 from umig_tui.demo import documents
 from umig_tui.demo.documents import EnvReading
 from umig_tui.demo.simulator import Simulator

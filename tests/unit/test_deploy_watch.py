@@ -15,7 +15,6 @@ import pytest
 from rich.console import Console
 
 from umig_tui.cli.deploy_view import render_watch
-from umig_tui.deploy.runner import endpoints_for, observe, run_watch
 from umig_tui.deploy.watch import DeployWatch, reported_version
 from umig_tui.deploy.watch_state import (
     GATES,
@@ -37,6 +36,7 @@ from umig_tui.models import (
     TeamsCheck,
     VersionInfo,
 )
+from umig_tui.service.deploy_watch import endpoints_for, observe, run_watch
 
 T0 = 1_730_000_000.0
 ENV = "production"

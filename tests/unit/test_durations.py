@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from umig_tui.durations import DurationError, format_duration, parse_duration, parse_uptime
+from umig_tui.util.durations import DurationError, format_duration, parse_duration, parse_uptime
 
 
 @pytest.mark.parametrize(

@@ -17,19 +17,17 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
-from umig_tui.analysis.alerts import AlertPhase, AlertState
+from umig_tui.analysis.alert_rules import AlertPhase, AlertState
 from umig_tui.config import Config, Environment, Polling
+from umig_tui.events import POLLER, WATCH, Deployment, Event, EventKind, StatusChange
 from umig_tui.export.prometheus import CONTENT_TYPE, ExportState, render
-from umig_tui.export.source import ExportSource
-from umig_tui.fleet import EnvView
+from umig_tui.export.prometheus_source import ExportSource
 from umig_tui.models import (
     ComponentHealth,
     ComponentsStatus,
     Endpoint,
     EnvStatus,
     ErrorKind,
-    Event,
-    EventKind,
     FetchError,
     HealthSnapshot,
     Metrics,
@@ -38,8 +36,9 @@ from umig_tui.models import (
     Tier,
     VersionInfo,
 )
-from umig_tui.monitor import Monitor
-from umig_tui.runtime import open_monitor
+from umig_tui.service.monitor import Monitor
+from umig_tui.service.runtime import open_monitor
+from umig_tui.state.fleet import EnvView
 
 Fed = tuple[Monitor, ExportSource]
 
@@ -98,15 +97,25 @@ def failed(env: str, endpoint: Endpoint, ts: float, error: FetchError) -> PollRe
     return PollResult(env, endpoint, ts, None, error=error)
 
 
+def watched(stage: str) -> Deployment:
+    return Deployment(WATCH, stage=stage)
+
+
 # What the store's timeline already holds when the exporter starts (the counter's history).
 STORED_EVENTS = (
-    Event(T0 - 900, "production", EventKind.DEPLOYMENT, "watch", data={"stage": "waiting"}),
-    Event(T0 - 800, "production", EventKind.DEPLOYMENT, "watch", data={"stage": "succeeded"}),
-    Event(T0 - 700, "uat", EventKind.DEPLOYMENT, "watch", data={"stage": "failed"}),
-    Event(T0 - 600, "uat", EventKind.DEPLOYMENT, "watch", data={"stage": "timed_out"}),
-    Event(T0 - 500, "development", EventKind.DEPLOYMENT, "seen", data={"source": "poller"}),
+    Event(T0 - 900, "production", EventKind.DEPLOYMENT, "watch", payload=watched("waiting")),
+    Event(T0 - 800, "production", EventKind.DEPLOYMENT, "watch", payload=watched("succeeded")),
+    Event(T0 - 700, "uat", EventKind.DEPLOYMENT, "watch", payload=watched("failed")),
+    Event(T0 - 600, "uat", EventKind.DEPLOYMENT, "watch", payload=watched("timed_out")),
+    Event(T0 - 500, "development", EventKind.DEPLOYMENT, "seen", payload=Deployment(POLLER)),
     Event(T0 - 400, "hotfix", EventKind.ROLLBACK, "back", severity="high"),
-    Event(T0 - 300, "production", EventKind.STATUS_CHANGE, "flip", data={"to": "degraded"}),
+    Event(
+        T0 - 300,
+        "production",
+        EventKind.STATUS_CHANGE,
+        "flip",
+        payload=StatusChange("healthy", "degraded"),
+    ),
 )
 
 # Poll results, oldest first, as the poller would deliver them.
@@ -202,9 +211,8 @@ async def fed(tmp_path: Path) -> AsyncIterator[tuple[Monitor, ExportSource]]:
             await monitor.store.add_event(event)
         source = ExportSource(monitor)
         await source.load()
-        assert monitor.poller.on_result is not None
         for result in RESULTS:
-            monitor.poller.on_result(result)
+            monitor.apply(result)
         yield monitor, source
     finally:
         await monitor.aclose()

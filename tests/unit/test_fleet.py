@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from umig_tui.analysis.drift import DriftKind
 from umig_tui.config import Config, Environment, Polling
-from umig_tui.fleet import FleetState
 from umig_tui.models import (
     ComponentHealth,
     ComponentsStatus,
@@ -20,6 +19,7 @@ from umig_tui.models import (
     Tier,
     VersionInfo,
 )
+from umig_tui.state.fleet import FleetState
 
 CONFIG = Config(
     environments=(

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import REPO
 from umig_tui.config import StoreSettings
-from umig_tui.deploy.history import (
+from umig_tui.deploy.history_jsonl import (
     HistorySummary,
     append_record,
     deployment_id,
@@ -23,10 +23,13 @@ from umig_tui.deploy.history import (
     read_history,
     summarize,
 )
-from umig_tui.deploy.recorder import WatchRecorder
 from umig_tui.deploy.timeline import entry_from_event, merge_history
 from umig_tui.deploy.watch_state import Stage, WatchState
-from umig_tui.models import Event, EventKind
+from umig_tui.events import POLLER, WATCH, Deployment, Event, EventKind
+from umig_tui.service.history_writer import HistoryWriter
+from umig_tui.service.monitor import Monitor
+from umig_tui.service.setup import load_fleet
+from umig_tui.service.watch_recorder import WatchRecorder
 from umig_tui.store.store import Store
 
 T0 = 1_727_274_655.0  # 2024-09-25T14:30:55+00:00
@@ -273,7 +276,7 @@ def watch_event(stage: str, ts: float, *, watch_id: str, to: str = "1.2.0") -> E
         env="production",
         kind=EventKind.DEPLOYMENT,
         summary=f"production: deploy of {to} {stage}",
-        data={"source": "watch", "watch_id": watch_id, "stage": stage, "to": to, "from": "1.1.2"},
+        payload=Deployment(WATCH, watch_id, "1.1.2", to, stage=stage),
     )
 
 
@@ -284,12 +287,7 @@ def sighting(ts: float, *, to: str = "1.2.0", back: bool = False, env: str = "pr
         env=env,
         kind=EventKind.ROLLBACK if back else EventKind.DEPLOYMENT,
         summary=f"{env}: seen by the poller",
-        data={
-            "source": "poller",
-            "id": deployment_id(kind, env, ts),
-            "from": "1.2.0" if back else "1.1.2",
-            "to": to,
-        },
+        payload=Deployment(POLLER, deployment_id(kind, env, ts), "1.2.0" if back else "1.1.2", to),
     )
 
 
@@ -370,7 +368,10 @@ def test_a_failed_watch_is_not_counted_as_a_success_because_the_poller_saw_the_v
 def test_a_sighting_named_after_the_same_second_as_the_watch_hides_nothing() -> None:
     watch_id = deployment_id("deploy", "production", T0)
     seen = sighting(T0 + 0.4)
-    assert seen.data["id"] == watch_id  # both are named after the second they happened in
+    assert seen.deployment is not None
+    assert (
+        seen.deployment.deployment_id == watch_id
+    )  # both are named after the second they happened in
     events = [
         watch_event("waiting", T0, watch_id=watch_id),
         seen,
@@ -423,7 +424,7 @@ def test_a_sighting_also_written_to_the_file_appears_once() -> None:
         environment="production",
         ts=T0,
         version="1.2.0",
-        deployment=event.data["id"],
+        deployment=event.deployment.deployment_id if event.deployment else None,
         status="completed",
         fromVersion="1.1.2",
         detectedBy="umig-tui poller",
@@ -501,12 +502,15 @@ async def test_a_watch_writes_start_and_success_lines_in_the_seed_s_shape(
     tmp_path: Path, store: Store
 ) -> None:
     path = tmp_path / "deployment-history.jsonl"
-    recorder = WatchRecorder(store, path, user="alice")
+    monitor = bare_monitor(store)
+    writer = HistoryWriter(monitor, path)
+    recorder = WatchRecorder(monitor, user="alice")
     await recorder.record(state(Stage.WAITING, T0), True)
     await recorder.record(state(Stage.WAITING, T0 + 10), False)  # a poll, not a transition
     await recorder.record(state(Stage.CONFIRMED, T0 + 20), True)
     await recorder.record(state(Stage.MONITORING, T0 + 30), True)
     await recorder.record(state(Stage.SUCCEEDED, T0 + 95), True)
+    await writer.aclose()
     lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     assert lines == [
         {
@@ -531,17 +535,19 @@ async def test_a_watch_writes_start_and_success_lines_in_the_seed_s_shape(
         },
     ]
     events = await store.events()
-    assert [e.data["stage"] for e in reversed(events)] == [
+    assert [e.deployment.stage for e in reversed(events) if e.deployment] == [
         "waiting",
         "confirmed",
         "monitoring",
         "succeeded",
     ]
-    assert {e.data["watch_id"] for e in events} == {"deploy-production-20240925-143055"}
+    assert {e.deployment.deployment_id for e in events if e.deployment} == {
+        "deploy-production-20240925-143055"
+    }
     entries, _ = read_history(path)
     history = merge_history(entries, events)
     assert len(history.entries) == 2  # the file and the store tell the same story once
-    assert recorder.problems == []
+    assert writer.problems == []
 
 
 @pytest.mark.parametrize(
@@ -552,10 +558,13 @@ async def test_a_watch_that_does_not_succeed_writes_a_failure_line_with_its_reas
     tmp_path: Path, store: Store, stage: Stage, status: str, severity: str
 ) -> None:
     path = tmp_path / "deployment-history.jsonl"
-    recorder = WatchRecorder(store, path, user="ci")
+    monitor = bare_monitor(store)
+    writer = HistoryWriter(monitor, path)
+    recorder = WatchRecorder(monitor, user="ci")
     reason = "health is unhealthy after the deploy; rollback recommended to 1.1.2"
     await recorder.record(state(Stage.WAITING, T0), True)
     await recorder.record(state(stage, T0 + 40, reason=reason), True)
+    await writer.aclose()
     last = json.loads(path.read_text(encoding="utf-8").splitlines()[-1])
     assert (last["type"], last["status"], last["error"]) == ("deployment_failure", status, reason)
     (final, *_) = await store.events()
@@ -566,8 +575,16 @@ async def test_a_watch_that_does_not_succeed_writes_a_failure_line_with_its_reas
 async def test_an_unwritable_history_file_is_a_warning_not_a_crash(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("", encoding="utf-8")
-    recorder = WatchRecorder(None, blocker / "deployment-history.jsonl", user="ci")
+    monitor = bare_monitor(None)
+    writer = HistoryWriter(monitor, blocker / "deployment-history.jsonl")
+    recorder = WatchRecorder(monitor, user="ci")
     await recorder.record(state(Stage.WAITING, T0), True)
     await recorder.record(state(Stage.SUCCEEDED, T0 + 5), True)
-    assert len(recorder.problems) == 1  # said once, not once per line
-    assert recorder.problems[0].startswith(f"cannot append to {blocker}")
+    await writer.aclose()
+    assert len(writer.problems) == 1  # said once, not once per line
+    assert writer.problems[0].startswith(f"cannot append to {blocker}")
+
+
+def bare_monitor(store: Store | None) -> Monitor:
+    """A Monitor on the demo fleet's config with no client: what it records is all there is."""
+    return Monitor(load_fleet(demo=True, environ={}), {}, store=store)

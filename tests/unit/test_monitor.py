@@ -14,18 +14,18 @@ import pytest
 from umig_tui.config import Config, Polling
 from umig_tui.demo.fleet import demo_config
 from umig_tui.demo.simulator import Simulator
+from umig_tui.events import EventKind, StatusChange
 from umig_tui.models import (
     MONITORED_ENDPOINTS,
     Endpoint,
     EnvStatus,
     ErrorKind,
-    EventKind,
     HealthSnapshot,
     PollResult,
 )
-from umig_tui.monitor import Change, Monitor
-from umig_tui.runtime import open_monitor
-from umig_tui.sources.umig import UmigClient
+from umig_tui.service.monitor import Change, Monitor
+from umig_tui.service.runtime import open_monitor
+from umig_tui.sources.client import UmigClient
 from umig_tui.store.queries import latest_rows
 from umig_tui.store.store import Store
 
@@ -101,16 +101,15 @@ async def test_a_status_flip_is_an_event_in_the_store(
     assert monitor.fleet.view("uat").status is EnvStatus.UNREACHABLE
     (event,) = await monitor.store.events(kinds=["status_change"])
     assert (event.env, event.kind, event.severity) == ("uat", EventKind.STATUS_CHANGE, "critical")
-    assert event.data["from"] == "healthy"
-    assert event.data["to"] == "unreachable"
-    assert "connect_error" in event.data["reason"]
+    assert event.payload == StatusChange("healthy", "unreachable", event.payload.reason)
+    assert "connect_error" in event.payload.reason
     assert [c.events for c in changes if c.events] == [(replace(event, id=None),)]
 
     simulator.set_fault("uat", None)
     await monitor.poll_once()
     await monitor.store.flush()
     back = await monitor.store.events(env="uat", kinds=["status_change"])
-    assert [(e.data["from"], e.data["to"]) for e in back] == [
+    assert [(e.payload.before, e.payload.after) for e in back] == [
         ("unreachable", "healthy"),
         ("healthy", "unreachable"),
     ]
@@ -143,7 +142,7 @@ async def test_restore_puts_the_last_known_state_back_before_any_poll(
     assert second.store is not None
     await second.store.flush()
     events = await second.store.events(kinds=["status_change"])
-    assert [(e.env, e.data["from"], e.data["to"]) for e in events] == [
+    assert [(e.env, e.payload.before, e.payload.after) for e in events] == [
         ("production", "healthy", "unreachable")
     ]
 
@@ -160,7 +159,7 @@ async def test_a_raising_listener_does_not_stop_polling(monitors: MonitorFactory
     await monitor.poll_once()
     assert len(heard) == 16  # listeners after the broken one still hear everything
 
-    loop = asyncio.create_task(monitor.poller.run_env("uat"))
+    loop = asyncio.create_task(monitor.poll_loop("uat"))
     await asyncio.sleep(0.4)
     loop.cancel()
     await asyncio.gather(loop, return_exceptions=True)

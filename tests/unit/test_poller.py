@@ -19,11 +19,11 @@ from typing import Any, cast
 
 import pytest
 
-from umig_tui.breaker import BreakerState
 from umig_tui.config import Config, Environment, Polling
 from umig_tui.models import MONITORED_ENDPOINTS, Endpoint, ErrorKind, FetchError, PollResult, Tier
-from umig_tui.poller import Poller
-from umig_tui.sources.umig import UmigClient
+from umig_tui.polling.breaker import BreakerState
+from umig_tui.polling.poller import Poller
+from umig_tui.sources.client import UmigClient
 
 H, V, C, M = Endpoint.HEALTH, Endpoint.VERSION, Endpoint.COMPONENTS, Endpoint.METRICS
 

@@ -6,7 +6,7 @@ import pytest
 
 from umig_tui.models import Metrics, MetricSample
 from umig_tui.sources.parse import ParseError
-from umig_tui.sources.prom import MAX_SAMPLES, parse_exposition
+from umig_tui.sources.prometheus_text import MAX_SAMPLES, parse_exposition
 
 # generatePrometheusMetrics() joins bare lines: no HELP, no TYPE, no trailing newline.
 SEED_LINES = "\n".join(

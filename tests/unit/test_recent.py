@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from umig_tui.recent import RecentSeries
+from umig_tui.state.recent import RecentSeries
 
 KEY = ("production", "response_time_ms")
 

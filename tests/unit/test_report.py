@@ -20,22 +20,20 @@ from pathlib import Path
 import pytest
 
 from tests.generated_store import DAY, HOUR, STEP, EnvHistory, Stretch, build
-from umig_tui.analysis.alerts import AlertPhase, AlertState
+from umig_tui.analysis.alert_rules import AlertPhase, AlertState
 from umig_tui.analysis.stats import WindowStats
 from umig_tui.config import Config, Environment, Polling, StoreSettings
-from umig_tui.deploy.history import append_record, make_record, parse_lines, summarize
+from umig_tui.deploy.history_jsonl import append_record, make_record, parse_lines, summarize
 from umig_tui.deploy.timeline import History
-from umig_tui.export.gather import gather_report, gather_snapshot
+from umig_tui.events import POLLER, WATCH, AlertChange, Deployment, Event, EventKind, StatusChange
+from umig_tui.export.collect import gather_report, gather_snapshot
 from umig_tui.export.report import HealthCounts, ReportData, md, render_report
 from umig_tui.export.snapshot import Snapshot, render_postmortem, render_snapshot, render_timeline
-from umig_tui.fleet import EnvView
 from umig_tui.models import (
     ComponentHealth,
     Endpoint,
     EnvStatus,
     ErrorKind,
-    Event,
-    EventKind,
     FetchError,
     HealthSnapshot,
     Metrics,
@@ -44,7 +42,8 @@ from umig_tui.models import (
     Tier,
     VersionInfo,
 )
-from umig_tui.monitor import Monitor
+from umig_tui.service.monitor import Monitor
+from umig_tui.state.fleet import EnvView
 from umig_tui.store.store import Store
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
@@ -122,12 +121,12 @@ HISTORIES = {
 }
 
 
-def _watch_data(env: str, version: str, stage: str, ts: int) -> dict[str, object]:
-    return {"source": "watch", "stage": stage, "watch_id": f"deploy-{env}-{ts}", "to": version}
+def _watch_data(env: str, version: str, stage: str, ts: int) -> Deployment:
+    return Deployment(WATCH, f"deploy-{env}-{ts}", to_version=version, stage=stage)
 
 
-def _poller_data(env: str, before: str, after: str, ts: int) -> dict[str, object]:
-    return {"source": "poller", "id": f"deploy-{env}-{ts}", "from": before, "to": after}
+def _poller_data(env: str, before: str, after: str, ts: int) -> Deployment:
+    return Deployment(POLLER, f"deploy-{env}-{ts}", before, after)
 
 
 H, M = HOUR, MINUTE
@@ -139,16 +138,16 @@ EVENTS = (
     # The incident: production's 1.2.0 slows down, goes unhealthy, is rolled back.
     # (Its watched deploy is in the history file; the poller's sighting is the same deploy.)
     Event(NOW - 5 * H - 10 * M, "production", EventKind.DEPLOYMENT, "production: 1.1.2 → 1.2.0 (seen by the poller)", "info", _poller_data("production", "1.1.2", "1.2.0", NOW - 5 * H - 10 * M)),
-    Event(NOW - 5 * H, "production", EventKind.STATUS_CHANGE, "production: healthy → degraded (response time 612ms above 500ms)", "info", {"from": "healthy", "to": "degraded"}),
-    Event(NOW - 4 * H - 50 * M, "production", EventKind.STATUS_CHANGE, "production: degraded → unhealthy (application reports unhealthy (database degraded))", "critical", {"from": "degraded", "to": "unhealthy"}),
-    Event(NOW - 4 * H - 45 * M, "production", EventKind.ALERT, "umig-health-check-failed FIRING: production: umig-health-check-failed (3 consecutive failed health checks)", "CRITICAL", {"rule": "umig-health-check-failed", "phase": "firing"}),
+    Event(NOW - 5 * H, "production", EventKind.STATUS_CHANGE, "production: healthy → degraded (response time 612ms above 500ms)", "info", StatusChange("healthy", "degraded")),
+    Event(NOW - 4 * H - 50 * M, "production", EventKind.STATUS_CHANGE, "production: degraded → unhealthy (application reports unhealthy (database degraded))", "critical", StatusChange("degraded", "unhealthy")),
+    Event(NOW - 4 * H - 45 * M, "production", EventKind.ALERT, "umig-health-check-failed FIRING: production: umig-health-check-failed (3 consecutive failed health checks)", "CRITICAL", AlertChange("umig-health-check-failed", "firing")),
     Event(NOW - 4 * H - 20 * M, "production", EventKind.ROLLBACK, "production: rolled back from 1.2.0 to 1.1.2", "high", _poller_data("production", "1.2.0", "1.1.2", NOW - 4 * H - 20 * M)),
-    Event(NOW - 4 * H - 15 * M, "production", EventKind.STATUS_CHANGE, "production: unhealthy → healthy (all checks pass)", "info", {"from": "unhealthy", "to": "healthy"}),
-    Event(NOW - 4 * H - 10 * M, "production", EventKind.ALERT, "umig-health-check-failed resolved: production: umig-health-check-failed (0 consecutive failed health checks)", "CRITICAL", {"rule": "umig-health-check-failed", "phase": "resolved"}),
+    Event(NOW - 4 * H - 15 * M, "production", EventKind.STATUS_CHANGE, "production: unhealthy → healthy (all checks pass)", "info", StatusChange("unhealthy", "healthy")),
+    Event(NOW - 4 * H - 10 * M, "production", EventKind.ALERT, "umig-health-check-failed resolved: production: umig-health-check-failed (0 consecutive failed health checks)", "CRITICAL", AlertChange("umig-health-check-failed", "resolved")),
     # UAT away for ten minutes, then a watched deploy; hotfix down for the last half hour.
-    Event(NOW - 3 * H, "uat", EventKind.STATUS_CHANGE, "uat: healthy → unreachable (connect_error: connection refused)", "critical", {"from": "healthy", "to": "unreachable"}),
-    Event(NOW - 2 * H - 50 * M, "uat", EventKind.STATUS_CHANGE, "uat: unreachable → healthy (all checks pass)", "info", {"from": "unreachable", "to": "healthy"}),
-    Event(NOW - 30 * M, "hotfix", EventKind.STATUS_CHANGE, "hotfix: healthy → unreachable (timeout: no answer in 10s)", "critical", {"from": "healthy", "to": "unreachable"}),
+    Event(NOW - 3 * H, "uat", EventKind.STATUS_CHANGE, "uat: healthy → unreachable (connect_error: connection refused)", "critical", StatusChange("healthy", "unreachable")),
+    Event(NOW - 2 * H - 50 * M, "uat", EventKind.STATUS_CHANGE, "uat: unreachable → healthy (all checks pass)", "info", StatusChange("unreachable", "healthy")),
+    Event(NOW - 30 * M, "hotfix", EventKind.STATUS_CHANGE, "hotfix: healthy → unreachable (timeout: no answer in 10s)", "critical", StatusChange("healthy", "unreachable")),
     Event(NOW - 25 * M, "uat", EventKind.DEPLOYMENT, "uat: deploying 1.2.0-rc.3", "info", _watch_data("uat", "1.2.0-rc.3", "waiting", NOW - 25 * M)),
     Event(NOW - 20 * M, "uat", EventKind.DEPLOYMENT, "uat: 1.2.0-rc.3 deployed and healthy", "info", _watch_data("uat", "1.2.0-rc.3", "succeeded", NOW - 25 * M)),
 )  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from umig_tui.sanitize import MAX_TEXT, clean_block, clean_text
+from umig_tui.util.sanitize import MAX_TEXT, clean_block, clean_text
 
 
 @pytest.mark.parametrize(

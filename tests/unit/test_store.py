@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
 import fcntl
 import gc
 import sqlite3
@@ -13,19 +12,20 @@ import sys
 import time
 import warnings
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import seed_path
+from umig_tui import metrics
 from umig_tui.config import StoreSettings
 from umig_tui.demo.simulator import Simulator
+from umig_tui.events import POLLER, WATCH, AlertChange, Deployment, Event, EventKind, StatusChange
 from umig_tui.models import (
     ComponentsStatus,
     Endpoint,
     ErrorKind,
-    Event,
-    EventKind,
     FetchError,
     HealthSnapshot,
     MetricsSnapshot,
@@ -33,9 +33,10 @@ from umig_tui.models import (
     VersionInfo,
 )
 from umig_tui.sources.parse import parse_document
-from umig_tui.store import samples
-from umig_tui.store.queries import latest_rows, recent_history, restore_results, series_points
+from umig_tui.store.queries import latest_rows, restore_results, series_points
+from umig_tui.store.samples import samples_from_result
 from umig_tui.store.schema import SCHEMA_VERSION
+from umig_tui.store.sparklines import bucketed_history
 from umig_tui.store.store import Store, StoreUnavailable
 
 H, V, C, M = Endpoint.HEALTH, Endpoint.VERSION, Endpoint.COMPONENTS, Endpoint.METRICS
@@ -225,17 +226,17 @@ async def test_results_become_series_samples(store: Store, simulator: Simulator)
             "SELECT x.env, x.metric, s.value FROM samples s JOIN series x ON x.id = s.series_id"
         )
     }
-    assert names[("production", samples.poll_ok("health"))] == 1.0
-    assert names[("production", samples.poll_latency("health"))] == 42.0
-    assert names[("production", samples.HEALTH_UP)] == 1.0
+    assert names[("production", metrics.poll_ok("health"))] == 1.0
+    assert names[("production", metrics.poll_latency("health"))] == 42.0
+    assert names[("production", metrics.HEALTH_UP)] == 1.0
     assert isinstance(health.value, HealthSnapshot)
-    assert names[("production", samples.RESPONSE_TIME)] == health.value.metrics.response_time_ms
-    assert ("production", samples.ERROR_RATE) in names
-    assert names[("uat", samples.poll_ok("version"))] == 0.0
-    assert names[("uat", samples.poll_latency("version"))] == 3.0
-    assert 0.0 <= names[("uat", samples.COMPONENT_SCORE)] <= 1.0
+    assert names[("production", metrics.RESPONSE_TIME)] == health.value.metrics.response_time_ms
+    assert ("production", metrics.ERROR_RATE) in names
+    assert names[("uat", metrics.poll_ok("version"))] == 0.0
+    assert names[("uat", metrics.poll_latency("version"))] == 3.0
+    assert 0.0 <= names[("uat", metrics.COMPONENT_SCORE)] <= 1.0
     assert {metric for env, metric in names if env == "production"} == {
-        metric for metric, _ in samples.samples_from_result(health)
+        metric for metric, _ in samples_from_result(health)
     }
 
 
@@ -249,7 +250,7 @@ async def test_rollups_aggregate_per_minute_and_hour(store: Store) -> None:
         ]
     )
     assert await store.write([latency("uat", H, base + 3599, 60.0)])  # a later batch, same hour
-    metric = samples.poll_latency("health")
+    metric = metrics.poll_latency("health")
     minute = await store.query(
         "SELECT r.bucket, r.n, r.vsum, r.vmin, r.vmax FROM rollup_1m r JOIN series x "
         "ON x.id = r.series_id WHERE x.env = 'uat' AND x.metric = ? ORDER BY r.bucket",
@@ -309,7 +310,7 @@ async def test_events_round_trip_and_filter(store: Store) -> None:
             EventKind.STATUS_CHANGE,
             "uat: healthy → unreachable",
             "critical",
-            {"to": "unreachable"},
+            StatusChange("healthy", "unreachable"),
         ),
         Event(
             now - 200,
@@ -317,21 +318,28 @@ async def test_events_round_trip_and_filter(store: Store) -> None:
             EventKind.DEPLOYMENT,
             "production 1.2.0 landed",
             "info",
-            {"version": "1.2.0"},
+            Deployment(POLLER, to_version="1.2.0"),
         ),
-        Event(now - 100, "uat", EventKind.ALERT, "uat error rate", "warning"),
+        Event(
+            now - 100,
+            "uat",
+            EventKind.ALERT,
+            "uat error rate",
+            "warning",
+            AlertChange("r", "firing"),
+        ),
         Event(now - 50, None, EventKind.NOTICE, "fleet-wide notice"),
     ]
     assert await store.write(events)
     everything = await store.events()
     assert [e.summary for e in everything] == [e.summary for e in reversed(events)]  # newest first
     stored = everything[-1]
-    assert (stored.ts, stored.env, stored.kind, stored.severity, stored.data) == (
+    assert (stored.ts, stored.env, stored.kind, stored.severity, stored.payload) == (
         now - 300,
         "uat",
         EventKind.STATUS_CHANGE,
         "critical",
-        {"to": "unreachable"},
+        StatusChange("healthy", "unreachable"),
     )
     assert stored.id is not None
     assert [e.summary for e in await store.events(since=now - 150)] == [
@@ -347,15 +355,44 @@ async def test_events_round_trip_and_filter(store: Store) -> None:
     assert await store.events(env="uat", since=now - 150, kinds=["alert"]) == [everything[1]]
 
 
-async def test_event_data_that_is_not_json_is_stored_as_text(store: Store) -> None:
-    when = datetime.datetime(2024, 10, 25, 10, 15, tzinfo=datetime.UTC)
-    store.submit(Event(time.time(), "uat", EventKind.DEPLOYMENT, "deployed", data={"at": when}))
-    await asyncio.wait_for(store.flush(), 5)  # a bad item must not kill the writer
-    (event,) = await store.events()
-    assert event.data == {"at": str(when)}
-    store.submit(bad("uat", H, time.time()))
+async def test_every_kind_of_event_reads_back_as_it_was_written(store: Store) -> None:
+    now = time.time()
+    written = [
+        Event(now, "uat", EventKind.STATUS_CHANGE, "flip", "info", StatusChange("a", "b", "why")),
+        Event(
+            now + 1,
+            "uat",
+            EventKind.DEPLOYMENT,
+            "seen",
+            "info",
+            Deployment(POLLER, "d-1", "1", "2"),
+        ),
+        Event(
+            now + 2,
+            "uat",
+            EventKind.DEPLOYMENT,
+            "watch",
+            "critical",
+            Deployment(WATCH, "w-1", "1", "2", stage="failed", reason="r", elapsed_s=12.5),
+        ),
+        Event(
+            now + 3, "uat", EventKind.ROLLBACK, "back", "high", Deployment(POLLER, "r-1", "2", "1")
+        ),
+        Event(
+            now + 4,
+            "uat",
+            EventKind.ALERT,
+            "alert",
+            "high",
+            AlertChange("rule", "firing", 0.2, 0.1),
+        ),
+        Event(now + 5, None, EventKind.NOTICE, "notice"),
+    ]
+    for event in written:
+        store.submit(event)
     await asyncio.wait_for(store.flush(), 5)
-    assert len(await latest_rows(store)) == 1
+    read = [replace(e, id=None) for e in reversed(await store.events())]
+    assert read == written
 
 
 async def test_submit_batches_many_results_into_few_transactions(store: Store) -> None:
@@ -398,7 +435,7 @@ async def test_direct_writes_events_and_prune_never_share_a_transaction(store: S
     assert len(await store.events()) == 5
     rollup = await store.query(
         "SELECT sum(r.n) FROM rollup_1h r JOIN series x ON x.id = r.series_id WHERE x.metric = ?",
-        (samples.poll_ok("health"),),
+        (metrics.poll_ok("health"),),
     )
     assert rollup[0][0] == 5 * 100  # each sample counted once: nothing retried twice
 
@@ -410,7 +447,7 @@ async def test_series_points_at_every_resolution(store: Store) -> None:
     base = hour_start(3)
     values = [(base + 5, 10.0), (base + 35, 30.0), (base + 65, 50.0), (base + 3605, 70.0)]
     assert await store.write([latency("uat", H, ts, v) for ts, v in values])
-    metric = samples.poll_latency("health")
+    metric = metrics.poll_latency("health")
     raw = await series_points(store, "uat", metric, since=base, until=base + 7200, resolution="raw")
     assert [(p.ts, p.value) for p in raw] == values
     minute = await series_points(
@@ -432,7 +469,7 @@ async def test_series_points_at_every_resolution(store: Store) -> None:
     assert await series_points(store, "prod", metric, since=base) == []
 
 
-async def test_recent_history_gives_minute_averages_per_series(store: Store) -> None:
+async def test_sparkline_history_sums_and_counts_per_bucket(store: Store) -> None:
     base = hour_start(1)
     assert await store.write(
         [
@@ -443,11 +480,14 @@ async def test_recent_history_gives_minute_averages_per_series(store: Store) -> 
             latency("dev", V, base + 1, 9.0),
         ]
     )
-    metric = samples.poll_latency("health")
-    history = await recent_history(store, ["uat", "dev"], [metric], since=base)
-    assert history == {("uat", metric): [20.0, 50.0], ("dev", metric): [7.0]}
-    assert await recent_history(store, ["uat"], [metric], since=base + 120) == {}
-    assert await recent_history(store, [], [metric], since=base) == {}
+    metric = metrics.poll_latency("health")
+    history = await bucketed_history(store, ["uat", "dev"], [metric], since=base, bucket=60)
+    assert history == {
+        ("uat", metric): [(base, 40.0, 2), (base + 60, 50.0, 1)],
+        ("dev", metric): [(base, 7.0, 1)],
+    }
+    assert await bucketed_history(store, ["uat"], [metric], since=base + 120, bucket=60) == {}
+    assert await bucketed_history(store, [], [metric], since=base, bucket=60) == {}
 
 
 async def test_restore_results_reparses_the_good_bodies(store: Store, simulator: Simulator) -> None:
@@ -491,13 +531,13 @@ async def test_prune_keeps_each_table_for_its_own_retention(tmp_path: Path) -> N
         rows = await store.query(
             f"SELECT t.vsum / t.n FROM {table} t JOIN series x ON x.id = t.series_id "
             "WHERE x.metric = ? ORDER BY 1",
-            (samples.poll_latency("health"),),
+            (metrics.poll_latency("health"),),
         )
         return [row[0] for row in rows]
 
     raw = await store.query(
         "SELECT s.value FROM samples s JOIN series x ON x.id = s.series_id WHERE x.metric = ?",
-        (samples.poll_latency("health"),),
+        (metrics.poll_latency("health"),),
     )
     assert [row[0] for row in raw] == [0.5]
     assert await kept("rollup_1m") == [0.5, 1.5]

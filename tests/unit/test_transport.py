@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from umig_tui.sources.client import classify_exception
 from umig_tui.sources.transport import StreamTransport
-from umig_tui.sources.umig import classify_exception
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 

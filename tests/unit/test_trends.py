@@ -13,7 +13,10 @@ from tests.generated_store import DAY, HOUR, NOW, ninety_day_store
 from umig_tui.analysis.stats import WindowStats, percentile, relative_change
 from umig_tui.analysis.trends import MIN_SAMPLES, MetricTrend, SloReport, arrow, compare_trend
 from umig_tui.config import SloSettings, StoreSettings
-from umig_tui.insights import (
+from umig_tui.metrics import ACTIVE_USERS, ERROR_RATE, RESPONSE_TIME
+from umig_tui.store.state import load_baselines
+from umig_tui.store.store import Store
+from umig_tui.store.trends import (
     SLO_WINDOWS,
     BaselineCapture,
     degradation_signal,
@@ -21,9 +24,6 @@ from umig_tui.insights import (
     env_trends,
     set_baseline,
 )
-from umig_tui.store.samples import ACTIVE_USERS, ERROR_RATE, RESPONSE_TIME
-from umig_tui.store.state import load_baselines
-from umig_tui.store.store import Store
 
 
 def flat(value: float, count: int = 30) -> WindowStats:

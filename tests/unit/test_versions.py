@@ -8,7 +8,6 @@ from packaging.version import Version
 from umig_tui.analysis.versions import (
     DiffLevel,
     SchemaId,
-    compare_schema,
     compare_versions,
     component_difference,
     parse_schema,
@@ -179,22 +178,6 @@ def test_schema_difference(a: str, b: str, level: DiffLevel | None) -> None:
 def test_schema_number_difference_is_high_and_dev_flag_only_is_low() -> None:
     assert schema_difference("030", "031").severity is Severity.HIGH  # type: ignore[union-attr]
     assert schema_difference("032-dev", "032").severity is Severity.LOW  # type: ignore[union-attr]
-
-
-@pytest.mark.parametrize(
-    ("a", "b", "order"),
-    [
-        ("032-dev", "032", -1),
-        ("032", "032-dev", 1),
-        ("031", "032-dev", -1),
-        ("030", "030", 0),
-        ("032-dev", "032-dev", 0),
-        ("033", "032", 1),
-        ("x", "032", None),
-    ],
-)
-def test_compare_schema(a: str, b: str, order: int | None) -> None:
-    assert compare_schema(a, b) == order
 
 
 def test_schema_ids_sort_with_dev_before_its_release() -> None:

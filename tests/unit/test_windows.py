@@ -26,8 +26,8 @@ from tests.generated_store import (
     table_by_name,
 )
 from umig_tui.config import StoreSettings
+from umig_tui.metrics import RESPONSE_TIME
 from umig_tui.models import Endpoint, ErrorKind, FetchError, HealthSnapshot, Metrics, PollResult
-from umig_tui.store.samples import RESPONSE_TIME
 from umig_tui.store.store import Store
 from umig_tui.store.windows import availability, source_for, window_stats
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from umig_tui.analysis.stats import WindowStats, relative_change
 from umig_tui.config import SloSettings
-from umig_tui.store.samples import ERROR_RATE, RESPONSE_TIME
+from umig_tui.metrics import ERROR_RATE, RESPONSE_TIME
 
 # Where a rise is bad. Users and connections rising are not "degradation".
 WORSE_WHEN_HIGHER = frozenset({RESPONSE_TIME, ERROR_RATE})

@@ -143,15 +143,6 @@ def schema_difference(a: str | None, b: str | None) -> DiffLevel | None:
     return DiffLevel.NONE
 
 
-def compare_schema(a: str | None, b: str | None) -> int | None:
-    sa, sb = parse_schema(a), parse_schema(b)
-    if sa is None or sb is None:
-        return None
-    if sa == sb:
-        return 0
-    return -1 if sa < sb else 1
-
-
 def component_difference(component: str, a: str | None, b: str | None) -> DiffLevel | None:
     """Difference for a drift-matrix column: schema ids for ``database``, versions otherwise."""
     if component == "database":

@@ -12,7 +12,7 @@ import sys
 import time
 from typing import Any
 
-from umig_tui.cli.main import EXIT_OK, EXIT_PROBLEM, add_source_options
+from umig_tui.cli.common import EXIT_OK, EXIT_PROBLEM, add_source_options
 
 
 def register(commands: Any) -> None:
@@ -28,7 +28,8 @@ def register(commands: Any) -> None:
 
 
 async def run(args: argparse.Namespace) -> int:
-    from umig_tui.cli.oneshot import evaluated, load
+    from umig_tui.cli.common import load
+    from umig_tui.cli.oneshot import evaluated
 
     async with evaluated(args, load(args)) as (_monitor, service, notifier):
         alerts = service.alerts()
@@ -53,7 +54,7 @@ def sink_status(notifier: Any) -> dict[str, Any]:
 
 def render_alerts(alerts: list[Any], notifier: Any) -> str:
     from umig_tui.cli.render import Cell, dash, table, wants_color
-    from umig_tui.timefmt import ago
+    from umig_tui.util.timefmt import ago
 
     color = wants_color(sys.stdout)
     now = time.time()

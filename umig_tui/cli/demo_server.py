@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from umig_tui.cli.main import EXIT_OK, UsageError
-from umig_tui.durations import DurationError, parse_duration
+from umig_tui.cli.common import EXIT_OK, UsageError
+from umig_tui.util.durations import DurationError, parse_duration
 
 # Kept here, not imported from the simulator: building the parser must stay cheap.
 DIALECT_HELP = {

@@ -13,8 +13,8 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from umig_tui.cli.main import EXIT_OK, EXIT_PROBLEM, EXIT_TIMEOUT, UsageError, add_source_options
-from umig_tui.durations import DurationError, format_duration, parse_duration
+from umig_tui.cli.common import EXIT_OK, EXIT_PROBLEM, EXIT_TIMEOUT, UsageError, add_source_options
+from umig_tui.util.durations import DurationError, format_duration, parse_duration
 
 if TYPE_CHECKING:  # the watch's modules load only when a watch runs (start-up of other commands)
     from umig_tui.deploy.watch_state import WatchOptions, WatchState
@@ -86,9 +86,11 @@ def options_from(args: argparse.Namespace, thresholds: Any) -> WatchOptions:
 
 
 async def run(args: argparse.Namespace) -> int:
-    from umig_tui.cli.oneshot import load, session
+    from umig_tui.cli.common import load
+    from umig_tui.cli.oneshot import session
     from umig_tui.config import ConfigError
-    from umig_tui.deploy.runner import prepare_watch, run_watch
+    from umig_tui.service.deploy_watch import prepare_watch, run_watch
+    from umig_tui.service.history_writer import HistoryWriter
 
     config = load(args)
     try:
@@ -98,17 +100,11 @@ async def run(args: argparse.Namespace) -> int:
     options = options_from(args, config.thresholds)
     history_file = args.history_file or config.history_file
     async with session(args, config, restore=True) as monitor:
-        if monitor.store is not None:
-            monitor.store.start()  # a watch runs for minutes: record as it goes
-        watch, recorder = await prepare_watch(
-            monitor,
-            args.watch_env,
-            options,
-            now=time.time(),
-            history_file=Path(history_file) if history_file else None,
-        )
+        monitor.start()  # a watch runs for minutes: record as it goes
+        writer = HistoryWriter(monitor, Path(history_file)) if history_file else None
+        watch, recorder = await prepare_watch(monitor, args.watch_env, options, now=time.time())
         show = _Display(json_lines=args.json)
-        fetch = partial(monitor.poller.fetch, args.watch_env)
+        fetch = partial(monitor.fetch, args.watch_env)
 
         async def on_state(state: WatchState, transition: bool) -> None:
             await recorder.record(state, transition)
@@ -118,7 +114,9 @@ async def run(args: argparse.Namespace) -> int:
             final = await run_watch(watch, fetch, clock=time.time, on_state=on_state)
         finally:
             show.close()
-    for problem in recorder.problems:
+            if writer is not None:
+                await writer.aclose()
+    for problem in writer.problems if writer is not None else ():
         print(f"umig-tui: warning: {problem}", file=sys.stderr)
     return EXIT_FOR.get(str(final.stage), EXIT_PROBLEM)
 

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from umig_tui.deploy.watch_state import Stage, WatchState
-from umig_tui.durations import format_duration
+from umig_tui.util.durations import format_duration
 
 _STAGE_STYLE = {
     Stage.SUCCEEDED: "bold green",

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from umig_tui.cli.main import EXIT_OK, EXIT_PROBLEM, add_source_options
+from umig_tui.cli.common import EXIT_OK, EXIT_PROBLEM, add_source_options
 
 if TYPE_CHECKING:
     from umig_tui.analysis.drift import DriftFinding
@@ -28,7 +28,8 @@ def register(commands: Any) -> None:
 
 
 async def run(args: argparse.Namespace) -> int:
-    from umig_tui.cli.oneshot import load, session
+    from umig_tui.cli.common import load
+    from umig_tui.cli.oneshot import session
     from umig_tui.models import Endpoint, Severity
 
     config = load(args)

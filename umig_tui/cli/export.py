@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from umig_tui.cli.main import EXIT_OK, UsageError, add_source_options
+from umig_tui.cli.common import EXIT_OK, UsageError, add_source_options
+
+if TYPE_CHECKING:
+    from umig_tui.service.monitor import Monitor
 
 
 def register(commands: Any) -> None:
@@ -45,12 +47,11 @@ def parse_listen(text: str) -> tuple[str, int]:
 
 
 async def run(args: argparse.Namespace) -> int:
-    from umig_tui.alerting import AlertService
-    from umig_tui.cli.oneshot import evaluated, load, session
+    from umig_tui.cli.common import load
+    from umig_tui.cli.oneshot import evaluated, session
     from umig_tui.export.prometheus import render
-    from umig_tui.export.source import ExportSource
-    from umig_tui.monitor import Monitor
-    from umig_tui.notify.sinks import notifier_for
+    from umig_tui.export.prometheus_source import ExportSource
+    from umig_tui.service.alerts import AlertService
 
     listen = parse_listen(args.serve) if args.serve else None
     config = load(args)
@@ -66,50 +67,35 @@ async def run(args: argparse.Namespace) -> int:
             sys.stdout.write(render(sources[0].state()).decode())
         return EXIT_OK
     async with session(args, config, restore=True) as monitor:
-        notifier = notifier_for(config.notify, os.environ)
-        try:
-            alerts = AlertService(monitor, notifier=notifier)
-            await alerts.restore()
-            source = ExportSource(monitor, alerts, base_units=args.base_units)
-            await source.load()
-            if monitor.store is not None:
-                monitor.store.start()
-            await serve(listen, monitor, alerts, source)
-        finally:
-            if notifier is not None:
-                await notifier.aclose()
+        await serve(listen, monitor, base_units=args.base_units)
     return EXIT_OK
 
 
-async def serve(listen: tuple[str, int], monitor: Any, alerts: Any, source: Any) -> None:
-    from umig_tui.export.metrics_server import start_metrics_server
+async def serve(listen: tuple[str, int], monitor: Monitor, *, base_units: bool = False) -> None:
+    """Poll, evaluate the alerts, record, and serve /metrics until a signal stops it."""
+    from umig_tui.export.metrics_server import MetricsEndpoint
+    from umig_tui.service.engine import Engine
 
+    endpoint = MetricsEndpoint(*listen, base_units=base_units)
+    engine = Engine(monitor, extras=[endpoint])
     try:
-        server = await start_metrics_server(*listen, source.state)
-    except OSError as exc:
-        raise UsageError(f"cannot listen on {listen[0]}:{listen[1]}: {exc.strerror}") from None
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    # Announced once a signal stops it cleanly (a supervisor may signal as soon as it reads this).
-    print(
-        f"umig-tui: serving http://{listen[0]}:{listen[1]}/metrics (Ctrl-C stops)",
-        file=sys.stderr,
-        flush=True,
-    )
-
-    async def evaluate_alerts() -> None:
-        while True:
-            await asyncio.sleep(monitor.config.alerts.interval)
-            await alerts.evaluate()
-
-    tasks = [loop.create_task(monitor.poller.run()), loop.create_task(evaluate_alerts())]
-    try:
-        await stop.wait()
-    finally:
-        server.close()
-        for task in tasks:
+        notices = await engine.start()
+        if not endpoint.listening:
+            raise UsageError(f"cannot listen on {listen[0]}:{listen[1]}: {endpoint.problem}")
+        for notice in notices:
+            print(f"umig-tui: {notice}", file=sys.stderr)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        # Announced once a signal stops it cleanly (a supervisor may signal as soon as it reads it).
+        print(f"umig-tui: serving {endpoint.url} (Ctrl-C stops)", file=sys.stderr, flush=True)
+        running = loop.create_task(engine.run())
+        stopped = loop.create_task(stop.wait())
+        await asyncio.wait({running, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (running, stopped):
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(running, stopped, return_exceptions=True)
+    finally:
+        await engine.close()

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from umig_tui.cli.main import EXIT_OK, UsageError, add_source_options, option
+from umig_tui.cli.common import EXIT_OK, UsageError, add_source_options, option
 
 if TYPE_CHECKING:
     from umig_tui.config import Config
@@ -37,7 +37,7 @@ async def collect(
     config: Config, args: argparse.Namespace, *, days: int, env: str | None
 ) -> History:
     from umig_tui.deploy.timeline import load_history
-    from umig_tui.runtime import open_store
+    from umig_tui.service.runtime import open_store
 
     since = time.time() - days * 86400
     file = option(args, "file") or config.history_file
@@ -57,7 +57,7 @@ async def collect(
 async def run(args: argparse.Namespace) -> int:
     if args.days < 1:
         raise UsageError("--days must be at least 1")
-    from umig_tui.cli.oneshot import load
+    from umig_tui.cli.common import load
 
     config = load(args)
     history = await collect(config, args, days=args.days, env=args.history_env)

@@ -11,25 +11,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from umig_tui.cli.main import option
-from umig_tui.config import Config, load_config
+from umig_tui.cli.common import option
+from umig_tui.config import Config
 from umig_tui.models import MONITORED_ENDPOINTS, Endpoint
-from umig_tui.monitor import Monitor
-from umig_tui.runtime import open_monitor
+from umig_tui.service.monitor import Monitor
+from umig_tui.service.runtime import open_monitor
 
 if TYPE_CHECKING:
-    from umig_tui.alerting import AlertService
-    from umig_tui.notify.sinks import Notifier
-
-
-def load(args: argparse.Namespace) -> Config:
-    config = load_config(
-        option(args, "config"),
-        demo=bool(option(args, "demo", False)),
-        demo_envs=int(option(args, "demo_envs", 4)),
-        profile=option(args, "profile"),
-    )
-    return config.select(option(args, "env"))
+    from umig_tui.service.alerts import AlertService
+    from umig_tui.service.notify import Notifier
 
 
 @contextlib.asynccontextmanager
@@ -75,8 +65,8 @@ async def evaluated(
     reads it. ``before_poll`` sees the monitor and the restored alerts before the poll (to
     subscribe to what it brings).
     """
-    from umig_tui.alerting import AlertService
-    from umig_tui.notify.sinks import notifier_for
+    from umig_tui.service.alerts import AlertService
+    from umig_tui.service.notify import notifier_for
 
     async with session(args, config, restore=True) as monitor:
         notifier = notifier_for(config.notify, os.environ)

@@ -13,7 +13,7 @@ import os
 import sys
 from typing import Any
 
-from umig_tui.cli.main import EXIT_OK, EXIT_PROBLEM, UsageError, option
+from umig_tui.cli.common import EXIT_OK, EXIT_PROBLEM, UsageError, option
 from umig_tui.models import (
     ComponentsStatus,
     Document,
@@ -62,9 +62,9 @@ def _environment(args: argparse.Namespace) -> tuple[Any, Any]:
     from dataclasses import replace
 
     from umig_tui.config import Auth, Environment, Polling, load_config
-    from umig_tui.config_reader import _check_url
-    from umig_tui.durations import DurationError, parse_duration
+    from umig_tui.config.reader import check_url
     from umig_tui.models import Tier
+    from umig_tui.util.durations import DurationError, parse_duration
 
     try:
         timeout = parse_duration(args.timeout)
@@ -72,7 +72,7 @@ def _environment(args: argparse.Namespace) -> tuple[Any, Any]:
         raise UsageError(f"--timeout: {exc}") from None
     target: str = args.target
     if "://" in target:
-        url = _check_url(target)
+        url = check_url(target)
         if url is None:
             raise UsageError(f"{target!r} is not an http(s) URL with a host")
         env = Environment("probe", url, Tier.DEVELOPMENT, origin="command line")

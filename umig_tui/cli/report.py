@@ -7,8 +7,8 @@ import sys
 import time
 from typing import Any
 
-from umig_tui.cli.main import EXIT_OK, UsageError, add_source_options
-from umig_tui.durations import DurationError, parse_duration
+from umig_tui.cli.common import EXIT_OK, UsageError, add_source_options
+from umig_tui.util.durations import DurationError, parse_duration
 
 
 def register(commands: Any) -> None:
@@ -57,8 +57,9 @@ def _since(text: str) -> float:
 
 
 async def run_report(args: argparse.Namespace) -> int:
-    from umig_tui.cli.oneshot import evaluated, load
-    from umig_tui.export.gather import gather_report
+    from umig_tui.cli.common import load
+    from umig_tui.cli.oneshot import evaluated
+    from umig_tui.export.collect import gather_report
     from umig_tui.export.report import render_report
 
     period = _since(args.since)
@@ -70,8 +71,9 @@ async def run_report(args: argparse.Namespace) -> int:
 
 
 async def run_snapshot(args: argparse.Namespace) -> int:
-    from umig_tui.cli.oneshot import evaluated, load
-    from umig_tui.export.gather import gather_snapshot
+    from umig_tui.cli.common import load
+    from umig_tui.cli.oneshot import evaluated
+    from umig_tui.export.collect import gather_snapshot
     from umig_tui.export.snapshot import render_snapshot
 
     async with evaluated(args, load(args)) as (monitor, alerts, _notifier):
@@ -83,9 +85,9 @@ async def run_snapshot(args: argparse.Namespace) -> int:
 async def run_timeline(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from umig_tui.cli.oneshot import load
+    from umig_tui.cli.common import load
     from umig_tui.export.snapshot import render_postmortem, render_timeline
-    from umig_tui.runtime import open_store
+    from umig_tui.service.runtime import open_store
 
     period = _since(args.since)
     if getattr(args, "no_store", False):

@@ -8,11 +8,11 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from umig_tui.cli.main import EXIT_OK, EXIT_PROBLEM, add_source_options
-from umig_tui.cli.oneshot import load, session
+from umig_tui.cli.common import EXIT_OK, EXIT_PROBLEM, add_source_options, load
+from umig_tui.cli.oneshot import session
 from umig_tui.cli.render import Cell, dash, paint, table, terminal_width, wants_color
-from umig_tui.fleet import EnvView, FleetSummary
 from umig_tui.models import EnvStatus
+from umig_tui.state.fleet import EnvView, FleetSummary
 
 
 def register(commands: Any) -> None:

@@ -8,8 +8,8 @@ import sys
 import time
 from typing import Any
 
-from umig_tui.cli.main import EXIT_OK, EXIT_PROBLEM, UsageError, add_source_options
-from umig_tui.durations import DurationError, format_duration, parse_duration
+from umig_tui.cli.common import EXIT_OK, EXIT_PROBLEM, UsageError, add_source_options
+from umig_tui.util.durations import DurationError, format_duration, parse_duration
 
 
 def register(commands: Any) -> None:
@@ -65,9 +65,9 @@ async def _store_and_versions(args: argparse.Namespace) -> tuple[Any, Any, dict[
     """The config, an open store (or a usage error) and the last known version per env."""
     from pathlib import Path
 
-    from umig_tui.cli.oneshot import load
-    from umig_tui.fleet import FleetState
-    from umig_tui.runtime import open_store
+    from umig_tui.cli.common import load
+    from umig_tui.service.runtime import open_store
+    from umig_tui.state.fleet import FleetState
     from umig_tui.store.queries import restore_results
 
     config = load(args)
@@ -83,7 +83,7 @@ async def _store_and_versions(args: argparse.Namespace) -> tuple[Any, Any, dict[
 
 async def run_trends(args: argparse.Namespace) -> int:
     from umig_tui.analysis.trends import arrow
-    from umig_tui.insights import env_trends
+    from umig_tui.store.trends import env_trends
 
     window = _window(args.window)
     config, store, versions = await _store_and_versions(args)
@@ -105,6 +105,7 @@ async def run_trends(args: argparse.Namespace) -> int:
         print(json.dumps({"window_s": window, "trends": [t.to_json() for t in trends]}, indent=2))
     else:
         from umig_tui.cli.render import Cell, table, wants_color
+        from umig_tui.metrics import Metric
 
         color = wants_color(sys.stdout)
         labels = sorted(
@@ -113,16 +114,14 @@ async def run_trends(args: argparse.Namespace) -> int:
         )
         rows = []
         for t in trends:
-            unit = "%" if t.metric == "error_rate" else "ms"
+            spec = Metric(t.metric).spec if t.metric in set(Metric) else None
             current = (
                 "-"
                 if t.current is None
-                else (f"{t.current:.2%}" if unit == "%" else f"{t.current:.0f}ms")
+                else (f"{t.current:.2%}" if spec and spec.unit == "ratio" else f"{t.current:.0f}ms")
             )
             refs = {r.label: r for r in t.references}
-            name = {"response_time_ms": "response", "error_rate": "error rate"}.get(
-                t.metric, t.metric
-            )
+            name = spec.label if spec else t.metric
             cells: list[Any] = [t.env, f"{name} {t.stat}", current]
             for label in labels:
                 ref = refs.get(label)
@@ -136,7 +135,7 @@ async def run_trends(args: argparse.Namespace) -> int:
 
 
 async def run_slo(args: argparse.Namespace) -> int:
-    from umig_tui.insights import SLO_WINDOWS, env_slo
+    from umig_tui.store.trends import SLO_WINDOWS, env_slo
 
     window = SLO_WINDOWS[args.window]
     config, store, versions = await _store_and_versions(args)
@@ -203,7 +202,7 @@ def budget_text(left: float | None) -> str:
 
 
 async def run_baseline_set(args: argparse.Namespace) -> int:
-    from umig_tui.insights import set_baseline
+    from umig_tui.store.trends import set_baseline
 
     window = _window(args.window)
     _config, store, versions = await _store_and_versions(args)

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from umig_tui.durations import format_duration
+from umig_tui.util.durations import format_duration
 
 
 @dataclass(frozen=True, slots=True)

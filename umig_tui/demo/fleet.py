@@ -142,8 +142,8 @@ def ensure_demo_history(path: Path, now: float) -> Path:
     import re
     from datetime import UTC, datetime
 
-    from umig_tui.deploy.history import iso
-    from umig_tui.resources import data_dir
+    from umig_tui.util.resources import data_dir
+    from umig_tui.util.timefmt import iso
 
     sample = data_dir("sample_data") / "deployment-history.jsonl"
     records = [

@@ -23,7 +23,7 @@ import h11
 
 from umig_tui.demo.faults import SimResponse
 from umig_tui.demo.simulator import Simulator
-from umig_tui.httpserve import read_request, send_response
+from umig_tui.util.httpserve import read_request, send_response
 
 _MAX_CONTROL_BODY = 64 * 1024
 _RECORDED = 2000

@@ -20,8 +20,8 @@ from umig_tui.demo.documents import EnvReading
 from umig_tui.demo.documents_v2_live import schema_level
 from umig_tui.demo.faults import FAULTS, SimResponse, fault_response
 from umig_tui.demo.fleet import SEED_RELEASES, DemoRelease, demo_fleet
-from umig_tui.durations import parse_duration
 from umig_tui.models import Tier
+from umig_tui.util.durations import parse_duration
 
 # Uptimes the seeds show at the start (seed 000 §1.1).
 _SEED_UPTIME = {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from umig_tui.analysis.versions import compare_versions, parse_version
 from umig_tui.config import Config
-from umig_tui.fleet import FleetState
 from umig_tui.models import Tier
+from umig_tui.state.fleet import FleetState
 
 # Where each tier's releases come from, nearest first.
 _SOURCES = {

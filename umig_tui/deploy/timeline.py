@@ -10,63 +10,42 @@ import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from umig_tui.deploy.history import HistoryEntry, HistorySummary, iso, read_history, summarize
-from umig_tui.models import Event, EventKind
+from umig_tui.deploy.history_jsonl import (
+    HistoryEntry,
+    HistorySummary,
+    read_history,
+    record_for,
+    summarize,
+)
+from umig_tui.events import Event, EventKind
 
 if TYPE_CHECKING:
     from umig_tui.store.store import Store
 
-_STAGE_TYPE = {
-    "waiting": ("deployment_start", "in_progress"),
-    "succeeded": ("deployment_success", "completed"),
-    "failed": ("deployment_failure", "failed"),
-    "timed_out": ("deployment_failure", "timed_out"),
-}
-
 
 def entry_from_event(event: Event) -> HistoryEntry | None:
-    """A deployment event of the store as a history entry (intermediate stages are skipped)."""
-    if event.env is None:
+    """A deployment event of the store as a history entry, the line the JSONL holds for it
+    (intermediate stages have none)."""
+    record = record_for(event)
+    deployment = event.deployment
+    if record is None or deployment is None or event.env is None:
         return None
-    data = event.data
-    if event.kind is EventKind.ROLLBACK:
-        kind, status = "rollback", "rollback_detected"
-    elif event.kind is EventKind.DEPLOYMENT:
-        if data.get("source") == "poller":
-            kind, status = "deployment_success", "detected"
-        else:
-            mapped = _STAGE_TYPE.get(str(data.get("stage", "")))
-            if mapped is None:
-                return None
-            kind, status = mapped
-    else:
-        return None
-    identifier = str(data.get("watch_id") or data.get("id") or f"event-{event.id}")
-    version = data.get("from") if kind == "rollback" else data.get("to")
-    record: dict[str, Any] = {
-        "id": identifier,
-        "type": kind,
-        "timestamp": iso(event.ts),
-        "environment": event.env,
-        "status": status,
-        "summary": event.summary,
-    }
-    if kind == "rollback":
-        record.update({"fromVersion": data.get("from"), "toVersion": data.get("to")})
-    else:
-        record["version"] = version
-        if data.get("from"):
-            record["fromVersion"] = data.get("from")
+    if deployment.deployment_id is None:
+        record["id"] = f"event-{event.id}"
+    if event.kind is EventKind.DEPLOYMENT and not deployment.watched:
+        record["status"] = "detected"  # seen by the poller, not reported by a deploy
+    record["summary"] = event.summary
+    version = deployment.from_version if event.kind is EventKind.ROLLBACK else deployment.to_version
     return HistoryEntry(
-        id=identifier,
-        type=kind,
-        timestamp=record["timestamp"],
+        id=str(record["id"]),
+        type=str(record["type"]),
+        timestamp=str(record["timestamp"]),
         ts=event.ts,
         environment=event.env,
-        version=str(version) if version else None,
-        status=status,
+        version=version,
+        status=str(record["status"]),
         record=record,
     )
 
@@ -116,7 +95,9 @@ def merge_history(
         entry = entry_from_event(event)
         if entry is None:
             continue
-        if event.kind is EventKind.DEPLOYMENT and event.data.get("source") == "poller":
+        if event.kind is EventKind.DEPLOYMENT and not (
+            event.deployment is not None and event.deployment.watched
+        ):
             detected.append(entry)
         elif _key(entry) not in seen:
             seen.add(_key(entry))

@@ -6,7 +6,40 @@ import asyncio
 from collections.abc import Callable
 
 from umig_tui.export.prometheus import CONTENT_TYPE, ExportState, render
-from umig_tui.httpserve import serve_simple
+from umig_tui.export.prometheus_source import ExportSource
+from umig_tui.service.engine import Engine
+from umig_tui.util.httpserve import serve_simple
+
+
+class MetricsEndpoint:
+    """``/metrics`` beside an Engine: started with it, closed with it."""
+
+    def __init__(self, host: str, port: int, *, base_units: bool = False) -> None:
+        self.host = host
+        self.port = port
+        self.base_units = base_units
+        self.listening = False
+        self.problem: str | None = None  # why it does not listen
+        self._server: asyncio.Server | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/metrics"
+
+    async def start(self, engine: Engine) -> None:
+        source = ExportSource(engine.monitor, engine.alerts, base_units=self.base_units)
+        await source.load()
+        try:
+            self._server = await start_metrics_server(self.host, self.port, source.state)
+        except OSError as exc:
+            raise OSError(
+                f"cannot serve /metrics on {self.host}:{self.port}: {exc.strerror}"
+            ) from None
+        self.listening = True
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
 
 
 async def start_metrics_server(

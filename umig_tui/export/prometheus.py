@@ -13,10 +13,11 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from umig_tui.analysis.alerts import AlertState
+from umig_tui.analysis.alert_rules import AlertState
 from umig_tui.analysis.drift import DriftFinding
-from umig_tui.fleet import EnvView
+from umig_tui.metrics import ACTIVE_USERS, DB_CONNECTIONS, ERROR_RATE, RESPONSE_TIME
 from umig_tui.models import _GOOD_STATES, EnvStatus, Severity
+from umig_tui.state.fleet import EnvView
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -91,18 +92,15 @@ def _health(state: ExportState) -> Iterator[Metric]:
     yield from (health, status, uptime, last)
 
 
-_GAUGES = (
-    ("umig_api_response_time_ms", "Average API response time in milliseconds", "response_time_ms"),
-    ("umig_api_error_rate", "API error rate (0..1)", "error_rate"),
-    ("umig_active_users", "Active users", "active_users"),
-    ("umig_database_connections", "Active database connections", "db_connections"),
-)
+# The performance gauges under the seeds' names, from the catalog.
+_GAUGES = (RESPONSE_TIME, ERROR_RATE, ACTIVE_USERS, DB_CONNECTIONS)
 
 
 def _performance(state: ExportState) -> Iterator[Metric]:
-    for name, help_text, attribute in _GAUGES:
-        scale = 1.0
-        if state.base_units and name == "umig_api_response_time_ms":
+    for metric in _GAUGES:
+        spec = metric.spec
+        name, help_text, scale = spec.prometheus or metric.value, spec.description, 1.0
+        if state.base_units and metric is RESPONSE_TIME:
             name, help_text, scale = (
                 "umig_api_response_time_seconds",
                 "Average API response time in seconds",
@@ -110,7 +108,7 @@ def _performance(state: ExportState) -> Iterator[Metric]:
             )
         family = GaugeMetricFamily(name, help_text, labels=["environment"])
         for view in state.views:
-            value = getattr(view.metrics, attribute)
+            value = getattr(view.metrics, metric.value)
             if value is not None and view.error is None:
                 family.add_metric([view.name], value * scale)
         yield family

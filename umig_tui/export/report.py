@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from umig_tui.analysis.alerts import AlertState
+from umig_tui.analysis.alert_rules import AlertState
 from umig_tui.analysis.stats import WindowStats
 from umig_tui.deploy.timeline import History
-from umig_tui.fleet import EnvView
-from umig_tui.models import Event
+from umig_tui.events import Event
+from umig_tui.state.fleet import EnvView
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,12 +9,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from umig_tui.analysis.alerts import AlertState
+from umig_tui.analysis.alert_rules import AlertState
 from umig_tui.analysis.drift import DriftFinding
-from umig_tui.durations import format_duration
+from umig_tui.events import Event, EventKind
 from umig_tui.export.report import code, md
-from umig_tui.fleet import EnvView
-from umig_tui.models import EnvStatus, Event, EventKind
+from umig_tui.models import EnvStatus
+from umig_tui.state.fleet import EnvView
+from umig_tui.util.durations import format_duration
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +96,8 @@ def _downtime(events: Sequence[Event], until: float) -> dict[str, float]:
     for event in sorted(events, key=lambda e: e.ts):
         if event.kind is not EventKind.STATUS_CHANGE or event.env is None:
             continue
-        bad = event.data.get("to") in ("unhealthy", "unreachable")
+        change = event.status_change
+        bad = change is not None and change.after in ("unhealthy", "unreachable")
         if bad and event.env not in since_bad:
             since_bad[event.env] = event.ts
         elif not bad and event.env in since_bad:

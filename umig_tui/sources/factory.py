@@ -8,11 +8,11 @@ from collections.abc import Callable, Mapping
 import httpx
 
 from umig_tui.config import ConfigError, Environment, Polling, resolve_secret
-from umig_tui.sanitize import clean_text
+from umig_tui.sources.client import UmigClient
 from umig_tui.sources.profiles import speaks
 from umig_tui.sources.profiles.base import Profile
 from umig_tui.sources.transport import StreamTransport
-from umig_tui.sources.umig import UmigClient
+from umig_tui.util.sanitize import clean_text
 
 
 class ClientFactory:

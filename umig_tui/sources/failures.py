@@ -10,7 +10,7 @@ from collections.abc import Mapping
 import httpx
 
 from umig_tui.models import ErrorKind, FetchError
-from umig_tui.sanitize import clean_text
+from umig_tui.util.sanitize import clean_text
 
 _LOGIN_URL = re.compile(r"login|signin|sign-in|dologin|/sso/|saml|oauth|authenticate", re.I)
 _LOGIN_PAGE = re.compile(

@@ -12,7 +12,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from umig_tui.durations import parse_uptime
 from umig_tui.models import (
     ComponentHealth,
     ComponentsStatus,
@@ -23,8 +22,9 @@ from umig_tui.models import (
     NamedStatus,
     VersionInfo,
 )
-from umig_tui.sanitize import clean_text
 from umig_tui.sources.errors import ParseError
+from umig_tui.util.durations import parse_uptime
+from umig_tui.util.sanitize import clean_text
 
 __all__ = ["ParseError", "decode_json_object", "parse_document"]
 
@@ -268,7 +268,9 @@ def decode_json_object(body: str) -> dict[str, Any]:
 def parse_document(endpoint: Endpoint, body: str) -> Document:
     """Parse ``body`` as ``endpoint``'s document; raises ParseError."""
     if endpoint is Endpoint.METRICS:
-        from umig_tui.sources.prom import parse_exposition  # prometheus_client when needed
+        from umig_tui.sources.prometheus_text import (
+            parse_exposition,  # prometheus_client when needed
+        )
 
         return parse_exposition(body)
     parser = _JSON_PARSERS.get(endpoint)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from umig_tui.models import Endpoint, ErrorKind, FetchError, PollResult
@@ -99,26 +99,6 @@ async def series_points(
         (env, metric, int(since), int(until)),
     )
     return [Point(row[0], row[1], row[2], row[3]) for row in rows]
-
-
-async def recent_history(
-    store: Store, envs: Sequence[str], metrics: Sequence[str], *, since: float
-) -> dict[tuple[str, str], list[float]]:
-    """Per-minute averages since ``since`` for every (env, metric): sparklines at start-up."""
-    if not envs or not metrics:
-        return {}
-    env_marks = ", ".join("?" for _ in envs)
-    metric_marks = ", ".join("?" for _ in metrics)
-    rows = await store.query(
-        f"SELECT x.env, x.metric, r.vsum / r.n FROM series x JOIN rollup_1m r ON r.series_id = x.id "
-        f"WHERE x.env IN ({env_marks}) AND x.metric IN ({metric_marks}) AND r.bucket >= ? "
-        "ORDER BY x.id, r.bucket",
-        (*envs, *metrics, int(since)),
-    )
-    history: dict[tuple[str, str], list[float]] = {}
-    for env, metric, value in rows:
-        history.setdefault((env, metric), []).append(value)
-    return history
 
 
 async def restore_results(

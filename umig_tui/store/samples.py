@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
+from umig_tui.metrics import (
+    ACTIVE_USERS,
+    API_CALLS,
+    COMPONENT_SCORE,
+    DB_CONNECTIONS,
+    DB_ROUND_TRIP,
+    ERROR_RATE,
+    HEALTH_UP,
+    RESPONSE_TIME,
+    UPTIME,
+    poll_latency,
+    poll_ok,
+)
 from umig_tui.models import (
     ComponentsStatus,
     HealthSnapshot,
@@ -10,27 +23,6 @@ from umig_tui.models import (
     PollResult,
     VersionInfo,
 )
-
-# Series names. Faces and analysis refer to these constants, never to literals.
-RESPONSE_TIME = "response_time_ms"
-ERROR_RATE = "error_rate"
-ACTIVE_USERS = "active_users"
-DB_CONNECTIONS = "db_connections"
-API_CALLS = "api_calls_24h"
-UPTIME = "uptime_seconds"
-DB_ROUND_TRIP = "db_round_trip_ms"  # the shipped application's timed SELECT 1
-HEALTH_UP = "health_up"  # 1 when the app says healthy, 0 otherwise (incl. unreachable)
-COMPONENT_SCORE = "component_health_score"
-
-PERFORMANCE_SERIES = (RESPONSE_TIME, ERROR_RATE, ACTIVE_USERS, DB_CONNECTIONS)
-
-
-def poll_ok(endpoint: str) -> str:
-    return f"poll_ok:{endpoint}"
-
-
-def poll_latency(endpoint: str) -> str:
-    return f"poll_latency_ms:{endpoint}"
 
 
 def _metric_samples(metrics: Metrics) -> list[tuple[str, float]]:
@@ -69,19 +61,3 @@ def samples_from_result(result: PollResult) -> list[tuple[str, float]]:
     elif result.error is not None and endpoint == "health":
         out.append((HEALTH_UP, 0.0))
     return out
-
-
-# Every series a user alert rule may name (besides poll_ok:<endpoint> / poll_latency_ms:<endpoint>).
-KNOWN_SERIES = frozenset(
-    {
-        RESPONSE_TIME,
-        ERROR_RATE,
-        ACTIVE_USERS,
-        DB_CONNECTIONS,
-        API_CALLS,
-        UPTIME,
-        DB_ROUND_TRIP,
-        HEALTH_UP,
-        COMPONENT_SCORE,
-    }
-)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from umig_tui.analysis.alerts import AlertPhase, AlertState
+from umig_tui.analysis.alert_rules import AlertPhase, AlertState
 from umig_tui.analysis.stats import WindowStats
 from umig_tui.models import Severity
 from umig_tui.store.store import Store

@@ -19,7 +19,8 @@ from typing import IO, Any
 import aiosqlite
 
 from umig_tui.config import StoreSettings
-from umig_tui.models import Event, EventKind, NotOffered, PollResult
+from umig_tui.events import Event, EventKind, payload_from_json
+from umig_tui.models import NotOffered, PollResult
 from umig_tui.store import connect as sqlite
 from umig_tui.store.errors import StoreUnavailable as StoreUnavailable
 from umig_tui.store.errors import describe_sqlite_error
@@ -321,7 +322,14 @@ class Store:
         await writer.executemany(
             "INSERT INTO events (ts, env, kind, severity, summary, data) VALUES (?, ?, ?, ?, ?, ?)",
             [
-                (e.ts, e.env, str(e.kind), e.severity, e.summary, json.dumps(e.data, default=str))
+                (
+                    e.ts,
+                    e.env,
+                    str(e.kind),
+                    e.severity,
+                    e.summary,
+                    json.dumps(e.payload.to_json(), default=str),
+                )
                 for e in events
             ],
         )
@@ -428,17 +436,8 @@ class Store:
                 kind = EventKind(row[3])
             except ValueError:
                 continue
-            events.append(
-                Event(
-                    row[1],
-                    row[2],
-                    kind,
-                    row[5],
-                    row[4],
-                    data if isinstance(data, dict) else {},
-                    row[0],
-                )
-            )
+            payload = payload_from_json(kind, data if isinstance(data, dict) else {})
+            events.append(Event(row[1], row[2], kind, row[5], row[4], payload, row[0]))
         return events
 
     # -- closing ------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from umig_tui.analysis.stats import WindowStats, percentile
-from umig_tui.store.samples import poll_ok
+from umig_tui.metrics import poll_ok
 from umig_tui.store.store import Store
 
 

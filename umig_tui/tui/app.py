@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import signal
-import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from types import FrameType
 from typing import ClassVar
 
 from textual import work
@@ -24,11 +19,11 @@ from textual.widgets import Footer, Input
 from textual.worker import Worker
 
 from umig_tui.config import Config
-from umig_tui.dashboard import DashboardData
-from umig_tui.dashboard_feed import DashboardFeed
 from umig_tui.deploy.suggest import suggest_expected
-from umig_tui.monitor import Change, Monitor
-from umig_tui.runtime import open_monitor
+from umig_tui.service.engine import POLL, Engine, Extra
+from umig_tui.service.monitor import Change, Monitor
+from umig_tui.service.runtime import open_monitor
+from umig_tui.tui.alert_notices import AlertNotices
 from umig_tui.tui.commands import FleetCommands
 from umig_tui.tui.deploy_watches import DeployWatches
 from umig_tui.tui.messages import FleetChanged
@@ -39,13 +34,15 @@ from umig_tui.tui.screens.detail import EnvDetailScreen
 from umig_tui.tui.screens.help import HelpScreen
 from umig_tui.tui.screens.history import HistoryScreen
 from umig_tui.tui.screens.snapshot import SnapshotScreen
-from umig_tui.tui.services import BackgroundServices
-from umig_tui.tui.theming import ThemeSwitcher
+from umig_tui.tui.terminal import exit_on_hangup, no_resume_after_hangup
+from umig_tui.tui.theme_switcher import ThemeSwitcher
 from umig_tui.tui.widgets.environments import EnvironmentsPanel, EnvTable
 from umig_tui.tui.widgets.filterbar import FilterBar
 from umig_tui.tui.widgets.header import FleetHeader
 from umig_tui.tui.widgets.panel import Panel
 from umig_tui.tui.workers import report_worker_error
+from umig_tui.views.dashboard import DashboardData
+from umig_tui.views.feed import DashboardFeed
 
 # Seconds: updates arriving faster are coalesced into one repaint. Once a second, like the
 # header's clock: every repaint costs CPU and bytes on the link, whatever the fleet's size.
@@ -113,10 +110,10 @@ class UmigApp(App[int]):
         self._last_render = 0.0
         self._render_pending = False
         self.themes = ThemeSwitcher(self)
-        self.watches = DeployWatches(self, clock)
-        self.services = BackgroundServices(
-            self, bell=bell and config.alerts.bell, metrics_port=metrics_port
-        )
+        self.watches = DeployWatches(self, lambda: self.monitor, clock)
+        self.bell_on_critical = bell and config.alerts.bell
+        self.metrics_port = metrics_port
+        self.engine: Engine | None = None
 
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="fleet-header")
@@ -175,70 +172,58 @@ class UmigApp(App[int]):
             store_path=self.store_path,
             simulator=self.simulator,
             restore=True,
+            clock=self.clock,  # one "now" everywhere: staleness agrees with the header's clock
         )
-        # One clock for "now" everywhere: staleness must agree with the header's clock.
-        self.monitor.clock = self.monitor.fleet.clock = self.clock
         self.feed = DashboardFeed(self.monitor)
         self.monitor.subscribe(self._on_change)
         await self.feed.load(self.clock())
-        await self.services.start()
-        self._render()
-        if self.monitor.store is not None:
-            self.monitor.store.start()
+        self.engine = Engine(self.monitor, environ=self.environ, extras=self._extras())
+        for notice in await self.engine.start():
+            self.notify(notice, title="Not running", severity="warning", timeout=10)
+        self.engine.alerts.subscribe(AlertNotices(self, bell=self.bell_on_critical))
+        self.redraw()
         if self.monitor.store_notice:
             self.notify(
                 self.monitor.store_notice, title="No history", severity="warning", timeout=10
             )
         if self.poll:
-            for env in self.config.environments:
-                self._start_poller(env.name)
+            for name in self.engine.loop_names():
+                self._start_loop(name)
         self.set_interval(1.0, self._tick)
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGHUP, signal.SIGTERM):  # the SSH session or tmux pane went away
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(
-                    sig, partial(self.exit, 129 if sig == signal.SIGHUP else 143)
-                )
+        exit_on_hangup(self.exit)
         if not self.is_headless:
-            self._no_resume_after_hangup()
+            no_resume_after_hangup()
 
-    def _no_resume_after_hangup(self) -> None:
-        """A hang-up comes with SIGCONT, and Textual's driver answers SIGCONT by restarting
-        application mode: with the terminal gone, that starts a writer thread which dies on its
-        first write, and the shutdown then waits for it for ever. No terminal, no resume."""
-        resume = signal.getsignal(signal.SIGCONT)
+    def _extras(self) -> list[Extra]:
+        if self.metrics_port is None:
+            return []
+        from umig_tui.export.metrics_server import MetricsEndpoint
 
-        def on_sigcont(signum: int, frame: FrameType | None) -> None:
-            out = sys.__stdout__
-            with contextlib.suppress(OSError, ValueError):
-                if out is not None and os.isatty(out.fileno()) and callable(resume):
-                    resume(signum, frame)
+        endpoint = MetricsEndpoint("127.0.0.1", self.metrics_port)
+        self.notify(f"serving {endpoint.url}", title="Metrics", timeout=4)
+        return [endpoint]
 
-        with contextlib.suppress(ValueError):  # signals are for the main thread only
-            signal.signal(signal.SIGCONT, on_sigcont)
-
-    def _start_poller(self, env: str) -> None:
-        assert self.monitor is not None
+    def _start_loop(self, name: str) -> None:
+        assert self.engine is not None
         self.run_worker(
-            self.monitor.poller.run_env(env),
-            name=f"poll:{env}",
-            group="pollers",
-            description=f"polling {env}",
+            self.engine.loop(name),
+            name=name,
+            group="engine",
+            description=f"polling {name.removeprefix(POLL)}" if name.startswith(POLL) else name,
             exit_on_error=False,
         )
 
     async def on_unmount(self) -> None:
-        await self.services.stop()
+        if self.engine is not None:
+            await self.engine.close()
         if self.monitor is not None:
             await self.monitor.aclose()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """The one error handler: a crashed worker becomes a notification, never an exit."""
-        if not report_worker_error(self, event):
-            return
-        worker = event.worker
-        if worker.group == "pollers" and worker.name.startswith("poll:"):
-            self.set_timer(5.0, partial(self._start_poller, worker.name.removeprefix("poll:")))
+        """The one error handler: a crashed worker becomes a notification, never an exit; a
+        polling loop that crashed starts again after five seconds."""
+        if report_worker_error(self, event) and event.worker.group == "engine":
+            self.set_timer(5.0, partial(self._start_loop, event.worker.name))
 
     # -- updates --------------------------------------------------------------------------------
 
@@ -251,18 +236,19 @@ class UmigApp(App[int]):
     def on_fleet_changed(self, message: FleetChanged) -> None:
         elapsed = time.monotonic() - self._last_render
         if elapsed >= RENDER_EVERY:
-            self._render()
+            self.redraw()
         elif not self._render_pending:
             self._render_pending = True
-            self.set_timer(RENDER_EVERY - elapsed, self._render)
+            self.set_timer(RENDER_EVERY - elapsed, self.redraw)
 
-    def _render(self) -> None:
+    def redraw(self) -> None:
+        """Draw every panel from the fleet now (updates otherwise coalesce to one a second)."""
         self._render_pending = False
         self._last_render = time.monotonic()
         # Not while shutting down: a coalesced render due then finds the widgets already gone.
         if self.feed is None or not self.is_running:
             return
-        alerts = self.services.alerts
+        alerts = self.engine.alerts if self.engine is not None else None
         data = self.feed.build(
             now=self.clock(),
             filter_text=self.filter_text,
@@ -324,19 +310,22 @@ class UmigApp(App[int]):
 
     def action_alerts(self) -> None:
         if self.monitor is not None:
-            self.push_screen(AlertLogScreen(self.monitor, self.services.alerts, self.clock))
+            alerts = self.engine.alerts if self.engine is not None else None
+            self.push_screen(AlertLogScreen(self.monitor, alerts, self.clock))
 
     @work(exclusive=True, group="snapshot", exit_on_error=False, description="incident snapshot")
     async def action_snapshot(self) -> None:
-        from umig_tui.export.gather import gather_snapshot
+        from umig_tui.export.collect import gather_snapshot
         from umig_tui.export.snapshot import render_snapshot
-        from umig_tui.ui_state import save_snapshot
+        from umig_tui.util.ui_state import save_snapshot
 
         if self.monitor is None:
             return
         now = self.clock()
         markdown = render_snapshot(
-            await gather_snapshot(self.monitor, self.services.alerts, now=now)
+            await gather_snapshot(
+                self.monitor, self.engine.alerts if self.engine else None, now=now
+            )
         )
         self.copy_to_clipboard(markdown)
         saved = await asyncio.to_thread(save_snapshot, markdown, now)
@@ -348,7 +337,7 @@ class UmigApp(App[int]):
     def on_input_changed(self, event: Input.Changed) -> None:
         if isinstance(event.input, FilterBar):
             self.filter_text = event.value.strip()
-            self._render()
+            self.redraw()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if isinstance(event.input, FilterBar):
@@ -358,20 +347,19 @@ class UmigApp(App[int]):
         if self.monitor is None:
             return
         env = self.selected_env() if isinstance(self.focused, EnvTable) else None
-        self.monitor.poller.refresh(env)
+        self.monitor.refresh(env)
         self.notify(f"Refreshing {env or 'every environment'}", timeout=2)
 
     def action_pause(self) -> None:
         if self.monitor is None:
             return
-        poller = self.monitor.poller
-        if poller.paused:
-            poller.resume()
+        if self.monitor.paused:
+            self.monitor.resume()
             self.notify("Polling resumed", timeout=2)
         else:
-            poller.pause()
+            self.monitor.pause()
             self.notify("Polling paused: data will go stale until you press p again", timeout=4)
-        self._render()
+        self.redraw()
 
     def action_focus_panel(self, number: int) -> None:
         for panel in self.query(Panel):
@@ -393,11 +381,11 @@ class UmigApp(App[int]):
 
     def _theme_changed(self, _theme: object) -> None:
         self.themes.remember()
-        self._render()
+        self.redraw()
 
     def action_cycle_theme(self) -> None:
         self.notify(f"Theme: {self.themes.cycle()}", timeout=2)
 
     def refresh_env(self, env: str | None) -> None:
         if self.monitor is not None:
-            self.monitor.poller.refresh(env)
+            self.monitor.refresh(env)

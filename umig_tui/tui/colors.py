@@ -6,7 +6,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import App
 
-from umig_tui.tui.themes import VARIABLE_DEFAULTS
+from umig_tui.tui.theme_files import VARIABLE_DEFAULTS
 
 STATUS_MARK = {
     "healthy": "●",

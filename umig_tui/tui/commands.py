@@ -4,19 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Protocol, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from umig_tui.config import Config
 from umig_tui.tui.panels import PANELS
-
-if TYPE_CHECKING:
-    from umig_tui.tui.app import UmigApp
 
 PaletteCommand = tuple[str, Callable[[], object], str]
 
 
-def palette_commands(app: UmigApp) -> list[PaletteCommand]:
+class Commandable(Protocol):
+    """What the palette can do to the dashboard."""
+
+    config: Config
+
+    def open_detail(self, env: str) -> None: ...
+    def refresh_env(self, env: str | None) -> None: ...
+    def action_deploy(self) -> None: ...
+    def action_history(self) -> None: ...
+    def action_pause(self) -> None: ...
+    def action_cycle_theme(self) -> None: ...
+    def action_filter(self) -> None: ...
+    def action_help(self) -> None: ...
+    def action_focus_panel(self, number: int) -> None: ...
+
+
+def palette_commands(app: Commandable) -> list[PaletteCommand]:
     """Per environment: open and refresh; then every action; then every panel."""
     commands: list[PaletteCommand] = []
     for env in app.config.environments:
@@ -46,8 +60,7 @@ def palette_commands(app: UmigApp) -> list[PaletteCommand]:
 
 class FleetCommands(Provider):
     def _commands(self) -> list[PaletteCommand]:
-        app: UmigApp = self.app  # type: ignore[assignment]
-        return palette_commands(app)
+        return palette_commands(cast(Commandable, self.app))
 
     async def discover(self) -> Hits:
         for label, callback, help_text in self._commands():

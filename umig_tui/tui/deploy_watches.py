@@ -5,22 +5,27 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Any
 
+from textual.app import App
 from textual.worker import Worker
 
-from umig_tui.deploy.runner import prepare_watch, run_watch
 from umig_tui.deploy.watch_state import Stage, WatchOptions, WatchState
+from umig_tui.service.deploy_watch import prepare_watch, run_watch
+from umig_tui.service.monitor import Monitor
 from umig_tui.tui.messages import FleetChanged
 from umig_tui.tui.screens.deploy_dialog import DeployRequest
 
-if TYPE_CHECKING:
-    from umig_tui.tui.app import UmigApp
-
 
 class DeployWatches:
-    def __init__(self, app: UmigApp, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        app: App[Any],
+        monitor: Callable[[], Monitor | None],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.app = app
+        self.monitor = monitor
         self.clock = clock
         self.states: dict[str, WatchState] = {}
         self._workers: dict[str, Worker[WatchState]] = {}
@@ -41,7 +46,7 @@ class DeployWatches:
         )
 
     async def _run(self, request: DeployRequest) -> WatchState:
-        monitor = self.app.monitor
+        monitor = self.monitor()
         assert monitor is not None
         config = monitor.config
         options = WatchOptions(
@@ -52,9 +57,7 @@ class DeployWatches:
             error_rate=config.thresholds.error_rate,
             degradation=config.thresholds.degradation,
         )
-        watch, recorder = await prepare_watch(
-            monitor, request.env, options, now=self.clock(), history_file=config.history_file
-        )
+        watch, recorder = await prepare_watch(monitor, request.env, options, now=self.clock())
 
         async def on_state(state: WatchState, transition: bool) -> None:
             await recorder.record(state, transition)
@@ -64,7 +67,7 @@ class DeployWatches:
             self.app.post_message(FleetChanged())
 
         return await run_watch(
-            watch, partial(monitor.poller.fetch, request.env), clock=self.clock, on_state=on_state
+            watch, partial(monitor.fetch, request.env), clock=self.clock, on_state=on_state
         )
 
     def _announce(self, state: WatchState) -> None:

@@ -10,11 +10,3 @@ class FleetChanged(Message, bubble=False):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, FleetChanged)
-
-
-class OpenEnvironment(Message):
-    """The user picked an environment (Enter on a row, the palette)."""
-
-    def __init__(self, env: str) -> None:
-        super().__init__()
-        self.env = env

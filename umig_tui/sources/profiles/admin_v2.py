@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from umig_tui.durations import parse_uptime
 from umig_tui.models import (
     ComponentHealth,
     Document,
@@ -31,10 +30,11 @@ from umig_tui.models import (
     MetricsSnapshot,
     VersionInfo,
 )
-from umig_tui.sanitize import clean_text
 from umig_tui.sources.errors import ParseError
 from umig_tui.sources.parse import decode_json_object, integer, number, section, state, text
 from umig_tui.sources.profiles.base import Answer, Profile, Request, smoke_check
+from umig_tui.util.durations import parse_uptime
+from umig_tui.util.sanitize import clean_text
 
 DB_HEALTH = "databaseVersionsHealth"
 DASHBOARD_HEALTH = "dashboard/health"

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from umig_tui.config import Config, CustomProfileSpec, JqField, ProfileSignal
-from umig_tui.durations import parse_uptime
 from umig_tui.models import (
     ComponentHealth,
     ComponentPart,
@@ -27,17 +26,18 @@ from umig_tui.models import (
     MetricsSnapshot,
     VersionInfo,
 )
-from umig_tui.sanitize import clean_text
 from umig_tui.sources.errors import ParseError
 from umig_tui.sources.parse import integer, milliseconds, number, ratio, state, text
 from umig_tui.sources.profiles.base import Answer, Profile, Request, first_body, smoke_check
+from umig_tui.util.durations import parse_uptime
+from umig_tui.util.sanitize import clean_text
 
 MAX_PARTS = 200  # components of a health document, parts of a components document
 MAX_CHANGESETS = 5000
 
-_Reader = Callable[[Any], float | None]
+Reader = Callable[[Any], float | None]
 # How each numeric field is read: error rates may be percent strings, times may carry units.
-NUMBER_READERS: dict[str, _Reader] = {
+NUMBER_READERS: dict[str, Reader] = {
     "response_time_ms": milliseconds,
     "db_round_trip_ms": milliseconds,
     "error_rate": ratio,
@@ -73,7 +73,9 @@ class JqProfile(Profile):
             return smoke_check(answers)
         body = first_body(answers)
         if signal is Endpoint.METRICS and how.format == "prometheus":
-            from umig_tui.sources.prom import parse_exposition  # prometheus_client when needed
+            from umig_tui.sources.prometheus_text import (
+                parse_exposition,  # prometheus_client when needed
+            )
 
             return parse_exposition(body)
         doc = _Doc(body)

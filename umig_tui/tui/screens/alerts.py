@@ -12,13 +12,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Static
 
-from umig_tui.alerting import AlertService
-from umig_tui.models import EventKind
-from umig_tui.monitor import Monitor
-from umig_tui.timefmt import ago, stamp
+from umig_tui.events import EventKind
+from umig_tui.service.alerts import AlertService
+from umig_tui.service.monitor import Monitor
 from umig_tui.tui.colors import severity_style
 from umig_tui.tui.widgets.table import Cell, SyncTable
 from umig_tui.tui.workers import WorkerScreen
+from umig_tui.util.timefmt import ago, stamp
 
 LOG_DAYS = 7
 

@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
-from umig_tui.durations import DurationError, parse_duration
+from umig_tui.util.durations import DurationError, parse_duration
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
+from umig_tui.metrics import ACTIVE_USERS, ERROR_RATE, RESPONSE_TIME
 from umig_tui.models import (
     ComponentsStatus,
     Endpoint,
@@ -25,14 +26,13 @@ from umig_tui.models import (
     VersionInfo,
     is_bad_state,
 )
-from umig_tui.monitor import Monitor
-from umig_tui.sanitize import clean_block
+from umig_tui.service.monitor import Monitor
 from umig_tui.store.queries import series_points
-from umig_tui.store.samples import ACTIVE_USERS, ERROR_RATE, RESPONSE_TIME
-from umig_tui.timefmt import ago, stamp
 from umig_tui.tui.colors import status_style, status_text
 from umig_tui.tui.widgets.table import Cell, SyncTable
 from umig_tui.tui.workers import WorkerScreen
+from umig_tui.util.sanitize import clean_block
+from umig_tui.util.timefmt import ago, stamp
 
 CHARTS = (
     (RESPONSE_TIME, "Response time (ms)", 1.0),
@@ -100,7 +100,7 @@ class EnvDetailScreen(WorkerScreen):
     # -- actions ------------------------------------------------------------------------------
 
     def action_refresh_env(self) -> None:
-        self.monitor.poller.refresh(self.env)
+        self.monitor.refresh(self.env)
         self.notify(f"Refreshing {self.env}", timeout=2)
 
     def action_toggle_window(self) -> None:
@@ -171,10 +171,10 @@ class EnvDetailScreen(WorkerScreen):
             "Component score",
             f"{view.component_score:.0%}" if view.component_score is not None else None,
         )
-        breaker = self.monitor.poller.breaker(self.env)
-        line("Circuit", f"{breaker.state} ({breaker.failures} consecutive failures)")
+        state, failures = self.monitor.circuit(self.env)
+        line("Circuit", f"{state} ({failures} consecutive failures)")
         text.append("\nEndpoints\n", style=Style(bold=True))
-        for endpoint in (*self.monitor.poller.endpoints,):
+        for endpoint in self.monitor.signals:
             result = fleet.latest(self.env, endpoint)
             if result is None:
                 line(str(endpoint), "not polled yet")
@@ -290,7 +290,7 @@ class EnvDetailScreen(WorkerScreen):
         text = Text()
         fleet = self.monitor.fleet
         paths = fleet.view(self.env).paths
-        for endpoint in self.monitor.poller.endpoints:
+        for endpoint in self.monitor.signals:
             result = fleet.latest(self.env, endpoint)
             good = fleet.last_good(self.env, endpoint)
             text.append(f"── {paths.get(str(endpoint), endpoint)} ", style=Style(bold=True))
@@ -319,7 +319,7 @@ class EnvDetailScreen(WorkerScreen):
     @work(group="detail-slo", exit_on_error=False, description="load the SLO view")
     async def load_slo(self) -> None:
         """Availability, P95 and error rate against the targets over 1 h, 24 h, 7 d and 30 d."""
-        from umig_tui.insights import SLO_WINDOWS, env_slo
+        from umig_tui.store.trends import SLO_WINDOWS, env_slo
 
         targets = self.monitor.config.slo
         self.query_one("#slo-targets", Static).update(

@@ -12,12 +12,12 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from umig_tui.deploy.timeline import History, load_history
-from umig_tui.models import Event, EventKind
-from umig_tui.monitor import Monitor
-from umig_tui.timefmt import stamp
+from umig_tui.events import Event, EventKind
+from umig_tui.service.monitor import Monitor
 from umig_tui.tui.colors import severity_style, status_style
 from umig_tui.tui.widgets.table import Cell, SyncTable
 from umig_tui.tui.workers import WorkerScreen
+from umig_tui.util.timefmt import stamp
 
 DAYS = 30
 
@@ -101,8 +101,8 @@ class HistoryScreen(WorkerScreen):
             if event.kind in (EventKind.DEPLOYMENT, EventKind.ROLLBACK):
                 continue
             style = (
-                status_style(self.app, str(event.data.get("to", "unknown")))
-                if event.kind is EventKind.STATUS_CHANGE
+                status_style(self.app, event.status_change.after)
+                if event.status_change is not None
                 else Style()
             )
             rows.append(

@@ -6,13 +6,13 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 
-from umig_tui.dashboard import DashboardData
 from umig_tui.deploy.watch_state import Stage, WatchState
-from umig_tui.durations import format_duration
-from umig_tui.timefmt import ago, parse_iso
 from umig_tui.tui.colors import status_style
 from umig_tui.tui.widgets.panel import Panel
 from umig_tui.tui.widgets.table import Cell, SyncTable, fit_last_column
+from umig_tui.util.durations import format_duration
+from umig_tui.util.timefmt import ago, parse_iso
+from umig_tui.views.dashboard import DashboardData
 
 _STAGE_STATUS = {
     Stage.SUCCEEDED: "healthy",

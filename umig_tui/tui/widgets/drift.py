@@ -7,11 +7,11 @@ from textual.app import ComposeResult
 
 from umig_tui.analysis.drift import DriftFinding, DriftKind, worst_by_cell
 from umig_tui.analysis.versions import DiffLevel, version_difference
-from umig_tui.dashboard import DashboardData
 from umig_tui.models import COMPONENT_KEYS, EnvStatus
 from umig_tui.tui.colors import severity_style
 from umig_tui.tui.widgets.panel import Panel
 from umig_tui.tui.widgets.table import Cell, SyncTable
+from umig_tui.views.dashboard import DashboardData
 
 _REFERENCE = {
     DriftKind.EXPECTED_MISMATCH: "expected {}",

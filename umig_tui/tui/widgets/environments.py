@@ -8,13 +8,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 
-from umig_tui.dashboard import DashboardData
-from umig_tui.fleet import EnvView
 from umig_tui.models import EnvStatus
-from umig_tui.timefmt import ago, parse_iso
+from umig_tui.state.fleet import EnvView
 from umig_tui.tui.colors import status_text
 from umig_tui.tui.widgets.panel import Panel
 from umig_tui.tui.widgets.table import Cell, SyncTable, clip, fit_last_column
+from umig_tui.util.timefmt import ago, parse_iso
+from umig_tui.views.dashboard import DashboardData
 
 WIDE_COLUMNS = (
     "Environment",

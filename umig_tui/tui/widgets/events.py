@@ -6,30 +6,29 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 
-from umig_tui.analysis.alerts import AlertPhase
-from umig_tui.dashboard import DashboardData
-from umig_tui.models import Event, EventKind
-from umig_tui.timefmt import ago, clock
+from umig_tui.analysis.alert_rules import AlertPhase
+from umig_tui.events import Event, EventKind
 from umig_tui.tui.colors import severity_style, status_style
 from umig_tui.tui.widgets.panel import Panel
 from umig_tui.tui.widgets.table import Cell, SyncTable, fit_last_column
+from umig_tui.util.timefmt import ago, clock
+from umig_tui.views.dashboard import DashboardData
 
 MAX_ROWS = 50
 
 
 def short_summary(event: Event) -> str:
     """The event without its environment (a column already says it), new version first."""
-    data = event.data
-    if event.kind is EventKind.STATUS_CHANGE:
-        return f"{data.get('from', '?')} → {data.get('to', '?')}: {data.get('reason', '')}".rstrip(
-            ": "
-        )
-    if event.kind is EventKind.ROLLBACK:
-        return f"rolled back to {data.get('to', '?')}"
-    if event.kind is EventKind.DEPLOYMENT:
-        if data.get("source") == "poller":
-            return f"deployed {data.get('to', '?')}"
-        return f"deploy {data.get('to', '?')} {data.get('stage', '')}".rstrip()
+    change, deployment = event.status_change, event.deployment
+    if change is not None:
+        return f"{change.before} → {change.after}: {change.reason}".rstrip(": ")
+    if deployment is not None:
+        target = deployment.to_version or "?"
+        if event.kind is EventKind.ROLLBACK:
+            return f"rolled back to {target}"
+        if not deployment.watched:
+            return f"deployed {target}"
+        return f"deploy {target} {deployment.stage or ''}".rstrip()
     prefix = f"{event.env}: " if event.env else ""
     return event.summary.removeprefix(prefix)
 
@@ -67,7 +66,7 @@ class EventsPanel(Panel):
                 )
             )
         for index, event in enumerate(data.events[:MAX_ROWS]):
-            target = str(event.data.get("to", "")) if event.kind is EventKind.STATUS_CHANGE else ""
+            target = event.status_change.after if event.status_change is not None else ""
             if target:
                 style = status_style(self.app, target)
             elif event.severity and event.severity.upper() in ("CRITICAL", "HIGH", "MEDIUM", "LOW"):

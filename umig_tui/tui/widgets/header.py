@@ -7,10 +7,10 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from umig_tui.dashboard import DashboardData
 from umig_tui.models import EnvStatus
-from umig_tui.timefmt import ago, clock
 from umig_tui.tui.colors import STATUS_MARK, status_style, variable
+from umig_tui.util.timefmt import ago, clock
+from umig_tui.views.dashboard import DashboardData
 
 
 class FleetHeader(Static):

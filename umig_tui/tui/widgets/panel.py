@@ -7,7 +7,7 @@ from typing import ClassVar
 from textual.containers import Vertical
 from textual.reactive import reactive
 
-from umig_tui.dashboard import DashboardData
+from umig_tui.views.dashboard import DashboardData
 
 
 class Panel(Vertical):

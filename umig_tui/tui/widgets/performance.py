@@ -8,11 +8,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 
 from umig_tui.analysis.trends import MetricTrend, arrow
-from umig_tui.dashboard import DashboardData
-from umig_tui.store.samples import ACTIVE_USERS, DB_CONNECTIONS, ERROR_RATE, RESPONSE_TIME
+from umig_tui.metrics import ACTIVE_USERS, DB_CONNECTIONS, ERROR_RATE, RESPONSE_TIME
 from umig_tui.tui.colors import severity_style, spark, variable
 from umig_tui.tui.widgets.panel import Panel
 from umig_tui.tui.widgets.table import Cell, SyncTable
+from umig_tui.views.dashboard import DashboardData
 
 METRICS: tuple[tuple[str, str, str], ...] = (
     (RESPONSE_TIME, "Response", "{:.0f}ms"),

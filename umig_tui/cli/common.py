@@ -1,0 +1,100 @@
+"""What every command shares: exit codes, the usage error, the fleet options, reading them."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from umig_tui.config import Config
+
+EXIT_OK = 0
+EXIT_PROBLEM = 1
+EXIT_USAGE = 2
+EXIT_TIMEOUT = 3
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """Bad arguments: exit 2 with this message."""
+
+
+def add_source_options(parser: argparse.ArgumentParser, *, env: bool = True) -> None:
+    """Where the fleet comes from; shared by every command and by the dashboard."""
+    group = parser.add_argument_group("fleet")
+    group.add_argument(
+        "--config",
+        metavar="FILE",
+        default=argparse.SUPPRESS,
+        help="config file (default: $UMIG_TUI_CONFIG, ./umig-tui.toml, user config, /etc)",
+    )
+    group.add_argument(
+        "--demo", action="store_true", default=argparse.SUPPRESS, help="use the embedded demo fleet"
+    )
+    group.add_argument(
+        "--demo-envs",
+        type=demo_count,
+        metavar="N",
+        default=argparse.SUPPRESS,
+        help="number of demo environments (default 4)",
+    )
+    if env:
+        group.add_argument(
+            "--env",
+            action="append",
+            metavar="NAME",
+            default=argparse.SUPPRESS,
+            help="only this environment (repeatable)",
+        )
+    group.add_argument(
+        "--profile",
+        metavar="NAME",
+        default=argparse.SUPPRESS,
+        help="the endpoint profile every environment speaks: auto (default, detected), us088, "
+        "umig-admin-v2 or a [profiles] name; with --demo, what the demo fleet speaks "
+        "(us088, us088-scriptrunner, umig-admin-v2)",
+    )
+    group.add_argument(
+        "--store",
+        metavar="FILE",
+        default=argparse.SUPPRESS,
+        help="SQLite store (default: [store] path or the platform state dir)",
+    )
+    group.add_argument(
+        "--no-store",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="do not read or record history",
+    )
+
+
+MAX_DEMO_ENVS = 500
+
+
+def demo_count(text: str) -> int:
+    """``--demo-envs``: a whole number of environments, 1 to MAX_DEMO_ENVS."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= count <= MAX_DEMO_ENVS:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_DEMO_ENVS} (got {count})")
+    return count
+
+
+def option(args: argparse.Namespace, name: str, default: Any = None) -> Any:
+    return getattr(args, name, default)
+
+
+def load(args: argparse.Namespace) -> Config:
+    """The fleet a command watches: ``--config``/``--demo``/``--profile``, then ``--env``."""
+    from umig_tui.service.setup import load_fleet
+
+    config = load_fleet(
+        option(args, "config"),
+        demo=bool(option(args, "demo", False)),
+        demo_envs=int(option(args, "demo_envs", 4)),
+        profile=option(args, "profile"),
+    )
+    return config.select(option(args, "env"))

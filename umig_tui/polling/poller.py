@@ -1,0 +1,216 @@
+"""Per-environment polling: intervals, a global concurrency cap, single flight, backoff, breaker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
+
+from umig_tui.config import Config
+from umig_tui.models import MONITORED_ENDPOINTS, Endpoint, PollResult
+from umig_tui.polling.breaker import CircuitBreaker, next_delay
+from umig_tui.sources.client import UmigClient
+
+log = logging.getLogger(__name__)
+
+ResultSink = Callable[[PollResult], None]
+
+
+class Poller:
+    """Polls every environment's endpoints; each result goes to ``on_result`` exactly once.
+
+    ``run_env`` is one async loop per environment (the TUI runs each in its own worker);
+    ``poll_once`` is one concurrent cycle for the one-shot commands.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        clients: Mapping[str, UmigClient],
+        *,
+        on_result: ResultSink | None = None,
+        endpoints: Sequence[Endpoint] = MONITORED_ENDPOINTS,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.clients = clients
+        self.endpoints = tuple(endpoints)
+        self.on_result = on_result
+        self.clock = clock
+        self.rng = rng or random.Random()
+        polling = config.polling
+        self._semaphore = asyncio.Semaphore(polling.max_concurrency)
+        self._inflight: dict[tuple[str, Endpoint], asyncio.Task[PollResult]] = {}
+        self._breakers = {
+            name: CircuitBreaker(
+                polling.circuit_failures, polling.circuit_cooldown, polling.max_backoff
+            )
+            for name in clients
+        }
+        self._wake = {name: asyncio.Event() for name in clients}
+        self._due: dict[str, dict[Endpoint, float]] = {}
+        self._refreshed: dict[str, int] = {}  # refresh() calls per env, to not lose one
+        self._running = asyncio.Event()
+        self._running.set()
+        self._closed = False
+        # The request that may pass an open breaker: health, or the first endpoint without it.
+        self._probe = (
+            Endpoint.HEALTH
+            if Endpoint.HEALTH in self.endpoints
+            else next(iter(self.endpoints), Endpoint.HEALTH)
+        )
+
+    # -- control ------------------------------------------------------------------------------
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def refresh(self, env: str | None = None) -> None:
+        """Poll now: every endpoint of ``env`` (or of all environments), even past an open breaker."""
+        now = self.clock()
+        for name in [env] if env else list(self.clients):
+            self._breakers[name].force_probe(now)
+            self._refreshed[name] = self._refreshed.get(name, 0) + 1
+            for endpoint in self._due.get(name, {}):
+                self._due[name][endpoint] = now
+            self._wake[name].set()
+
+    async def aclose(self) -> None:
+        """Cancel fetches still in flight (their results are not delivered); loops end."""
+        self._closed = True
+        self._running.set()  # a paused loop must wake to see that it is closed
+        for wake in self._wake.values():
+            wake.set()
+        tasks = list(self._inflight.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def breaker(self, env: str) -> CircuitBreaker:
+        return self._breakers[env]
+
+    # -- fetching -----------------------------------------------------------------------------
+
+    async def fetch(self, env: str, endpoint: Endpoint) -> PollResult:
+        """Fetch once; a second caller for the same env+endpoint awaits the poll in flight."""
+        key = (env, endpoint)
+        task = self._inflight.get(key)
+        if task is None or task.done():
+            task = asyncio.get_running_loop().create_task(self._fetch(env, endpoint))
+            self._inflight[key] = task
+            task.add_done_callback(functools.partial(self._forget, key))
+        return await asyncio.shield(task)
+
+    def _forget(self, key: tuple[str, Endpoint], task: asyncio.Task[PollResult]) -> None:
+        if self._inflight.get(key) is task:
+            del self._inflight[key]
+
+    async def _fetch(self, env: str, endpoint: Endpoint) -> PollResult:
+        async with self._semaphore:
+            result = await self.clients[env].fetch(endpoint)
+        breaker = self._breakers[env]
+        breaker.record(result, self.clock())
+        if breaker.is_open:
+            result = replace(result, circuit_open=True)
+        if self.on_result is not None:
+            try:
+                self.on_result(result)
+            except Exception:  # a consumer's bug must neither stop nor speed up polling
+                log.exception("result sink failed for %s %s", env, endpoint)
+        # A loop whose other endpoints wait on the breaker learns of its new state at once.
+        self._wake[env].set()
+        return result
+
+    async def poll_once(
+        self, envs: Iterable[str] | None = None, endpoints: Iterable[Endpoint] | None = None
+    ) -> list[PollResult]:
+        """One concurrent poll of ``endpoints`` of ``envs``; results in env, endpoint order."""
+        names = list(envs) if envs is not None else list(self.clients)
+        wanted = tuple(endpoints) if endpoints is not None else self.endpoints
+        return list(await asyncio.gather(*(self.fetch(n, e) for n in names for e in wanted)))
+
+    # -- scheduling ---------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Every environment's loop until cancelled (headless use)."""
+        async with asyncio.TaskGroup() as group:
+            for name in self.clients:
+                group.create_task(self.run_env(name))
+
+    async def run_env(self, env: str) -> None:
+        """Poll ``env``'s endpoints on their intervals until cancelled; never two in flight."""
+        polling = self.config.polling
+        due = self._due.setdefault(env, dict.fromkeys(self.endpoints, self.clock()))
+        failures = dict.fromkeys(self.endpoints, 0)
+        tasks: dict[Endpoint, asyncio.Task[None]] = {}
+        wake = self._wake[env]
+        breaker = self._breakers[env]
+
+        async def poll(endpoint: Endpoint) -> None:
+            ok = False
+            asked = self._refreshed.get(env, 0)
+            try:
+                ok = (await self.fetch(env, endpoint)).ok
+            except Exception:  # a client's bug: count it as a failure, keep the schedule
+                log.exception("polling %s %s failed", env, endpoint)
+            failures[endpoint] = 0 if ok else failures[endpoint] + 1
+            delay = next_delay(
+                polling.interval(endpoint), failures[endpoint], polling.max_backoff, self.rng
+            )
+            # A refresh asked for while this poll ran wants a new answer, not this one.
+            refreshed = self._refreshed.get(env, 0) != asked
+            due[endpoint] = self.clock() + (0.0 if refreshed else delay)
+
+        def finished(endpoint: Endpoint, task: asyncio.Task[None]) -> None:
+            tasks.pop(endpoint, None)
+            wake.set()
+
+        try:
+            while True:
+                await self._running.wait()
+                if self._closed:
+                    break
+                wake.clear()
+                now = self.clock()
+                held: list[Endpoint] = []
+                for endpoint in self.endpoints:
+                    if endpoint in tasks or due[endpoint] > now:
+                        continue
+                    if not breaker.allow(now, probe=endpoint is self._probe):
+                        # Open breaker: the probe waits for its slot; the rest stay due and go
+                        # out as soon as a probe's answer closes the breaker (which wakes us).
+                        held.append(endpoint)
+                        continue
+                    task = asyncio.get_running_loop().create_task(poll(endpoint))
+                    tasks[endpoint] = task
+                    task.add_done_callback(functools.partial(finished, endpoint))
+                idle = [due[e] for e in self.endpoints if e not in tasks and e not in held]
+                if held:
+                    # The probe slot, or (a probe in flight elsewhere) a look again later.
+                    slot = breaker.probe_at()
+                    idle.append(slot if slot > now else now + 1.0)
+                timeout = max(0.0, min(idle) - self.clock()) if idle else None
+                # Not wait_for: on 3.11 it swallows a cancel that lands as the event is set,
+                # and the loop would outlive the worker that owns it.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(timeout):
+                        await wake.wait()
+        finally:
+            for task in tasks.values():
+                task.cancel()
+            if tasks:
+                await asyncio.gather(*tasks.values(), return_exceptions=True)

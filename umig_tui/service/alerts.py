@@ -1,0 +1,270 @@
+"""The alert loop: signals from the monitor and the store → rules → the timeline and the sinks.
+
+Runs in the dashboard, in ``export prometheus --serve`` and once per ``umig-tui alerts``. State
+is saved after every change so a restart (or the next cron run) continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from umig_tui.analysis.alert_rules import (
+    AlertEngine,
+    AlertPhase,
+    AlertState,
+    EnvSignals,
+    Transition,
+    all_rules,
+)
+from umig_tui.analysis.trends import MetricTrend
+from umig_tui.events import AlertChange, Event, EventKind
+from umig_tui.metrics import COMPONENT_SCORE, HEALTH_UP, poll_latency, poll_ok
+from umig_tui.models import Endpoint, EnvStatus, Severity
+from umig_tui.service.monitor import Change, Monitor
+from umig_tui.service.notify import Notifier
+
+log = logging.getLogger(__name__)
+
+SLOW_SIGNALS_EVERY = 60.0  # store-backed signals (baselines, SLO burn) are refreshed this often
+BURN_WINDOW = 6 * 3600.0
+FAILED_DEPLOY_MEMORY = 24 * 3600.0
+
+
+@dataclass
+class _Slow:
+    at: float = 0.0
+    degradation: dict[str, tuple[float | None, str]] = field(default_factory=dict)
+    burn: dict[str, float | None] = field(default_factory=dict)
+    failed_deploys: dict[str, str] = field(default_factory=dict)
+    trends: dict[str, tuple[MetricTrend, ...]] = field(default_factory=dict)
+
+
+class AlertService:
+    def __init__(
+        self,
+        monitor: Monitor,
+        *,
+        notifier: Notifier | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        config = monitor.config
+        self.monitor = monitor
+        self.notifier = notifier
+        self.clock = clock
+        rules = [
+            r
+            for r in all_rules(config.thresholds, config.alerts.rules)
+            if r.name not in config.alerts.disable
+        ]
+        self.engine = AlertEngine(rules)
+        self._failures: dict[str, int] = {}
+        self._slow = _Slow()
+        self._listeners: list[Callable[[Sequence[Transition]], None]] = []
+        monitor.subscribe(self._on_change)
+
+    def subscribe(self, listener: Callable[[Sequence[Transition]], None]) -> None:
+        self._listeners.append(listener)
+
+    def _on_change(self, change: Change) -> None:
+        result = change.result
+        if result is not None and result.endpoint is Endpoint.HEALTH:
+            self._failures[change.env] = 0 if result.ok else self._failures.get(change.env, 0) + 1
+        for event in change.events:
+            if event.kind is EventKind.DEPLOYMENT and event.env:
+                self._remember_deploy(event)
+
+    def _remember_deploy(self, event: Event, into: dict[str, str] | None = None) -> None:
+        assert event.env is not None
+        failed = self._slow.failed_deploys if into is None else into
+        deployment = event.deployment
+        stage = deployment.stage if deployment is not None else None
+        if deployment is not None and stage in ("failed", "timed_out"):
+            failed[event.env] = deployment.reason or f"deploy {stage}"
+        elif stage == "succeeded":
+            failed.pop(event.env, None)
+
+    async def restore(self) -> None:
+        store = self.monitor.store
+        if store is None:
+            return
+        from umig_tui.store.state import load_alerts
+
+        # Only this fleet's: with `--env uat`, or after an environment left the config, the
+        # others' alerts would never be evaluated again and would keep firing (exit 1) for good.
+        names = set(self.monitor.fleet.names)
+        self.engine.restore(a for a in await load_alerts(store) if a.env in names)
+        await self._consecutive_failures_from_store()
+
+    async def _consecutive_failures_from_store(self) -> None:
+        """Trailing failed health polls per environment (so a one-shot run counts them too)."""
+        store = self.monitor.store
+        if store is None:
+            return
+        limit = self.monitor.config.thresholds.consecutive_failures
+        for env in self.monitor.fleet.names:
+            rows = await store.query(
+                "SELECT s.value FROM samples s JOIN series x ON x.id = s.series_id "
+                "WHERE x.env = ? AND x.metric = ? ORDER BY s.ts DESC LIMIT ?",
+                (env, poll_ok("health"), limit),
+            )
+            count = 0
+            for (value,) in rows:
+                if value:
+                    break
+                count += 1
+            self._failures[env] = max(self._failures.get(env, 0), count)
+
+    async def _refresh_slow(self, now: float) -> None:
+        if now - self._slow.at < SLOW_SIGNALS_EVERY:
+            return
+        self._slow.at = now
+        store = self.monitor.store
+        if store is None:
+            return
+        from umig_tui.analysis.trends import burn_rate
+        from umig_tui.store.state import load_baselines
+        from umig_tui.store.trends import degradation_signal, env_trends
+        from umig_tui.store.windows import availability
+
+        config = self.monitor.config
+        baselines = await load_baselines(store)
+        for env in self.monitor.fleet.names:
+            version = self.monitor.fleet.versions(env)["umig"]
+            trends = await env_trends(
+                store,
+                env,
+                version,
+                now=now,
+                degradation=config.thresholds.degradation,
+                baselines=[b for b in baselines if b.env == env],
+            )
+            self._slow.degradation[env] = degradation_signal(trends)
+            self._slow.trends[env] = tuple(trends)
+            # Only the availability: the burn rate needs nothing of the full SLO report (whose
+            # P95 sorts six hours of raw samples per environment, every minute).
+            ratio, polls = await availability(
+                store, env, since=now - BURN_WINDOW, until=now, now=now
+            )
+            self._slow.burn[env] = (
+                burn_rate(ratio, config.slo.availability) if polls >= 10 else None
+            )
+        # Rebuilt from the store's last day each time, so a failure nothing followed ages out
+        # (accumulating it in memory kept it firing for as long as the process ran).
+        since = now - FAILED_DEPLOY_MEMORY
+        failed: dict[str, str] = {}
+        for event in reversed(
+            await store.events(since=since, kinds=[str(EventKind.DEPLOYMENT)], limit=1000)
+        ):
+            if event.env:
+                self._remember_deploy(event, failed)
+        self._slow.failed_deploys = failed
+
+    def signals(self) -> list[EnvSignals]:
+        fleet = self.monitor.fleet
+        worst: dict[str, tuple[Severity, str]] = {}
+        for finding in fleet.drift():
+            current = worst.get(finding.environment)
+            if current is None or finding.severity.rank > current[0].rank:
+                worst[finding.environment] = (finding.severity, finding.message)
+        out: list[EnvSignals] = []
+        for view in fleet.views():
+            env = view.name
+            series: dict[str, float] = {
+                name: value for name, value in view.metrics.as_dict().items() if value is not None
+            }
+            if view.status is not EnvStatus.UNKNOWN:  # no health answer yet: not "down"
+                series[HEALTH_UP] = 1.0 if view.status is EnvStatus.HEALTHY else 0.0
+            if view.component_score is not None:
+                series[COMPONENT_SCORE] = view.component_score
+            for endpoint in Endpoint:
+                latest = fleet.latest(env, endpoint)
+                if latest is not None:
+                    series[poll_ok(str(endpoint))] = 1.0 if latest.ok else 0.0
+                    if latest.latency_ms is not None:
+                        series[poll_latency(str(endpoint))] = latest.latency_ms
+            degradation, detail = self._slow.degradation.get(env, (None, ""))
+            drift = worst.get(env)
+            out.append(
+                EnvSignals(
+                    env=env,
+                    metrics=view.metrics,
+                    health_failures=self._failures.get(env, 0),
+                    reachable=view.error is None,
+                    component_score=view.component_score,
+                    drift=drift[0] if drift else None,
+                    drift_detail=drift[1] if drift else "",
+                    deployment_failed=self._slow.failed_deploys.get(env),
+                    degradation=degradation,
+                    degradation_detail=detail,
+                    budget_burn=self._slow.burn.get(env),
+                    series=series,
+                )
+            )
+        return out
+
+    async def evaluate(self) -> list[Transition]:
+        """One cycle: refresh signals, evaluate, save, record and notify what changed."""
+        now = self.clock()
+        try:
+            await self._refresh_slow(now)
+        except Exception:  # a store problem must not stop the rules that need no store
+            log.exception("refreshing store-backed alert signals failed")
+        transitions = self.engine.evaluate(self.signals(), now)
+        if transitions:
+            await self._record(transitions, now)
+        if self.notifier is not None:
+            for transition in transitions:
+                if transition.notify:
+                    self.notifier.submit(transition.alert)
+            self.notifier.resend_firing(self.engine.firing(), now)
+        for listener in list(self._listeners):
+            try:
+                listener(transitions)
+            except Exception:
+                log.exception("alert listener failed")
+        return transitions
+
+    async def _record(self, transitions: Sequence[Transition], now: float) -> None:
+        store = self.monitor.store
+        if store is None:
+            return
+        from umig_tui.store.state import save_alerts
+
+        current = {a.key: a for a in self.engine.alerts}
+        keep = [current[t.alert.key] for t in transitions if t.alert.key in current]
+        forget = [t.alert.key for t in transitions if t.alert.key not in current]
+        await save_alerts(store, keep, forget=forget)
+        for transition in transitions:
+            alert = transition.alert
+            if alert.phase is AlertPhase.RESOLVED and transition.previous is AlertPhase.PENDING:
+                continue  # never fired: not worth a line in the timeline
+            store.submit(alert_event(alert, now))
+
+    def trends(self) -> dict[str, tuple[MetricTrend, ...]]:
+        """The latest trend comparisons per environment (refreshed with the slow signals)."""
+        return dict(self._slow.trends)
+
+    def firing(self) -> list[AlertState]:
+        return self.engine.firing()
+
+    def alerts(self) -> list[AlertState]:
+        return self.engine.alerts
+
+
+def alert_event(alert: AlertState, now: float) -> Event:
+    verb = {
+        AlertPhase.PENDING: "pending",
+        AlertPhase.FIRING: "FIRING",
+        AlertPhase.RESOLVED: "resolved",
+    }[alert.phase]
+    return Event(
+        ts=now,
+        env=alert.env,
+        kind=EventKind.ALERT,
+        summary=f"{alert.rule} {verb}: {alert.summary}",
+        severity=str(alert.severity).lower(),
+        payload=AlertChange(alert.rule, str(alert.phase), alert.value, alert.threshold),
+    )

@@ -1,0 +1,115 @@
+"""One run's long-lived services, assembled once: the polling loops, alert evaluation and
+notification, the history JSONL, the store's writer, and whatever a face adds (``/metrics``).
+
+The dashboard runs ``loops()`` as Textual workers; ``serve`` (and ``export prometheus --serve``)
+runs them headless with ``run()``. Nothing here knows which.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Coroutine, Mapping, Sequence
+from typing import Any, Protocol
+
+from umig_tui.config import ConfigError
+from umig_tui.service.alerts import AlertService
+from umig_tui.service.history_writer import HistoryWriter
+from umig_tui.service.monitor import Monitor
+from umig_tui.service.notify import Notifier, notifier_for
+
+log = logging.getLogger(__name__)
+
+ALERTS = "alert evaluation"
+POLL = "poll:"  # + the environment's name
+
+
+class Extra(Protocol):
+    """Something a face runs beside the engine (the ``/metrics`` endpoint)."""
+
+    async def start(self, engine: Engine) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class Engine:
+    def __init__(
+        self,
+        monitor: Monitor,
+        *,
+        environ: Mapping[str, str] | None = None,
+        extras: Sequence[Extra] = (),
+    ) -> None:
+        self.monitor = monitor
+        self.environ = os.environ if environ is None else environ
+        self.extras = tuple(extras)
+        self.notifier: Notifier | None = None
+        self.history: HistoryWriter | None = None
+        self._alerts: AlertService | None = None
+        self._started: list[Extra] = []
+
+    @property
+    def alerts(self) -> AlertService:
+        assert self._alerts is not None, "Engine.start() first"
+        return self._alerts
+
+    async def start(self) -> list[str]:
+        """Open everything; returns what a person should know (a sink that cannot be used),
+        never raises for it: monitoring goes on without the part that failed."""
+        notices: list[str] = []
+        config = self.monitor.config
+        try:
+            self.notifier = notifier_for(config.notify, self.environ)
+        except ConfigError as exc:  # a webhook token variable unset: alerts on screen only
+            notices.append(f"notifications off: {exc}")
+        self._alerts = AlertService(self.monitor, notifier=self.notifier, clock=self.monitor.clock)
+        await self._alerts.restore()
+        if config.history_file is not None:
+            self.history = HistoryWriter(self.monitor, config.history_file)
+        self.monitor.start()
+        for extra in self.extras:
+            try:
+                await extra.start(self)
+            except OSError as exc:
+                notices.append(str(exc))
+                continue
+            self._started.append(extra)
+        return notices
+
+    def loop_names(self) -> list[str]:
+        return [*(POLL + env for env in self.monitor.fleet.names), ALERTS]
+
+    def loop(self, name: str) -> Coroutine[Any, Any, None]:
+        """A fresh coroutine of the loop called ``name`` (a crashed one is started again)."""
+        if name == ALERTS:
+            return self._alert_loop()
+        return self.monitor.poll_loop(name.removeprefix(POLL))
+
+    def loops(self) -> dict[str, Coroutine[Any, Any, None]]:
+        return {name: self.loop(name) for name in self.loop_names()}
+
+    async def _alert_loop(self) -> None:
+        interval = self.monitor.config.alerts.interval
+        await asyncio.sleep(min(interval, 5.0))  # soon after the first polls, then regularly
+        while True:
+            await self.alerts.evaluate()
+            await asyncio.sleep(interval)
+
+    async def run(self) -> None:
+        """Every loop until cancelled (headless); one loop failing stops the run, loudly."""
+        async with asyncio.TaskGroup() as group:
+            for name, loop in self.loops().items():
+                group.create_task(loop, name=name)
+
+    async def close(self) -> None:
+        """Stop what ``start`` opened (the Monitor is closed by whoever opened it)."""
+        for extra in reversed(self._started):
+            try:
+                await extra.close()
+            except Exception:
+                log.exception("closing %r failed", extra)
+        if self.history is not None:
+            await self.history.aclose()
+        if self.notifier is not None:
+            await self.notifier.aclose()

@@ -1,0 +1,27 @@
+"""Which fleet a run watches: the configuration, or the demo fleet when there is none."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from umig_tui.config import Config, check_expected, load_config, with_profile
+from umig_tui.demo.fleet import demo_config
+
+
+def load_fleet(
+    explicit: str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    demo: bool = False,
+    demo_envs: int = 4,
+    profile: str | None = None,
+) -> Config:
+    """The effective configuration: file + environment variables, or the demo fleet (asked
+    for, or nothing configured). ``profile`` is ``--profile``."""
+    config = load_config(explicit, environ=environ, overrides=not demo)
+    if demo or not config.environments:
+        config = demo_config(config, demo_envs)
+    if profile is not None:
+        config = with_profile(config, profile)
+    check_expected(config)
+    return config
