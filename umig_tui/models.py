@@ -175,6 +175,24 @@ COMPONENT_KEYS: tuple[str, ...] = ("umig", "database", "api", "ui", "backend")
 
 
 @dataclass(frozen=True, slots=True)
+class VersionRow:
+    """One environment's row of the drift matrix: a version per component (None: unknown)."""
+
+    umig: str | None = None
+    database: str | None = None
+    api: str | None = None
+    ui: str | None = None
+    backend: str | None = None
+
+    def get(self, component: str) -> str | None:
+        """The version in the column ``component`` (one of ``COMPONENT_KEYS``)."""
+        return getattr(self, component) if component in COMPONENT_KEYS else None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {key: getattr(self, key) for key in COMPONENT_KEYS}
+
+
+@dataclass(frozen=True, slots=True)
 class VersionInfo:
     """``admin/version`` (seed 000 §2.2)."""
 
@@ -207,15 +225,15 @@ class VersionInfo:
     # deploy); the shipped application versions its components on their own lines.
     components_track_app: bool = True
 
-    def component_versions(self) -> dict[str, str | None]:
+    def component_versions(self) -> VersionRow:
         """Versions by drift-matrix column (umig, database, api, ui, backend)."""
-        return {
-            "umig": self.version,
-            "database": self.database_schema,
-            "api": self.api_version,
-            "ui": self.ui_version,
-            "backend": self.backend_version,
-        }
+        return VersionRow(
+            self.version,
+            self.database_schema,
+            self.api_version,
+            self.ui_version,
+            self.backend_version,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from tests.conftest import UMIG_TUI, cli_env
 from umig_tui.config import Polling, load_config
@@ -164,6 +165,62 @@ class RawServer:
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
             pass
         finally:
+            writer.close()
+
+
+@dataclass
+class ForwardProxy:
+    """A plain HTTP forward proxy on loopback (``HTTP_PROXY=http://127.0.0.1:P``): it makes
+    the client's httpx path real, the one every proxied jump host takes. One upstream
+    connection per request; it counts what it forwarded."""
+
+    url: str = ""
+    forwarded: int = 0
+    _server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> ForwardProxy:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._server.wait_closed(), 2)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream: asyncio.StreamWriter | None = None
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            request_line, *header_lines = head.decode("latin-1").split("\r\n")
+            method, target, version = request_line.split(" ", 2)
+            parts = urlsplit(target)  # absolute-form: http://host:port/path?query
+            path = parts.path + (f"?{parts.query}" if parts.query else "")
+            headers = [
+                line
+                for line in header_lines
+                if line and not line.lower().startswith(("connection:", "proxy-", "keep-alive:"))
+            ]
+            up_reader, upstream = await asyncio.open_connection(parts.hostname, parts.port or 80)
+            upstream.write(
+                f"{method} {path} {version}\r\n".encode("latin-1")
+                + "".join(f"{h}\r\n" for h in headers).encode("latin-1")
+                + b"Connection: close\r\n\r\n"
+            )
+            await upstream.drain()
+            self.forwarded += 1
+            while chunk := await up_reader.read(65536):
+                writer.write(chunk)
+                await writer.drain()
+        except OSError:
+            with contextlib.suppress(OSError):
+                writer.write(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n")
+        except (asyncio.IncompleteReadError, ValueError, asyncio.CancelledError):
+            pass
+        finally:
+            if upstream is not None:
+                upstream.close()
             writer.close()
 
 

@@ -319,7 +319,7 @@ async def test_worse_than_the_previous_versions_baseline_fires_after_5_minutes(
         await service.monitor.poll_once()
     await store.flush()
     clock.now = time.time() + 1  # the windows end now: after the samples just taken
-    assert service.monitor.fleet.versions("uat")["umig"] == "1.2.0-rc.2"
+    assert service.monitor.fleet.versions("uat").umig == "1.2.0-rc.2"
     stats = WindowStats(count=120, avg=50.0, min=40.0, max=70.0, p95=60.0, p99=65.0)
     previous = Baseline(
         "uat", "1.2.0-rc.1", RESPONSE_TIME, "auto", clock() - 86400, clock() - 90000, 0, stats

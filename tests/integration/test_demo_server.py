@@ -327,7 +327,7 @@ async def test_production_deploy_of_1_2_0_lands(story: tuple[FakeClock, Monitor]
     assert prod.uptime_seconds is not None
     assert prod.uptime_seconds < 60
     versions = monitor.fleet.versions("production")
-    assert (versions["database"], versions["api"]) == ("031", "v2.3.1")
+    assert (versions.database, versions.api) == ("031", "v2.3.1")
     # What [expected] asked of production is now true.
     assert not [f for f in monitor.fleet.drift() if f.kind == "expected_mismatch"]
 

@@ -19,6 +19,7 @@ from tests.conftest import write_config
 from tests.integration.conftest import (
     CONTROL_CHARS,
     FAST_POLLING,
+    ForwardProxy,
     RawServer,
     assert_clean_line,
     poll_config,
@@ -113,11 +114,11 @@ def _check_poll(
 
 
 async def _poll_with_fault(
-    server: ServerThread, config: Path, fault: str
+    server: ServerThread, config: Path, fault: str, environ: dict[str, str] | None = None
 ) -> tuple[dict[tuple[str, Endpoint], PollResult], float]:
     server.call(server.simulator.set_fault, FAULTY, fault)
     started = time.perf_counter()
-    results = await poll_config(config, BOTH)
+    results = await poll_config(config, BOTH, environ=environ)
     return results, time.perf_counter() - started
 
 
@@ -129,6 +130,26 @@ async def test_fault_is_classified_and_the_other_environments_are_untouched(
     fault: str, demo_server: ServerThread, fleet_config: Path
 ) -> None:
     _check_poll(fault, *await _poll_with_fault(demo_server, fleet_config, fault))
+
+
+# Through a proxy a dead host is the proxy's 502, not a refused connection: those faults are
+# the proxy's to report. Every fault of the answer itself must read the same on both paths.
+ANSWER_FAULTS = [f for f in FAULTS if f not in (*TIMEOUT_FAULTS, "refused", "reset")]
+
+
+@pytest.mark.parametrize("fault", ANSWER_FAULTS)
+async def test_the_same_fault_reads_the_same_through_a_proxy(
+    fault: str, demo_server: ServerThread, fleet_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proxy setting sends every request through httpx's own transport instead of the lean
+    one: both paths must classify alike (the proxy makes the second one real)."""
+    async with ForwardProxy() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)  # httpx reads the process environment
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        environ = {"HTTP_PROXY": proxy.url}
+        _check_poll(fault, *await _poll_with_fault(demo_server, fleet_config, fault, environ))
+    assert proxy.forwarded >= 8  # every request of the poll went through it
 
 
 async def test_timeout_faults_cost_one_timeout_and_spare_the_others(tmp_path: Path) -> None:

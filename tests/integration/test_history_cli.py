@@ -308,7 +308,7 @@ async def test_a_version_string_that_is_no_version_is_neither_a_deployment_nor_a
         await monitor.poll_once()  # production runs 1.1.2
         demo_server.control("production", fault="hostile")  # "1.1.2 [bold red]PWNED…"
         await monitor.poll_once()
-        assert "PWNED" in (monitor.fleet.versions("production")["umig"] or "")
+        assert "PWNED" in (monitor.fleet.versions("production").umig or "")
         demo_server.control("production", fault=None)
         await monitor.poll_once()
         demo_server.control("production", version="1.2.0")  # a real deployment still counts

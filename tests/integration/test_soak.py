@@ -146,7 +146,7 @@ async def take_sample(
         rows=rows,
         store_bytes=sum(f.stat().st_size for f in db.parent.glob(db.name + "*")),
         oldest=oldest,
-        backlog=(store._queue.qsize() if store._queue else 0) + len(store._pending),
+        backlog=store.backlog,
         notice=monitor.store_notice,
         allowed={
             "samples": allowed(result, "samples", RAW_WINDOW, now),
@@ -178,8 +178,8 @@ async def soak(urls: dict[str, str], db: Path) -> Soak:
             result.alert_runs += 1
             assert render(source.state())
             result.scrapes += 1
-            if store._last_prune != last_prune:
-                last_prune = store._last_prune
+            if store.last_prune != last_prune:
+                last_prune = store.last_prune
                 result.prunes += 1
             result.samples.append(await take_sample(result, monitor, store, db, started))
     finally:

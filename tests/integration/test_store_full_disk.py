@@ -240,11 +240,11 @@ async def test_what_is_kept_for_later_is_bounded_while_the_disk_stays_full(
     await wait_until(lambda: "full" in (monitor.store_notice or ""), 3, "the full notice")
     polled = len(run.seen)
     await wait_until(lambda: len(run.seen) > polled + 200, 5, "many polls while full")
-    assert len(store._pending) <= 40
+    assert store.kept <= 40
     newest = [r for r in run.seen if r.endpoint is Endpoint.HEALTH][-1]
     await _max_pages(monitor, 1_073_741_823)
     await wait_until(lambda: monitor.store_notice is None, 3, "room again")
-    assert store._pending == []
+    assert store.kept == 0
     await run.stop_polling()
     await store.flush()
     assert (newest.env, int(newest.ts * 1000)) in stored_health_polls(store.path)

@@ -323,4 +323,4 @@ class TestQuit:
             await pilot.pause()
         assert app.return_code == 0
         assert not app.is_running
-        assert store._closed  # an open aiosqlite connection would hang the interpreter's exit
+        assert store.closed  # an open aiosqlite connection would hang the interpreter's exit

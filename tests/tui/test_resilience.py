@@ -40,7 +40,7 @@ def count_renders(app: UmigApp) -> list[float]:
 
 def drawn(app: UmigApp, renders: list[float]) -> bool:
     """At least one repaint since ``renders`` was cleared, and none still waiting to run."""
-    return bool(renders) and not app._render_pending and not app._message_queue.qsize()
+    return bool(renders) and not app.repaint_pending and not app._message_queue.qsize()
 
 
 def health_results(app: UmigApp) -> Counter[str]:

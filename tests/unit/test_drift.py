@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from umig_tui.analysis.drift import (
@@ -11,7 +13,7 @@ from umig_tui.analysis.drift import (
     analyze_drift,
     worst_by_cell,
 )
-from umig_tui.models import Severity, Tier
+from umig_tui.models import Severity, Tier, VersionRow
 
 DEV = EnvRef("development", Tier.DEVELOPMENT)
 UAT = EnvRef("uat", Tier.UAT)
@@ -26,8 +28,8 @@ def row(
     api: str | None = None,
     ui: str | None = None,
     backend: str | None = None,
-) -> dict[str, str | None]:
-    return {"umig": umig, "database": database, "api": api, "ui": ui, "backend": backend}
+) -> VersionRow:
+    return VersionRow(umig, database, api, ui, backend)
 
 
 # Seed 000 §1.1 / seed 001 "Current Environment Status".
@@ -90,7 +92,7 @@ def test_seed_fleet_against_the_design_expected_matrix() -> None:
 def test_expected_matrix_drift_severity_by_level(
     component: str, want: str, actual: str, severity: Severity
 ) -> None:
-    matrix = {"production": {**row(None), component: actual}}
+    matrix = {"production": replace(row(None), **{component: actual})}
     (finding,) = analyze_drift([PROD], matrix, {"production": {component: want}})
     assert finding.kind is DriftKind.EXPECTED_MISMATCH
     assert (finding.component, finding.expected, finding.actual) == (component, want, actual)

@@ -18,6 +18,7 @@ from umig_tui.models import (
     PollResult,
     Tier,
     VersionInfo,
+    VersionRow,
 )
 from umig_tui.state.fleet import FleetState
 
@@ -121,31 +122,18 @@ def test_version_matrix_uses_the_version_endpoint_first() -> None:
     )
     state.apply(result(Endpoint.VERSION, 10.0, info))
     state.apply(result(Endpoint.HEALTH, 10.0, snapshot(version="9.9.9")))
-    assert state.versions("production") == {
-        "umig": "1.1.2",
-        "database": "030",
-        "api": "2.3.0",
-        "ui": "1.1.2",
-        "backend": "1.1.2",
-    }
+    assert state.versions("production") == VersionRow("1.1.2", "030", "2.3.0", "1.1.2", "1.1.2")
 
 
 def test_version_matrix_falls_back_to_health_then_metrics() -> None:
     state = fleet()
     state.apply(result(Endpoint.HEALTH, 10.0, snapshot(version="1.1.2")))
-    assert state.versions("production") == {
-        "umig": "1.1.2",
-        "database": "030",  # the health document's database schemaVersion
-        "api": None,
-        "ui": None,
-        "backend": None,
-    }
+    # The database column: the health document's database schemaVersion.
+    assert state.versions("production") == VersionRow(umig="1.1.2", database="030")
     state.apply(result(Endpoint.HEALTH, 20.0, snapshot(version=None)))
     state.apply(result(Endpoint.METRICS, 20.0, MetricsSnapshot((), Metrics(), version="1.1.3")))
-    assert state.versions("production")["umig"] == "1.1.3"
-    assert state.version_matrix()["uat"] == dict.fromkeys(
-        ("umig", "database", "api", "ui", "backend")
-    )
+    assert state.versions("production").umig == "1.1.3"
+    assert state.version_matrix()["uat"] == VersionRow()
 
 
 def test_metrics_merge_prefers_the_newest_source_per_field() -> None:

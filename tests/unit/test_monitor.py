@@ -72,7 +72,7 @@ async def test_results_flow_into_the_fleet_and_the_store(monitors: MonitorFactor
     production = monitor.fleet.view("production")
     assert production.status is EnvStatus.HEALTHY
     assert production.version == "1.1.2"
-    assert monitor.fleet.versions("development")["umig"] == "1.3.0-dev+ci.1245"
+    assert monitor.fleet.versions("development").umig == "1.3.0-dev+ci.1245"
     assert monitor.store is not None
     await monitor.store.flush()
     rows = await latest_rows(monitor.store)

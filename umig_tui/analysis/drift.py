@@ -17,9 +17,10 @@ from umig_tui.analysis.versions import (
     parse_version,
     version_difference,
 )
-from umig_tui.models import COMPONENT_KEYS, Severity, Tier
+from umig_tui.models import COMPONENT_KEYS, Severity, Tier, VersionRow
 
-VersionMatrix = Mapping[str, Mapping[str, str | None]]
+VersionMatrix = Mapping[str, VersionRow]
+_UNKNOWN = VersionRow()
 
 
 class DriftKind(StrEnum):
@@ -74,7 +75,7 @@ def expected_findings(
 ) -> list[DriftFinding]:
     findings: list[DriftFinding] = []
     for env, wanted in expected.items():
-        row = matrix.get(env, {})
+        row = matrix.get(env, _UNKNOWN)
         for component in COMPONENT_KEYS:
             want = wanted.get(component)
             actual = row.get(component)
@@ -130,7 +131,9 @@ def component_findings(
 
 
 def _production(envs: Sequence[EnvRef], matrix: VersionMatrix) -> EnvRef | None:
-    prods = [e for e in envs if e.tier is Tier.PRODUCTION and matrix.get(e.name, {}).get("umig")]
+    prods = [
+        e for e in envs if e.tier is Tier.PRODUCTION and matrix.get(e.name, _UNKNOWN).get("umig")
+    ]
     named = [e for e in prods if e.name == "production"]
     candidates = named or prods
     return candidates[0] if candidates else None
@@ -138,7 +141,7 @@ def _production(envs: Sequence[EnvRef], matrix: VersionMatrix) -> EnvRef | None:
 
 def cross_env_findings(envs: Sequence[EnvRef], matrix: VersionMatrix) -> list[DriftFinding]:
     findings: list[DriftFinding] = []
-    versions = {e.name: matrix.get(e.name, {}).get("umig") for e in envs}
+    versions = {e.name: matrix.get(e.name, _UNKNOWN).get("umig") for e in envs}
     prod = _production(envs, matrix)
     prod_version = versions.get(prod.name) if prod else None
 

@@ -11,6 +11,7 @@ from umig_tui.cli.common import EXIT_OK, EXIT_PROBLEM, add_source_options
 
 if TYPE_CHECKING:
     from umig_tui.analysis.drift import DriftFinding
+    from umig_tui.models import VersionRow
 
 
 def register(commands: Any) -> None:
@@ -53,14 +54,14 @@ async def run(args: argparse.Namespace) -> int:
 
 
 def drift_json(
-    matrix: dict[str, dict[str, str | None]],
+    matrix: dict[str, VersionRow],
     findings: list[DriftFinding],
     unreachable: dict[str, Any],
     unreadable: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     unreadable = unreadable or {}
     return {
-        "matrix": matrix,
+        "matrix": {env: row.as_dict() for env, row in matrix.items()},
         "findings": [f.to_json() for f in findings],
         "unreachable": unreachable,
         "unreadable": unreadable,
@@ -69,7 +70,7 @@ def drift_json(
 
 
 def render_drift(
-    matrix: dict[str, dict[str, str | None]],
+    matrix: dict[str, VersionRow],
     findings: list[DriftFinding],
     unreachable: dict[str, Any],
     unreadable: dict[str, str] | None = None,

@@ -78,7 +78,7 @@ async def _store_and_versions(args: argparse.Namespace) -> tuple[Any, Any, dict[
     fleet = FleetState(config)
     for result in await restore_results(store):
         fleet.apply(result)
-    return config, store, {name: fleet.versions(name)["umig"] for name in fleet.names}
+    return config, store, {name: fleet.versions(name).umig for name in fleet.names}
 
 
 async def run_trends(args: argparse.Namespace) -> int:

@@ -22,9 +22,9 @@ def suggest_expected(config: Config, fleet: FleetState, env: str) -> str | None:
     target = config.environment(env)
     for tier in _SOURCES[target.tier]:
         versions = [
-            fleet.versions(e.name)["umig"]
+            fleet.versions(e.name).umig
             for e in config.environments
-            if e.tier is tier and e.name != env and fleet.versions(e.name)["umig"]
+            if e.tier is tier and e.name != env and fleet.versions(e.name).umig
         ]
         if not versions:
             continue

@@ -132,7 +132,7 @@ class AlertService:
         config = self.monitor.config
         baselines = await load_baselines(store)
         for env in self.monitor.fleet.names:
-            version = self.monitor.fleet.versions(env)["umig"]
+            version = self.monitor.fleet.versions(env).umig
             trends = await env_trends(
                 store,
                 env,

@@ -87,7 +87,7 @@ async def prepare_watch(
     already live (the watch started late), before the poller saw it land.
     """
     store = monitor.store
-    previous = monitor.fleet.versions(env)["umig"]
+    previous = monitor.fleet.versions(env).umig
     response: list[float] = []
     errors: list[float] = []
     if store is not None:

@@ -140,7 +140,7 @@ class Monitor:
         self._spawn(save_profile(self.store, choice))
 
     def _readable_version(self, env: str) -> str | None:
-        return readable(self.fleet.versions(env)["umig"])
+        return readable(self.fleet.versions(env).umig)
 
     # -- results and events -------------------------------------------------------------------
 

@@ -14,7 +14,6 @@ from umig_tui.config import Config, Environment
 if TYPE_CHECKING:  # drift analysis (and packaging) load only when drift is asked for
     from umig_tui.analysis.drift import DriftFinding
 from umig_tui.models import (
-    COMPONENT_KEYS,
     ComponentsStatus,
     Endpoint,
     EnvStatus,
@@ -26,6 +25,7 @@ from umig_tui.models import (
     PollResult,
     Tier,
     VersionInfo,
+    VersionRow,
 )
 
 
@@ -102,7 +102,7 @@ class FleetState:
         # Derived per environment, dropped when a result for it arrives: a dashboard frame asks
         # for every view while one or two environments changed since the last.
         self._views: dict[str, EnvView] = {}
-        self._versions: dict[str, dict[str, str | None]] = {}
+        self._versions: dict[str, VersionRow] = {}
         self._profiles: dict[str, tuple[str, Mapping[str, str]]] = {}
 
     @property
@@ -157,21 +157,21 @@ class FleetState:
             merged = merged.merged_over(metrics)
         return merged
 
-    def versions(self, env: str) -> dict[str, str | None]:
+    def versions(self, env: str) -> VersionRow:
         """Drift-matrix row from the version endpoint; for umig and database the newest report
         wins (health is polled every 30 s, the version endpoint every 5 m: a deploy shows at once)."""
         row = self._versions.get(env)
         if row is None:
             row = self._versions[env] = self._version_row(env)
-        return dict(row)
+        return row
 
-    def _version_row(self, env: str) -> dict[str, str | None]:
-        row: dict[str, str | None] = dict.fromkeys(COMPONENT_KEYS)
+    def _version_row(self, env: str) -> VersionRow:
+        row = VersionRow()
         umig: list[tuple[float, str]] = []
         database: list[tuple[float, str]] = []
         info = self._good.get((env, Endpoint.VERSION))
         if info is not None and isinstance(info.value, VersionInfo):
-            row.update(info.value.component_versions())
+            row = info.value.component_versions()
             if info.value.version:
                 umig.append((info.ts, info.value.version))
             if info.value.database_schema:
@@ -184,16 +184,16 @@ class FleetState:
                 if component.name == "database" and component.schema_version:
                     database.append((health.ts, component.schema_version))
         if umig:
-            row["umig"] = max(umig, key=lambda item: item[0])[1]
+            row = replace(row, umig=max(umig, key=lambda item: item[0])[1])
         else:  # the Prometheus text's version label: only when nothing else says
             prom = self._good.get((env, Endpoint.METRICS))
             if prom is not None and isinstance(prom.value, MetricsSnapshot):
-                row["umig"] = prom.value.version
+                row = replace(row, umig=prom.value.version)
         if database:
-            row["database"] = max(database, key=lambda item: item[0])[1]
+            row = replace(row, database=max(database, key=lambda item: item[0])[1])
         return row
 
-    def version_matrix(self) -> dict[str, dict[str, str | None]]:
+    def version_matrix(self) -> dict[str, VersionRow]:
         return {name: self.versions(name) for name in self._envs}
 
     def changesets(self, env: str) -> tuple[str, ...] | None:
@@ -205,7 +205,7 @@ class FleetState:
         """Environments whose application version is unknown, with why (drift cannot use them)."""
         out: dict[str, str] = {}
         for name in self._envs:
-            if self.versions(name)["umig"] is not None:
+            if self.versions(name).umig is not None:
                 continue
             errors = [
                 r.error for e in (Endpoint.VERSION, Endpoint.HEALTH)
@@ -290,7 +290,7 @@ class FleetState:
                 errors[str(endpoint)] = latest.error
             elif latest is not None and isinstance(latest.value, NotOffered):
                 absent.append(str(endpoint))
-        version = self.versions(env)["umig"]
+        version = self.versions(env).umig
         updated = health_result.ts if health_result is not None else None
         profile, paths = self._profiles.get(env, (None, {}))
         return EnvView(

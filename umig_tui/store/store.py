@@ -76,6 +76,25 @@ class Store:
         """Samples are written: only by the instance holding the store's lock."""
         return self._writer is not None and self._lock is not None
 
+    @property
+    def kept(self) -> int:
+        """Items a failed write kept back, to land once the store takes writes again."""
+        return len(self._pending)
+
+    @property
+    def backlog(self) -> int:
+        """Items submitted and not written yet: queued, or kept back."""
+        return (self._queue.qsize() if self._queue is not None else 0) + self.kept
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def last_prune(self) -> float:
+        """When retention last ran (epoch seconds; 0 before the first time)."""
+        return self._last_prune
+
     # -- opening ------------------------------------------------------------------------------
 
     @classmethod
@@ -361,41 +380,33 @@ class Store:
     async def prune(self, now: float | None = None) -> None:
         """Retention: raw samples after ``raw_retention``, minute rollups after
         ``minute_retention``, hour rollups, errors and events after ``retention``."""
-        writer = self._writer
-        if writer is None or not self.recording:  # the recording instance owns retention
+        if self._writer is None or not self.recording:  # the recording instance owns retention
             return
         now = time.time() if now is None else now
         self._last_prune = now
-        settings = self.settings
-        async with self._transaction:
-            try:
-                cursor = await writer.execute("SELECT id FROM series")
-                ids = [row[0] for row in await cursor.fetchall()]
-                raw_cut = int((now - settings.raw_retention) * 1000)
-                minute_cut = int(now - settings.minute_retention)
-                hour_cut = int(now - settings.retention)
-                await writer.execute("BEGIN")
-                await writer.executemany(
-                    "DELETE FROM samples WHERE series_id = ? AND ts < ?",
-                    [(i, raw_cut) for i in ids],
-                )
-                await writer.executemany(
+        keep = self.settings
+        # Per series: the primary key (series_id, ts) makes each delete a range, not a scan.
+        ids = [row[0] for row in await self.query("SELECT id FROM series")]
+        raw, minute, hour = (
+            int((now - keep.raw_retention) * 1000),
+            int(now - keep.minute_retention),
+            int(now - keep.retention),
+        )
+        await self.execute(
+            [
+                ("DELETE FROM samples WHERE series_id = ? AND ts < ?", [(i, raw) for i in ids]),
+                (
                     "DELETE FROM rollup_1m WHERE series_id = ? AND bucket < ?",
-                    [(i, minute_cut) for i in ids],
-                )
-                await writer.executemany(
+                    [(i, minute) for i in ids],
+                ),
+                (
                     "DELETE FROM rollup_1h WHERE series_id = ? AND bucket < ?",
-                    [(i, hour_cut) for i in ids],
-                )
-                await writer.execute(
-                    "DELETE FROM poll_errors WHERE ts < ?", (now - settings.retention,)
-                )
-                await writer.execute("DELETE FROM events WHERE ts < ?", (now - settings.retention,))
-                await writer.commit()
-            except (sqlite3.Error, OSError) as exc:
-                with contextlib.suppress(Exception):
-                    await writer.rollback()
-                self.notice = describe_sqlite_error(self.path, exc)
+                    [(i, hour) for i in ids],
+                ),
+                ("DELETE FROM poll_errors WHERE ts < ?", [(now - keep.retention,)]),
+                ("DELETE FROM events WHERE ts < ?", [(now - keep.retention,)]),
+            ]
+        )
 
     # -- reading ------------------------------------------------------------------------------
 

@@ -241,6 +241,11 @@ class UmigApp(App[int]):
             self._render_pending = True
             self.set_timer(RENDER_EVERY - elapsed, self.redraw)
 
+    @property
+    def repaint_pending(self) -> bool:
+        """A coalesced repaint is due (changes arrived since the last frame)."""
+        return self._render_pending
+
     def redraw(self) -> None:
         """Draw every panel from the fleet now (updates otherwise coalesce to one a second)."""
         self._render_pending = False

@@ -15,6 +15,7 @@ from umig_tui.analysis.trends import MetricTrend
 from umig_tui.deploy.watch_state import WatchState
 from umig_tui.events import Event
 from umig_tui.metrics import PERFORMANCE_SERIES
+from umig_tui.models import VersionRow
 from umig_tui.service.monitor import Monitor
 from umig_tui.state.fleet import EnvView, FleetState, FleetSummary
 from umig_tui.state.recent import RecentSeries
@@ -37,7 +38,7 @@ class DashboardData:
     views: tuple[EnvView, ...]
     total: int
     summary: FleetSummary
-    matrix: Mapping[str, Mapping[str, str | None]]
+    matrix: Mapping[str, VersionRow]
     findings: tuple[DriftFinding, ...]
     sparks: Mapping[tuple[str, str], list[float | None]]
     latest: Mapping[tuple[str, str], float | None]
@@ -66,7 +67,7 @@ class DriftMemo:
         self._findings: tuple[DriftFinding, ...] = ()
 
     def findings(
-        self, fleet: FleetState, matrix: Mapping[str, Mapping[str, str | None]]
+        self, fleet: FleetState, matrix: Mapping[str, VersionRow]
     ) -> tuple[DriftFinding, ...]:
         # The changesets too: two schemas can differ below the same highest changeset.
         key = (matrix, [fleet.changesets(name) for name in fleet.names])
