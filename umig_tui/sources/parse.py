@@ -113,11 +113,11 @@ def section(value: Any) -> dict[str, Any]:
 def parse_health(doc: dict[str, Any]) -> HealthSnapshot:
     umig = doc.get("umig")
     if not isinstance(umig, dict):
-        raise ParseError(f"health document has no 'umig' object ({_kind(umig)})")
+        raise ParseError(f"health document has no 'umig' object ({json_kind(umig)})")
     status = state(umig.get("status"))
     if status is None:
         raise ParseError(
-            f"health document: umig.status is {_kind(umig.get('status'))}, not a status word"
+            f"health document: umig.status is {json_kind(umig.get('status'))}, not a status word"
         )
     uptime_text = text(umig.get("uptime"), 40, numbers=True)
     uptime_seconds = number(umig.get("uptime"))
@@ -174,7 +174,7 @@ def parse_health(doc: dict[str, Any]) -> HealthSnapshot:
 def parse_version(doc: dict[str, Any]) -> VersionInfo:
     umig = doc.get("umig")
     if not isinstance(umig, dict):
-        raise ParseError(f"version document has no 'umig' object ({_kind(umig)})")
+        raise ParseError(f"version document has no 'umig' object ({json_kind(umig)})")
     components = section(doc.get("components"))
     database = section(components.get("database"))
     api = section(components.get("api"))
@@ -242,12 +242,13 @@ _JSON_PARSERS: dict[Endpoint, Callable[[dict[str, Any]], Document]] = {
 }
 
 
-def decode_json_object(body: str) -> dict[str, Any]:
-    """The body as a JSON object, or ParseError saying precisely what is wrong with it."""
+def decode_json(body: str) -> Any:
+    """The body as any JSON value, or ParseError saying precisely what is wrong with it.
+    NaN, Infinity and numbers too large for a float become null (unknown)."""
     if not body.strip():
         raise ParseError("empty response body")
     try:
-        doc = json.loads(body)
+        return json.loads(body, parse_constant=_no_constant, parse_float=_finite)
     except json.JSONDecodeError as exc:
         if exc.pos >= len(body.rstrip()) or exc.msg.startswith("Unterminated string"):
             raise ParseError(
@@ -260,8 +261,22 @@ def decode_json_object(body: str) -> dict[str, Any]:
         raise ParseError("malformed JSON: nested too deeply") from None
     except ValueError as exc:  # e.g. an integer with more digits than Python converts
         raise ParseError(f"malformed JSON: {clean_text(str(exc), 80)}") from None
+
+
+def _no_constant(_name: str) -> None:
+    return None
+
+
+def _finite(literal: str) -> float | None:
+    value = float(literal)
+    return value if math.isfinite(value) else None
+
+
+def decode_json_object(body: str) -> dict[str, Any]:
+    """The body as a JSON object, or ParseError saying precisely what is wrong with it."""
+    doc = decode_json(body)
     if not isinstance(doc, dict):
-        raise ParseError(f"expected a JSON object, got {_kind(doc)}")
+        raise ParseError(f"expected a JSON object, got {json_kind(doc)}")
     return doc
 
 
@@ -279,7 +294,8 @@ def parse_document(endpoint: Endpoint, body: str) -> Document:
     return parser(decode_json_object(body))
 
 
-def _kind(value: Any) -> str:
+def json_kind(value: Any) -> str:
+    """``an array``, ``a string`` …: what a JSON value is, for a reason."""
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -8,7 +8,6 @@ same leaf readers as the built-in profiles (bounded, cleaned, None when unusable
 from __future__ import annotations
 
 import json
-import math
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -27,7 +26,16 @@ from umig_tui.models import (
     VersionInfo,
 )
 from umig_tui.sources.errors import ParseError
-from umig_tui.sources.parse import integer, milliseconds, number, ratio, state, text
+from umig_tui.sources.parse import (
+    decode_json,
+    integer,
+    json_kind,
+    milliseconds,
+    number,
+    ratio,
+    state,
+    text,
+)
 from umig_tui.sources.profiles.base import Answer, Profile, Request, first_body, smoke_check
 from umig_tui.util.durations import parse_uptime
 from umig_tui.util.sanitize import clean_text
@@ -135,37 +143,6 @@ class _Doc:
         return value
 
 
-def decode_json(body: str) -> Any:
-    """The body as any JSON value, or ParseError with the reasons ``decode_json_object`` gives.
-
-    NaN, Infinity and numbers too large for a float become null."""
-    if not body.strip():
-        raise ParseError("empty response body")
-    try:
-        return json.loads(body, parse_constant=_no_constant, parse_float=_finite)
-    except json.JSONDecodeError as exc:
-        if exc.pos >= len(body.rstrip()) or exc.msg.startswith("Unterminated string"):
-            raise ParseError(
-                f"truncated JSON: the body ends before the document does ({exc.msg})"
-            ) from None
-        raise ParseError(
-            f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
-    except RecursionError:
-        raise ParseError("malformed JSON: nested too deeply") from None
-    except ValueError as exc:  # e.g. an integer with more digits than Python converts
-        raise ParseError(f"malformed JSON: {clean_text(str(exc), 80)}") from None
-
-
-def _no_constant(_name: str) -> None:
-    return None
-
-
-def _finite(literal: str) -> float | None:
-    value = float(literal)
-    return value if math.isfinite(value) else None
-
-
 def _nothing(value: Any) -> bool:
     if value is None:
         return True
@@ -177,7 +154,7 @@ def _shown(field: JqField) -> str:
 
 
 def _wrong(field: JqField, value: Any, wanted: str) -> ParseError:
-    return ParseError(f"jq {_shown(field)} gave {_kind(value)}, not {wanted} ({field.where})")
+    return ParseError(f"jq {_shown(field)} gave {json_kind(value)}, not {wanted} ({field.where})")
 
 
 # -- documents -------------------------------------------------------------------------------
@@ -310,19 +287,3 @@ def _parts(raw: Any) -> Iterator[tuple[str, str, str]]:
         else:
             status, detail = state(body), None
         yield name, status or "unknown", detail or ""
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
