@@ -50,6 +50,7 @@ REASON_HINTS: dict[str, tuple[str, str]] = {
     "login_page": ("login page", "login page"),
     "http401": ("401", "401"),
     "http403": ("403", "403"),
+    "captcha": ("CAPTCHA", "CAPTCHA"),
     "malformed_json": ("malformed JSON", "Prometheus text format, got JSON"),
     "truncated": ("truncated", "truncated"),
     "cut_json": ("truncated JSON", "malformed Prometheus text"),
@@ -65,6 +66,7 @@ HTTP_STATUS = {
     "http503": 503,
     "http401": 401,
     "http403": 403,
+    "captcha": 403,
     "redirect_login": 302,
     "login_page": 200,
 }

@@ -70,6 +70,8 @@ def render_status(views: list[EnvView], summary: FleetSummary, *, demo: bool) ->
         detail = view.reason if view.status is not EnvStatus.HEALTHY else ""
         if view.status is EnvStatus.HEALTHY and view.endpoint_errors:
             detail = "; ".join(f"{ep}: {err.kind}" for ep, err in view.endpoint_errors.items())
+        if view.tls == "not verified":
+            detail = f"TLS not verified; {detail}" if detail else "TLS not verified"
         rows.append(
             [
                 view.name,

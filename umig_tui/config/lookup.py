@@ -192,7 +192,8 @@ def with_profile(config: Config, profile: str) -> Config:
 
 
 def resolve_secret(env: Environment, environ: Mapping[str, str]) -> tuple[str, str] | str | None:
-    """The credential for ``env`` from its named variable: a token, (user, password), or None."""
+    """The credential for ``env`` from its named variable: a token, (user, password), or None.
+    A value no HTTP header can carry is a config error naming the variable, never the value."""
     auth = env.auth
     if auth.type == "bearer" and auth.token_env:
         token = environ.get(auth.token_env)
@@ -201,6 +202,7 @@ def resolve_secret(env: Environment, environ: Mapping[str, str]) -> tuple[str, s
                 f"environment {env.name!r}: bearer token variable ${auth.token_env} is not set "
                 f"(defined at {env.origin or 'config'})"
             )
+        _check_secret(env, auth.token_env, token)
         return token
     if auth.type == "basic" and auth.password_env and auth.user:
         password = environ.get(auth.password_env)
@@ -209,5 +211,26 @@ def resolve_secret(env: Environment, environ: Mapping[str, str]) -> tuple[str, s
                 f"environment {env.name!r}: password variable ${auth.password_env} is not set "
                 f"(defined at {env.origin or 'config'})"
             )
+        _check_secret(env, auth.password_env, password, header=False)
         return (auth.user, password)
     return None
+
+
+def _check_secret(env: Environment, variable: str, value: str, *, header: bool = True) -> None:
+    """What would make the request fail with the secret quoted in the error (a line break, a
+    tab, a space at either end of a header) or not encode at all (non-ASCII in a header): said
+    now, by name. A basic-auth password is base64-encoded: only control characters matter."""
+    problem = None
+    if value != value.rstrip("\r\n"):
+        problem = "ends with a line break"
+    elif any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        problem = "holds a control character"
+    elif header and value != value.strip():
+        problem = "starts or ends with a space or a tab"
+    elif header and not value.isascii():
+        problem = "holds a character that is not ASCII"
+    if problem is not None:
+        raise ConfigError(
+            f"environment {env.name!r}: ${variable} {problem} (the value is not shown); "
+            f"set it again without it (defined at {env.origin or 'config'})"
+        )

@@ -50,6 +50,7 @@ FAULTS: dict[str, ErrorKind | None] = {
     "login_page": ErrorKind.AUTH_REQUIRED,
     "http401": ErrorKind.AUTH_REQUIRED,
     "http403": ErrorKind.AUTH_REQUIRED,
+    "captcha": ErrorKind.AUTH_REQUIRED,  # Confluence's lock-out after failed logins
     "malformed_json": ErrorKind.INVALID_RESPONSE,
     "truncated": ErrorKind.INVALID_RESPONSE,
     "cut_json": ErrorKind.INVALID_RESPONSE,
@@ -89,6 +90,16 @@ def fault_response(
             status=401,
             headers=(*json_type, ("www-authenticate", 'Basic realm="Confluence"')),
             body=b'{"message":"Client must be authenticated to access this resource."}',
+        )
+    if kind == "captcha":
+        return SimResponse(
+            status=403,
+            headers=(
+                *json_type,
+                ("x-seraph-loginreason", "AUTHENTICATION_DENIED"),
+                ("x-authentication-denied-reason", "CAPTCHA_CHALLENGE; login-url=/login.action"),
+            ),
+            body=b'{"message":"Forbidden"}',
         )
     if kind == "http403":
         return SimResponse(status=403, headers=json_type, body=b'{"message":"Forbidden"}')

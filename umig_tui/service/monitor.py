@@ -243,7 +243,10 @@ class Monitor:
         return await self._poller.fetch(env, endpoint)
 
     def refresh(self, env: str | None = None) -> None:
-        """Poll ``env`` (or every environment) now, even past an open circuit."""
+        """Poll ``env`` (or every environment) now, even past an open circuit, and try
+        credentials refused before once more."""
+        for name in [env] if env else list(self.clients):
+            self.clients[name].retry()
         self._poller.refresh(env)
 
     @property

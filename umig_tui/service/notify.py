@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -105,8 +106,14 @@ class Notifier:
             self.status["webhook"] = SinkStatus("webhook", settings.webhook)
         if settings.alertmanager:
             self.status["alertmanager"] = SinkStatus("alertmanager", settings.alertmanager)
+        import truststore  # the system's trust store, as for the environments
+
         self._client = httpx.AsyncClient(
-            timeout=settings.timeout, transport=transport, headers=headers, follow_redirects=False
+            timeout=settings.timeout,
+            transport=transport,
+            headers=headers,
+            follow_redirects=False,
+            verify=truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT),
         )
         # One queue and one worker per sink: a sink that is down (retrying for a while) must not
         # hold up the others.

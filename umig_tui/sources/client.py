@@ -10,27 +10,32 @@ import logging
 import ssl
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any, Protocol
 
 import httpx
 
 from umig_tui import __version__
 from umig_tui.config import Environment, Polling
 from umig_tui.models import Endpoint, ErrorKind, FetchError, NotOffered, PollResult
+from umig_tui.sources.answered import Answered, Credential, DirectAnswer
+from umig_tui.sources.body import BodyTooLarge, read_capped
 from umig_tui.sources.errors import ParseError
 from umig_tui.sources.failures import (
+    REQUEST_NOT_SENT,
     FetchFailed,
     classify_exception,
     decode_body,
     html_error,
     human_size,
     looks_like_html,
+    quotes_a_header,
     status_error,
 )
+from umig_tui.sources.login_guard import LoginGuard
 from umig_tui.sources.profiles import Speaks
 from umig_tui.sources.profiles.base import Answer, Profile, Request, encode_answers
 from umig_tui.sources.profiles.detect import Candidate, Detected, candidates_for, classify
-from umig_tui.sources.transport import ResponseBody, StreamTransport
+from umig_tui.sources.proxies import shown
+from umig_tui.sources.transport import StreamTransport
 from umig_tui.util.sanitize import clean_text
 
 USER_AGENT = f"umig-tui/{__version__}"
@@ -45,21 +50,6 @@ REDETECT_EVERY = 60.0
 ProfileListener = Callable[[str, Profile], None]
 
 
-class Credential(bytes):
-    """An Authorization header value: sent as is, but its repr never shows it (a crash dump
-    with locals, as Textual prints, or a debugger would otherwise print the secret)."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "b'[secure]'"
-
-
-class _BodyTooLarge(Exception):
-    def __init__(self, size: int | None) -> None:
-        self.size = size
-
-
 class UmigClient:
     """Fetches one environment's signals over a keep-alive connection pool."""
 
@@ -71,6 +61,7 @@ class UmigClient:
         secret: tuple[str, str] | str | None = None,
         verify: ssl.SSLContext | bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
+        proxy: str | None = None,
         speaks: Speaks | None = None,
     ) -> None:
         self.env = env
@@ -83,13 +74,19 @@ class UmigClient:
         self._detect_lock = asyncio.Lock()
         self._detect_failure: tuple[float, FetchError] | None = None
         self._tentative_at: float | None = None  # a profile guessed from broken answers
-        headers = {"User-Agent": USER_AGENT, "Accept": "application/json, text/plain;q=0.9"}
+        headers = {
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json, text/plain;q=0.9",
+            # Compressed bodies are read under the cap too, but none is asked for.
+            "Accept-Encoding": "identity",
+        }
         auth: httpx.Auth | None = None
         if isinstance(secret, tuple):
             auth = httpx.BasicAuth(secret[0], secret[1])
         elif isinstance(secret, str):
             headers["Authorization"] = f"Bearer {secret}"
         self._has_auth = secret is not None
+        self.login = LoginGuard(active=self._has_auth)
         self._urls: dict[str, httpx.URL] = {}
         # The lean transport is called directly (httpx's client layer costs a third of a poll);
         # other transports (proxies, the in-process demo) go through httpx.
@@ -98,15 +95,19 @@ class UmigClient:
             (k.lower().encode(), Credential(v.encode()) if k == "Authorization" else v.encode())
             for k, v in headers.items()
         ]
-        self._raw_headers.append((b"accept-encoding", b"identity"))
         if isinstance(secret, tuple):
             token = base64.b64encode(f"{secret[0]}:{secret[1]}".encode()).decode()
             self._raw_headers.append((b"authorization", Credential(f"Basic {token}".encode())))
+        # The proxy comes from the environment the client was built with, not from whatever
+        # the process has (trust_env off): one source of truth for which path a request takes.
+        self.proxy = proxy
         self._client = httpx.AsyncClient(
             headers=headers,
             auth=auth,
             verify=verify,
             transport=transport,
+            proxy=proxy,
+            trust_env=False,
             timeout=httpx.Timeout(polling.timeout),
             follow_redirects=False,  # credentials never follow a redirect to another host
             limits=httpx.Limits(
@@ -121,6 +122,12 @@ class UmigClient:
     def detects(self) -> bool:
         """True when the profile is found on first contact rather than fixed by the config."""
         return self.speaks.profile is None
+
+    def retry(self) -> None:
+        """Asked again (``r``): credentials refused before are tried once more, and a profile
+        that could not be found is looked for at once."""
+        self.login.retry()
+        self._detect_failure = None
 
     def adopt(self, profile: Profile, detected_at: float) -> None:
         """Take a profile found earlier (the store's choice), so no probe is sent."""
@@ -155,6 +162,11 @@ class UmigClient:
             error = FetchError(ErrorKind.TIMEOUT, f"no complete response within {self.timeout:g}s")
             return self._result(endpoint, wall, started, error=error)
         except Exception as exc:  # a response nothing above foresaw must not stop the monitor
+            if quotes_a_header(exc):
+                log.error(
+                    "fetching %s %s: request not sent (header refused)", self.env.name, endpoint
+                )
+                return self._result(endpoint, wall, started, error=REQUEST_NOT_SENT)
             log.exception("unexpected failure fetching %s %s", self.env.name, endpoint)
             error = FetchError(
                 ErrorKind.INVALID_RESPONSE,
@@ -229,11 +241,11 @@ class UmigClient:
     async def _answer(self, request: Request) -> Answer:
         started = time.perf_counter()
         try:
-            return await self.get(request)
+            return await self.login.send(lambda: self.get(request))
         except FetchFailed as failed:
             error = failed.error
         except httpx.HTTPError as exc:
-            error = classify_exception(exc, self.timeout)
+            error = classify_exception(exc, self.timeout, proxy=self.proxy)
         return Answer(
             request.path, None, latency_ms=(time.perf_counter() - started) * 1000, error=error
         )
@@ -371,14 +383,14 @@ class UmigClient:
                     if not 200 <= status < 300:
                         raise FetchFailed(self._status_error(response, request.path))
                     # Timed to the last byte, as a user waits for it; the size does not matter.
-                    with contextlib.suppress(_BodyTooLarge):
+                    with contextlib.suppress(BodyTooLarge):
                         await self._read_capped(response)
                     return Answer(request.path, status, "", _since(started))
                 if status not in request.accept:
                     raise FetchFailed(self._status_error(response, request.path))
                 try:
                     body = await self._read_capped(response)
-                except _BodyTooLarge as big:
+                except BodyTooLarge as big:
                     raise FetchFailed(self._too_large(big)) from None
                 content_type = response.headers.get("content-type", "")
         except (httpx.ReadError, httpx.RemoteProtocolError):
@@ -395,7 +407,7 @@ class UmigClient:
             raise FetchFailed(html_error(text, status), raw=None)
         return Answer(request.path, status, text, _since(started))
 
-    def _too_large(self, big: _BodyTooLarge) -> FetchError:
+    def _too_large(self, big: BodyTooLarge) -> FetchError:
         cap = human_size(self.max_body)
         size = human_size(big.size) if big.size else ""
         if size == cap:  # rounded alike: say the exact byte counts
@@ -410,7 +422,9 @@ class UmigClient:
                 yield response
             return
         headers = [(b"host", url.netloc), *self._raw_headers]
-        event, stream = await self._direct.open("GET", url, headers, connect_timeout=self.timeout)
+        event, stream = await self._direct.open(
+            "GET", url, headers, connect_timeout=self.timeout * 0.9
+        )
         try:
             yield DirectAnswer(
                 event.status_code, event.reason.decode("latin-1"), event.headers, stream
@@ -419,26 +433,21 @@ class UmigClient:
             await stream.aclose()
 
     async def _read_capped(self, response: Answered) -> bytes:
-        declared = response.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > self.max_body:
-            raise _BodyTooLarge(int(declared))
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self.max_body:
-                raise _BodyTooLarge(None)
-            chunks.append(chunk)
-        return b"".join(chunks)
+        return await read_capped(response, self.max_body)
 
     def _status_error(self, response: Answered, path: str) -> FetchError:
-        return status_error(
+        error = status_error(
             response.status_code,
             response.reason_phrase,
             response.headers,
             has_auth=self._has_auth,
             where=self.where(path),
         )
+        if self.proxy is not None and response.status_code in (502, 503, 504):
+            # A gateway error through a proxy may be the proxy's own: say which path it took.
+            via = f" (through the proxy {shown(self.proxy)})"
+            error = FetchError(error.kind, error.reason + via, error.http_status)
+        return error
 
     def _result(
         self,
@@ -461,34 +470,6 @@ class UmigClient:
 
 def _since(started: float) -> float:
     return (time.perf_counter() - started) * 1000
-
-
-class Answered(Protocol):
-    """What a fetch reads of a response (an httpx.Response, or a DirectAnswer)."""
-
-    @property
-    def status_code(self) -> int: ...
-
-    @property
-    def reason_phrase(self) -> str: ...
-
-    @property
-    def headers(self) -> Any: ...
-
-    def aiter_bytes(self) -> AsyncIterator[bytes]: ...
-
-
-class DirectAnswer:
-    """A response straight from the lean transport: the head, and the body as it streams."""
-
-    def __init__(self, status: int, reason: str, raw_headers: Any, stream: ResponseBody) -> None:
-        self.status_code = status
-        self.reason_phrase = reason
-        self.headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw_headers}
-        self._stream = stream
-
-    def aiter_bytes(self) -> AsyncIterator[bytes]:
-        return self._stream.__aiter__()
 
 
 __all__ = ["Credential", "FetchFailed", "UmigClient", "classify_exception"]

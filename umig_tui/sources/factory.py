@@ -11,6 +11,7 @@ from umig_tui.config import ConfigError, Environment, Polling, resolve_secret
 from umig_tui.sources.client import UmigClient
 from umig_tui.sources.profiles import speaks
 from umig_tui.sources.profiles.base import Profile
+from umig_tui.sources.proxies import proxy_for
 from umig_tui.sources.transport import StreamTransport
 from umig_tui.util.sanitize import clean_text
 
@@ -59,9 +60,11 @@ class ClientFactory:
                         int(line) if file and line.isdigit() else None,
                     ) from None
             else:
-                import certifi
+                # The system's trust store, as curl uses it (SSL_CERT_FILE honoured), not
+                # certifi's bundle: a corporate CA installed on the jump host just works.
+                import truststore
 
-                self._contexts[key] = ssl.create_default_context(cafile=certifi.where())
+                self._contexts[key] = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         return self._contexts[key]
 
     def build(self, env: Environment) -> UmigClient:
@@ -69,11 +72,14 @@ class ClientFactory:
         secret = resolve_secret(env, self.environ)
         verify = self._verify(env)
         transport = self.transport_for(env) if self.transport_for else None
-        if transport is None and not _proxies_configured(self.environ):
+        proxy = proxy_for(env.url, self.environ) if transport is None else None
+        if transport is None and proxy is None:
             # Proxies need httpx's own transport; everyone else gets the lean one.
             transport = StreamTransport(
                 verify if isinstance(verify, ssl.SSLContext) else None,
-                connect_timeout=self.polling.timeout,
+                # A little under the whole fetch's: a connection or TLS handshake that hangs
+                # is named as such, not as "no complete response".
+                connect_timeout=self.polling.timeout * 0.9,
             )
         return UmigClient(
             env,
@@ -81,19 +87,6 @@ class ClientFactory:
             secret=secret,
             verify=verify,
             transport=transport,
+            proxy=proxy,
             speaks=speaks(env.profile, self.profiles),
         )
-
-
-def _proxies_configured(environ: Mapping[str, str]) -> bool:
-    return any(
-        environ.get(name)
-        for name in (
-            "HTTP_PROXY",
-            "HTTPS_PROXY",
-            "ALL_PROXY",
-            "http_proxy",
-            "https_proxy",
-            "all_proxy",
-        )
-    )

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 import httpx
 
 from umig_tui.models import ErrorKind, FetchError
+from umig_tui.sources.proxies import shown
 from umig_tui.util.sanitize import clean_text
 
 _LOGIN_URL = re.compile(r"login|signin|sign-in|dologin|/sso/|saml|oauth|authenticate", re.I)
@@ -18,6 +19,21 @@ _LOGIN_PAGE = re.compile(
     re.I,
 )
 _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
+
+
+# Our own request could not be written (an HTTP library refuses a header): its message quotes
+# the header, and a header may be a credential, so it is never shown, stored or logged.
+REQUEST_NOT_SENT = FetchError(
+    ErrorKind.CONNECT_ERROR,
+    "the request could not be sent: a header value is not valid (check the credential variable)",
+)
+
+
+def quotes_a_header(exc: BaseException) -> bool:
+    """An exception whose message may carry a request header (and so a secret)."""
+    import h11
+
+    return isinstance(exc, httpx.LocalProtocolError | h11.LocalProtocolError)
 
 
 class FetchFailed(Exception):
@@ -38,7 +54,16 @@ def status_error(
     """The FetchError for an HTTP status the request does not accept; ``where`` names the
     path (``…/custom/adminHealth``) for the 404 a wrong profile or spelling gives."""
     if status in (401, 403):
-        if status == 401:
+        denied = headers.get("x-authentication-denied-reason", "") or ""
+        seraph = (headers.get("x-seraph-loginreason", "") or "").upper()
+        if "CAPTCHA" in denied.upper() or "CAPTCHA" in seraph:
+            reason = (
+                f"HTTP {status}: Confluence asks for a CAPTCHA after failed logins; log in once "
+                "in a browser with this account, then press r"
+            )
+        elif "AUTHENTICATION_DENIED" in seraph or "AUTHENTICATED_FAILED" in seraph:
+            reason = f"HTTP {status}: login denied for this account (Confluence: {clean_text(seraph, 40)})"
+        elif status == 401:
             reason = (
                 "HTTP 401: credentials rejected"
                 if has_auth
@@ -77,6 +102,13 @@ def decode_body(body: bytes) -> str:
     try:
         return body.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
+        if body.startswith(b"\x1f\x8b"):
+            raise FetchFailed(
+                FetchError(
+                    ErrorKind.INVALID_RESPONSE,
+                    "body is gzip-compressed without saying so (no Content-Encoding header)",
+                )
+            ) from None
         bad = body[exc.start : exc.start + 1].hex()
         raise FetchFailed(
             FetchError(
@@ -125,9 +157,32 @@ _ERRNO_REASONS = {
 }
 
 
-def classify_exception(exc: httpx.HTTPError, timeout: float) -> FetchError:
-    """Map an httpx/transport exception to a FetchError with a one-line human reason."""
+def classify_exception(
+    exc: httpx.HTTPError, timeout: float, *, proxy: str | None = None
+) -> FetchError:
+    """Map an httpx/transport exception to a FetchError with a one-line human reason; through
+    a proxy, the reason names it (the host itself was not even asked)."""
+    error = _classify(exc, timeout)
+    if proxy is None:
+        return error
+    via = shown(proxy)
+    if isinstance(exc, httpx.ProxyError):
+        reason = f"the proxy {via} could not reach the host ({clean_text(str(exc), 120)})"
+    elif error.kind is ErrorKind.CONNECT_ERROR and isinstance(exc, httpx.ConnectError):
+        reason = f"cannot reach the proxy {via}: {error.reason}"
+    else:
+        reason = f"{error.reason} (through the proxy {via})"
+    return FetchError(error.kind, reason, error.http_status)
+
+
+def _classify(exc: httpx.HTTPError, timeout: float) -> FetchError:
+    if isinstance(exc, httpx.LocalProtocolError):
+        return REQUEST_NOT_SENT
     if isinstance(exc, httpx.ConnectTimeout):
+        if "TLS handshake" in str(exc):
+            return FetchError(
+                ErrorKind.TIMEOUT, f"TLS handshake did not complete within {timeout:g}s"
+            )
         return FetchError(ErrorKind.TIMEOUT, f"connect timed out after {timeout:g}s")
     if isinstance(exc, httpx.TimeoutException):
         return FetchError(ErrorKind.TIMEOUT, f"no response within {timeout:g}s")
@@ -157,9 +212,9 @@ def _network_reason(exc: BaseException) -> str:
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         if isinstance(current, ssl.SSLCertVerificationError):
-            return f"TLS certificate verification failed: {clean_text(current.verify_message or '', 60)}"
+            return f"TLS certificate verification failed: {clean_text(current.verify_message or '', 200)}"
         if isinstance(current, ssl.SSLError):
-            return f"TLS handshake failed: {clean_text(current.reason or str(current), 60)}"
+            return f"TLS handshake failed: {clean_text(current.reason or str(current), 200)}"
         if isinstance(current, OSError) and current.errno in _ERRNO_REASONS:
             return _ERRNO_REASONS[current.errno]
         current = current.__cause__ or current.__context__

@@ -118,23 +118,20 @@ class StreamTransport(httpx.AsyncBaseTransport):
         context: ssl.SSLContext | None = None
         if scheme == "https":
             context = self._ssl or ssl.create_default_context()
+        stage = "connect"
         try:
             async with asyncio.timeout(limit):
-                reader, writer = await asyncio.open_connection(
-                    host,
-                    port,
-                    ssl=context,
-                    server_hostname=host if context else None,
-                    limit=_READ * 4,
-                )
+                reader, writer = await asyncio.open_connection(host, port, limit=_READ * 4)
+                if context is not None:
+                    stage = "tls"
+                    await writer.start_tls(context, server_hostname=host)
         except TimeoutError:
-            raise httpx.ConnectTimeout(
-                f"connect timed out after {limit:g}s", request=request
-            ) from None
+            what = "TLS handshake did not complete" if stage == "tls" else "connect timed out"
+            raise httpx.ConnectTimeout(f"{what} after {limit:g}s", request=request) from None
         except ssl.SSLError as exc:
             raise httpx.ConnectError(str(exc) or type(exc).__name__, request=request) from exc
         except OSError as exc:
-            if context is not None and isinstance(
+            if stage == "tls" and isinstance(
                 exc, ConnectionResetError | ConnectionAbortedError | BrokenPipeError
             ):
                 # Closed during the handshake: typically an https URL pointing at plain HTTP.

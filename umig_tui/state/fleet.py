@@ -56,6 +56,7 @@ class EnvView:
     health_source: str | None = None  # where the status word came from
     not_available: tuple[str, ...] = ()  # signals its profile has no source for
     paths: Mapping[str, str] = field(default_factory=dict)  # signal → the path asked
+    tls: str = "plain http"  # verified | not verified (verify_tls = false) | plain http
 
     def to_json(self) -> dict[str, Any]:
         """The ``status --json`` shape (README documents it; scripts depend on it)."""
@@ -80,7 +81,15 @@ class EnvView:
             "health_source": self.health_source,
             "endpoints": dict(self.paths),
             "not_available": list(self.not_available),
+            "tls": self.tls,
         }
+
+
+def tls_state(env: Environment) -> str:
+    """How the environment's TLS stands: said everywhere it is shown, never silent."""
+    if not env.url.startswith("https:"):
+        return "plain http"
+    return "verified" if env.verify_tls else "not verified"
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,6 +328,7 @@ class FleetState:
             health_source=health.source if isinstance(health, HealthSnapshot) else None,
             not_available=tuple(absent),
             paths=paths,
+            tls=tls_state(spec),
         )
 
     def views(self) -> list[EnvView]:

@@ -157,6 +157,11 @@ class EnvDetailScreen(WorkerScreen):
         line("Reason", view.reason)
         line("Health from", view.health_source)
         line("Profile", view.profile or "not known yet (found on first contact)")
+        line(
+            "TLS",
+            view.tls,
+            status_style(self.app, "degraded") if view.tls == "not verified" else "",
+        )
         line("Version", view.version)
         line("Build", version.build)
         line("Build tag", version.build_tag)

@@ -38,6 +38,8 @@ class EnvTable(SyncTable):
 def detail_text(view: EnvView, *, wide: bool) -> str:
     """Health latency while all is well; otherwise what is wrong (the error kind at least)."""
     latency = f"{view.latency_ms:.0f} ms" if view.latency_ms is not None else "-"
+    if view.tls == "not verified":  # said where it is read, every time
+        latency += " · TLS not verified"
     if view.status is EnvStatus.HEALTHY:
         problems = ", ".join(
             f"{endpoint}: {error.kind}" for endpoint, error in view.endpoint_errors.items()
