@@ -252,6 +252,10 @@ class AlertEngine:
         self.keep_resolved = keep_resolved
         self._alerts: dict[tuple[str, str], AlertState] = {}
 
+    def clear(self) -> None:
+        """Forget every alert (a reading instance takes the owner's state as a whole)."""
+        self._alerts.clear()
+
     def restore(self, states: Iterable[AlertState]) -> None:
         """Continue from states saved by an earlier run (pending keeps its start: for-durations
         carry over a restart)."""

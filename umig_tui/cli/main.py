@@ -18,11 +18,11 @@ from umig_tui import __version__
 from umig_tui.cli.common import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
-    EXIT_OK,
     EXIT_USAGE,
     UsageError,
     add_source_options,
 )
+from umig_tui.cli.output import finish, guard_stdout
 from umig_tui.config import ConfigError
 
 Command = Callable[[argparse.Namespace], Any]
@@ -98,12 +98,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             from umig_tui.cli.dashboard import run_dashboard
 
             return int(run_dashboard(args))
+        output = guard_stdout()
         code = int(asyncio.run(run(args)))
         if argv is None:
             # A one-shot process is about to exit: skip freeing every object one by one
             # (~100 ms of interpreter shutdown for a 50-environment status).
             gc.freeze()
-        return code
+        return finish(output, code)
     except ConfigError as exc:
         print(f"umig-tui: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -112,9 +113,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
-    except BrokenPipeError:  # `umig-tui status | head`
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
     except Exception as exc:
         if os.environ.get("UMIG_TUI_DEBUG"):
             raise

@@ -62,7 +62,7 @@ def _environment(args: argparse.Namespace) -> tuple[Any, Any]:
     from dataclasses import replace
 
     from umig_tui.config import Auth, Environment, Polling, load_config
-    from umig_tui.config.reader import check_url
+    from umig_tui.config.values import check_url
     from umig_tui.models import Tier
     from umig_tui.util.durations import DurationError, parse_duration
 

@@ -21,7 +21,8 @@ from umig_tui.config.model import (
     JqField,
     ProfileSignal,
 )
-from umig_tui.config.reader import Reader, dotted
+from umig_tui.config.reader import Reader
+from umig_tui.config.values import dotted
 from umig_tui.models import Endpoint, Metrics
 from umig_tui.util.sanitize import clean_text
 

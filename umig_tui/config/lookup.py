@@ -44,11 +44,15 @@ def default_config_paths(environ: Mapping[str, str]) -> list[Path]:
 def find_config_file(explicit: str | None, environ: Mapping[str, str]) -> Path | None:
     if explicit:
         path = Path(explicit).expanduser()
+        if path.is_dir():
+            raise ConfigError(f"{path} is a directory, not a config file")
         if not path.is_file():
             raise ConfigError(f"config file not found: {path}")
         return path
     if environ.get(CONFIG_ENV_VAR):
         path = Path(environ[CONFIG_ENV_VAR]).expanduser()
+        if path.is_dir():
+            raise ConfigError(f"${CONFIG_ENV_VAR} names a directory, not a config file: {path}")
         if not path.is_file():
             raise ConfigError(f"${CONFIG_ENV_VAR} names a file that does not exist: {path}")
         return path
@@ -104,7 +108,7 @@ def parse_config_text(text: str, file: Path | None = None) -> Config:
 
 def apply_env_overrides(config: Config, environ: Mapping[str, str]) -> Config:
     """UMIG_DEV_URL, UMIG_UAT_URL, UMIG_PROD_URL, UMIG_BASE_URL add or re-point environments."""
-    from umig_tui.config.reader import check_url, has_credentials
+    from umig_tui.config.values import check_url, has_credentials
 
     envs = list(config.environments)
     for var, name, tier in URL_ENV_VARS:

@@ -5,11 +5,11 @@ tomllib gives no positions, so ``_Locator`` maps key paths to lines by scanning 
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from umig_tui.config.model import (
     DEFAULT_API_PREFIX,
@@ -25,8 +25,14 @@ from umig_tui.config.model import (
     Thresholds,
 )
 from umig_tui.config.toml_lines import KeyLocator
+from umig_tui.config.values import check_url, dotted, has_credentials, suggest
 from umig_tui.models import COMPONENT_KEYS, Tier
-from umig_tui.util.durations import DurationError, parse_duration
+from umig_tui.util.durations import (
+    MAX_DURATION,
+    DurationError,
+    format_duration,
+    parse_duration,
+)
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -47,24 +53,40 @@ class Reader:
             raise self.error(path, f"{where} must be a table")
         for key in value:
             if key not in allowed:
-                hint = _suggest(key, allowed)
+                hint = suggest(key, allowed)
                 raise self.error(
                     (*path, key),
                     f"unknown key {key!r} in {where or 'the top level'}{hint}",
                 )
         return value
 
-    def duration(self, value: Any, path: tuple[str | int, ...]) -> float:
+    def duration(
+        self,
+        value: Any,
+        path: tuple[str | int, ...],
+        *,
+        low: float = 0.0,
+        high: float = MAX_DURATION,
+    ) -> float:
+        """Seconds, from a string such as "30s" or a number of seconds, within [low, high]."""
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise self.error(path, f'{dotted(path)} must be a duration string such as "30s"')
         if isinstance(value, int | float):
-            if value <= 0:
-                raise self.error(path, f"{dotted(path)} must be greater than zero")
-            return float(value)
-        try:
-            return parse_duration(value)
-        except DurationError as exc:
-            raise self.error(path, f"{dotted(path)}: {exc}") from None
+            if not math.isfinite(value) or value <= 0:
+                raise self.error(path, f"{dotted(path)} must be a finite number greater than zero")
+            seconds = float(value)
+        else:
+            try:
+                seconds = parse_duration(value)
+            except DurationError as exc:
+                raise self.error(path, f"{dotted(path)}: {exc}") from None
+        if not low <= seconds <= high:
+            raise self.error(
+                path,
+                f"{dotted(path)} must be between {format_duration(low)} and "
+                f"{format_duration(high)} (got {format_duration(seconds)})",
+            )
+        return seconds
 
     def hold(self, value: Any, path: tuple[str | int, ...]) -> float:
         """An alert rule's ``for``: a duration, where zero means "at once"."""
@@ -77,6 +99,8 @@ class Reader:
     ) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.error(path, f"{dotted(path)} must be a number")
+        if not math.isfinite(value):  # nan would switch an alert off without a word
+            raise self.error(path, f"{dotted(path)} must be a finite number (got {value})")
         if value < low or (high is not None and value > high):
             bound = f"between {low:g} and {high:g}" if high is not None else f"at least {low:g}"
             raise self.error(path, f"{dotted(path)} must be {bound} (got {value})")
@@ -107,7 +131,7 @@ class Reader:
         for key, value in data.items():
             path = ("polling", key)
             if key in _POLLING_DURATIONS:
-                values[key] = self.duration(value, path)
+                values[key] = self.duration(value, path, **_POLLING_BOUNDS[key])
             elif key == "max_body":
                 values["max_body_bytes"] = _parse_size(self, value, path)
             else:
@@ -131,8 +155,8 @@ class Reader:
                 values["path"] = Path(os.path.expanduser(self.string(value, path)))
             elif key == "enabled":
                 values["enabled"] = self.boolean(value, path)
-            else:
-                values[key] = self.duration(value, path)
+            else:  # retentions: at least an hour of history, at most ten years
+                values[key] = self.duration(value, path, low=3600.0)
         return StoreSettings(**values)
 
     def thresholds(self, raw: Any) -> Thresholds:
@@ -422,6 +446,20 @@ _POLLING_DURATIONS = {
     "max_backoff",
 }
 _POLLING_KEYS = _POLLING_DURATIONS | {"max_concurrency", "circuit_failures", "max_body"}
+DAY = 86400.0
+# Intervals under a second would be a denial of service on Confluence; over a day, no monitor.
+_INTERVAL = {"low": 1.0, "high": DAY}
+_POLLING_BOUNDS: dict[str, dict[str, float]] = {
+    "health": _INTERVAL,
+    "version": _INTERVAL,
+    "components": _INTERVAL,
+    "metrics": _INTERVAL,
+    "teams": _INTERVAL,
+    "timeout": {"low": 0.1, "high": 600.0},
+    "circuit_cooldown": {"low": 1.0, "high": DAY},
+    "max_backoff": {"low": 1.0, "high": DAY},
+}
+MIN_BODY, MAX_BODY = 1024, 1 << 30
 ENV_KEYS = {"name", "url", "tier", "api_prefix", "auth", "verify_tls", "ca_bundle", "profile"}
 TOP_KEYS = {
     "polling",
@@ -438,57 +476,24 @@ TOP_KEYS = {
 }
 
 
-def dotted(path: tuple[str | int, ...]) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _suggest(key: str, allowed: set[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(key, sorted(allowed), n=1)
-    if close:
-        return f" (did you mean {close[0]!r}?)"
-    if allowed:
-        return f" (known keys: {', '.join(sorted(allowed))})"
-    return ""
-
-
 def _parse_size(reader: Reader, value: Any, path: tuple[str | int, ...]) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return value
-    match = re.fullmatch(r"\s*(\d+)\s*(B|KiB|MiB|KB|MB)?\s*", str(value))
-    if not match:
-        raise reader.error(path, f'{dotted(path)} must be a size such as "2MiB"')
-    factor = {"B": 1, None: 1, "KB": 1000, "KiB": 1024, "MB": 1000**2, "MiB": 1024**2}[
-        match.group(2)
-    ]
-    return int(match.group(1)) * factor
-
-
-def has_credentials(value: Any) -> bool:
-    """True when a URL string has a ``user[:password]@`` part (a secret written in place)."""
-    if not isinstance(value, str):
-        return False
-    try:
-        return "@" in urlsplit(value.strip()).netloc
-    except ValueError:
-        return False
-
-
-def check_url(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    try:
-        parts = urlsplit(text)
-        _ = parts.port  # raises on a bad port
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not parts.hostname or " " in text:
-        return None
-    if parts.query or parts.fragment:
-        return None
-    return text.rstrip("/")
+    if isinstance(value, int) and not isinstance(value, bool):
+        size = value
+    else:
+        match = re.fullmatch(r"\s*(\d+)\s*(B|KiB|MiB|GiB|KB|MB|GB)?\s*", str(value))
+        if not match or isinstance(value, bool):
+            raise reader.error(path, f'{dotted(path)} must be a size such as "2MiB"')
+        factor = {
+            "B": 1,
+            None: 1,
+            "KB": 1000,
+            "KiB": 1024,
+            "MB": 1000**2,
+            "MiB": 1024**2,
+            "GB": 1000**3,
+            "GiB": 1024**3,
+        }[match.group(2)]
+        size = int(match.group(1)) * factor
+    if not MIN_BODY <= size <= MAX_BODY:
+        raise reader.error(path, f"{dotted(path)} must be between 1KiB and 1GiB (got {size} bytes)")
+    return size

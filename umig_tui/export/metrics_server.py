@@ -29,6 +29,10 @@ class MetricsEndpoint:
     async def start(self, engine: Engine) -> None:
         source = ExportSource(engine.monitor, engine.alerts, base_units=self.base_units)
         await source.load()
+        if all(view.updated_at is None for view in engine.monitor.fleet.views()):
+            # One cycle before /metrics opens: the first scrape sees the fleet, not an empty
+            # page (which Prometheus would read as every series gone).
+            await engine.monitor.poll_once()
         try:
             self._server = await start_metrics_server(self.host, self.port, source.state)
         except OSError as exc:

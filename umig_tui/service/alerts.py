@@ -205,8 +205,20 @@ class AlertService:
             )
         return out
 
+    @property
+    def owner(self) -> bool:
+        """This instance evaluates, records and notifies: the one recording the store (or the
+        only one, with no store). Another on the same store shows the owner's alerts: two
+        evaluators would page twice and write every transition twice."""
+        store = self.monitor.store
+        return store is None or store.recording
+
     async def evaluate(self) -> list[Transition]:
         """One cycle: refresh signals, evaluate, save, record and notify what changed."""
+        if not self.owner:
+            self.engine.clear()
+            await self.restore()  # what the recording instance decided, as it stands now
+            return []
         now = self.clock()
         try:
             await self._refresh_slow(now)

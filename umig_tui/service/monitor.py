@@ -155,8 +155,10 @@ class Monitor:
         events = self._status_events(result.env, status, reason)
         if result.ok and result.endpoint in (Endpoint.VERSION, Endpoint.HEALTH):
             events += self._version_events(result.env)
-        for event in events:
-            if self.store is not None:
+        if self.store is not None and self.store.recording:
+            # The instance recording the store owns the timeline: a second one on the same
+            # store (a one-shot command beside the dashboard) would write each flip again.
+            for event in events:
                 self.store.submit(event)
         self._emit(Change(result.env, result, status, events))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from umig_tui.config import Config, check_expected, load_config, with_profile
+from umig_tui.config import Config, ConfigError, check_expected, load_config, with_profile
 from umig_tui.demo.fleet import demo_config
 
 
@@ -19,6 +19,10 @@ def load_fleet(
     """The effective configuration: file + environment variables, or the demo fleet (asked
     for, or nothing configured). ``profile`` is ``--profile``."""
     config = load_config(explicit, environ=environ, overrides=not demo)
+    if not demo and not config.environments and config.source is not None:
+        # Only the absence of any config means the demo: a truncated production config that
+        # ran the demo and said "4 healthy" would pass every check that reads it.
+        raise ConfigError(f"no environments in {config.source} (use --demo for the demo fleet)")
     if demo or not config.environments:
         config = demo_config(config, demo_envs)
     if profile is not None:

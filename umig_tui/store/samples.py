@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from umig_tui.metrics import (
     ACTIVE_USERS,
     API_CALLS,
@@ -61,3 +63,23 @@ def samples_from_result(result: PollResult) -> list[tuple[str, float]]:
     elif result.error is not None and endpoint == "health":
         out.append((HEALTH_UP, 0.0))
     return out
+
+
+def latest_row(result: PollResult) -> tuple[Any, ...]:
+    """The ``latest`` table's row for ``result`` (a good body kept up to 256 KiB)."""
+    error = result.error
+    good = result.ok
+    body = result.raw if good and result.raw is not None and len(result.raw) <= 256 * 1024 else None
+    return (
+        result.env,
+        str(result.endpoint),
+        result.ts,
+        1 if good else 0,
+        result.latency_ms,
+        str(error.kind) if error else None,
+        error.reason if error else None,
+        error.http_status if error else None,
+        result.ts if good else None,
+        result.latency_ms if good else None,
+        body,
+    )

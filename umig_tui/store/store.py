@@ -24,7 +24,7 @@ from umig_tui.models import NotOffered, PollResult
 from umig_tui.store import connect as sqlite
 from umig_tui.store.errors import StoreUnavailable as StoreUnavailable
 from umig_tui.store.errors import describe_sqlite_error
-from umig_tui.store.samples import samples_from_result
+from umig_tui.store.samples import latest_row, samples_from_result
 from umig_tui.store.schema import SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,10 @@ class Store:
     async def open(cls, path: Path, settings: StoreSettings) -> Store:
         """Open (creating and migrating) the store; StoreUnavailable when it cannot be read."""
         path = path.expanduser()  # noqa: ASYNC240 - once, at start-up
+        if path.is_dir():
+            raise StoreUnavailable(
+                f"{path} is a directory, not a store file; running without history"
+            )
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -154,6 +158,9 @@ class Store:
                 describe_sqlite_error(path, exc) + "; running without history"
             ) from None
         store = cls(path, settings, writer, reader, lock)
+        if writer is None and holder is None:
+            # It reads but cannot be written (a read-only mount, a file owned by someone else).
+            notice = f"store {path} is read-only: its history is shown, nothing new is recorded"
         store.notice = notice
         return store
 
@@ -321,7 +328,7 @@ class Store:
             "good_latency_ms = coalesce(excluded.good_latency_ms, good_latency_ms), "
             "good_body = coalesce(excluded.good_body, good_body) "
             "WHERE excluded.ts >= latest.ts",
-            [_latest_row(result) for result in results],
+            [latest_row(result) for result in results],
         )
         await writer.executemany(
             "INSERT INTO poll_errors (env, endpoint, ts, kind, reason, http_status) VALUES (?, ?, ?, ?, ?, ?)",
@@ -474,22 +481,3 @@ class Store:
                 await sqlite.close_quietly(connection)
         if self._lock is not None:
             sqlite.release_lock(self._lock)
-
-
-def _latest_row(result: PollResult) -> tuple[Any, ...]:
-    error = result.error
-    good = result.ok
-    body = result.raw if good and result.raw is not None and len(result.raw) <= 256 * 1024 else None
-    return (
-        result.env,
-        str(result.endpoint),
-        result.ts,
-        1 if good else 0,
-        result.latency_ms,
-        str(error.kind) if error else None,
-        error.reason if error else None,
-        error.http_status if error else None,
-        result.ts if good else None,
-        result.latency_ms if good else None,
-        body,
-    )

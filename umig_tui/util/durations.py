@@ -9,6 +9,11 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
 _WHOLE = re.compile(r"^(?:\s*\d+(?:\.\d+)?\s*(?:ms|s|m|h|d|w))+\s*$")
 
 
+# Longer than anything the monitor keeps or waits for: a typo with many digits is an error, not
+# an overflow three screens later.
+MAX_DURATION = 3650 * 86400.0
+
+
 class DurationError(ValueError):
     """A duration string that cannot be read."""
 
@@ -22,6 +27,8 @@ def parse_duration(text: str) -> float:
     seconds = sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _PART.findall(text))
     if seconds <= 0:
         raise DurationError(f"invalid duration {text!r}: must be greater than zero")
+    if not seconds <= MAX_DURATION:  # catches inf and NaN too
+        raise DurationError(f"invalid duration {text!r}: longer than 3650d")
     return seconds
 
 
