@@ -205,7 +205,9 @@ def test_a_version_that_never_lands_times_out(fleet: Fleet) -> None:
     assert set(watch.stages[:-1]) == {"waiting"}
     final = watch.final
     assert final["stage"] == "timed_out"
-    assert final["reason"] == f"{EXPECT} not seen within 3s (last: {fleet.previous})"
+    assert (
+        final["reason"] == f"timed out waiting for {EXPECT} after 3s (last seen: {fleet.previous})"
+    )
     assert 3.0 <= final["elapsed_s"] < 4.5
     assert watch.seconds < 10
 

@@ -74,18 +74,20 @@ def test_history_reads_back_what_deploy_watches_wrote_newest_first(
     document = history_json("--file", history, "--store", store)
     # The store also holds the watch's events and the poller's sighting of 1.2.0: each
     # deployment still appears once.
+    # 1.3.0 never appeared: the watch ended with nothing to judge — neither a deployment nor
+    # a failure (its start is closed, never "in progress" for ever).
     assert kinds(document) == [
-        ("deployment_failure", "1.3.0", "timed_out"),
+        ("deployment_ended", "1.3.0", "not_seen"),
         ("deployment_start", "1.3.0", "in_progress"),
         ("deployment_success", "1.2.0", "completed"),
         ("deployment_start", "1.2.0", "in_progress"),
     ]
     assert document["summary"] == {
-        "total": 2,
+        "total": 1,
         "successful": 1,
-        "failed": 1,
+        "failed": 0,
         "rollbacks": 0,
-        "success_rate": 50,
+        "success_rate": 100,
     }
     assert document["malformed_lines"] == 0
     first = document["deployments"][-1]
@@ -108,10 +110,11 @@ def test_history_text_shows_the_seed_s_table_and_summary(watched: tuple[Path, Pa
     text = proc.stdout
     assert "Deployment history - last 30 days - environment: production" in text
     assert "deployment_success" in text
-    assert "timed_out" in text
-    for line in ("Total deployments: 2", "Successful: 1", "Failed: 1", "Rollbacks: 0"):
+    assert "deployment_ended" in text
+    assert "not_seen" in text
+    for line in ("Total deployments: 1", "Successful: 1", "Failed: 0", "Rollbacks: 0"):
         assert line in text.splitlines()
-    assert "Success rate: 50%" in text
+    assert "Success rate: 100%" in text
 
 
 @pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed")
@@ -140,9 +143,10 @@ def test_the_seed_s_jq_query_reads_what_deploy_watches_wrote(watched: tuple[Path
         return len(jq(f'-c\0select({selection} and .type == "{kind}")\0{history}'))
 
     summary = history_json("--file", history, "--no-store", "--env", "production")["summary"]
-    assert count("deployment_start") == summary["total"] == 2
+    # A watch that ended with nothing to judge is no deployment: not counted.
+    assert count("deployment_start") - count("deployment_ended") == summary["total"] == 1
     assert count("deployment_success") == summary["successful"] == 1
-    assert count("deployment_failure") == summary["failed"] == 1
+    assert count("deployment_failure") == summary["failed"] == 0
     assert count("rollback") == summary["rollbacks"] == 0
 
 

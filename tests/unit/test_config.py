@@ -200,6 +200,44 @@ BAD_CONFIGS: dict[str, tuple[str, int, str]] = {
         6,
         "expected: no environment named 'staging'",
     ),
+    # Issue 13: unbounded values crashed the dashboard or switched alerts off without a word.
+    "interval-infinite": (
+        PROD + "\n[polling]\nhealth = inf\n",
+        6,
+        "polling.health must be a finite number greater than zero",
+    ),
+    "interval-many-digits": (
+        PROD + '\n[polling]\nhealth = "99999999999999999999d"\n',
+        6,
+        "polling.health: invalid duration '99999999999999999999d': longer than 3650d",
+    ),
+    "interval-below-a-second": (
+        PROD + '\n[polling]\nhealth = "1ms"\n',
+        6,
+        "polling.health must be between 1s and 1d (got 1ms)",
+    ),
+    "threshold-nan": (
+        PROD + "\n[thresholds]\nerror_rate = nan\n",
+        6,
+        "thresholds.error_rate must be a finite number (got nan)",
+    ),
+    "rule-threshold-nan": (
+        PROD
+        + '\n[[alerts.rules]]\nname = "x"\nmetric = "error_rate"\ncomparison = ">"\n'
+        + "threshold = nan\n",
+        9,
+        "alerts.rules[0].threshold must be a finite number (got nan)",
+    ),
+    "max-body-zero": (
+        PROD + "\n[polling]\nmax_body = 0\n",
+        6,
+        "polling.max_body must be between 1KiB and 1GiB (got 0 bytes)",
+    ),
+    "retention-too-short": (
+        PROD + '\n[store]\nraw_retention = "5m"\n',
+        6,
+        "store.raw_retention must be between 1h and 3650d (got 5m)",
+    ),
     "threshold-above-range": (
         PROD + "\n[thresholds]\nerror_rate = 1.5\n",
         6,

@@ -237,17 +237,18 @@ def test_never_landing_times_out_at_the_deadline() -> None:
     assert h.stages(states) == [Stage.TIMED_OUT]
     final = h.state
     assert final.now == T0 + 60.0
-    assert final.reason == f"{EXPECTED} not seen within 60s (last: {PREVIOUS})"
+    assert final.reason == f"timed out waiting for {EXPECTED} after 60s (last seen: {PREVIOUS})"
     assert h.step(running(EXPECTED)) == []  # terminal: nothing moves it any more
     assert h.state.stage is Stage.TIMED_OUT
 
 
-def test_a_service_that_never_answers_times_out_naming_no_answer() -> None:
+def test_a_service_that_never_answers_times_out_naming_what_it_said() -> None:
     h = harness(timeout=30.0, previous=None)
     for _ in range(3):
         h.step(unreachable())
     assert h.state.stage is Stage.TIMED_OUT
-    assert h.state.reason == f"{EXPECTED} not seen within 30s (last: no answer)"
+    reason = f"timed out waiting for {EXPECTED} after 30s (last seen: connection refused)"
+    assert h.state.reason == reason
 
 
 # -- validating ---------------------------------------------------------------------------------

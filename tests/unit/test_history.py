@@ -297,7 +297,8 @@ def test_store_events_of_a_watch_map_to_the_seed_s_types() -> None:
         "waiting": ("deployment_start", "in_progress"),
         "succeeded": ("deployment_success", "completed"),
         "failed": ("deployment_failure", "failed"),
-        "timed_out": ("deployment_failure", "timed_out"),
+        "timed_out": ("deployment_ended", "not_seen"),  # never a deployment to judge
+        "interrupted": ("deployment_ended", "interrupted"),
     }
     for stage, (kind, status) in stages.items():
         entry = entry_from_event(watch_event(stage, T0, watch_id=watch_id))
@@ -390,7 +391,7 @@ def test_two_watches_started_in_the_same_second_are_two_deployments() -> None:
         watch_event("waiting", T0, watch_id=watch_id, to="1.2.0"),
         watch_event("succeeded", T0 + 0.5, watch_id=watch_id, to="1.2.0"),
         watch_event("waiting", T0 + 0.7, watch_id=watch_id, to="1.3.0"),
-        watch_event("timed_out", T0 + 2, watch_id=watch_id, to="1.3.0"),
+        watch_event("failed", T0 + 2, watch_id=watch_id, to="1.3.0"),
     ]
     history = merge_history([], events)
     assert [(e.type, e.version) for e in history.entries] == [
@@ -552,7 +553,7 @@ async def test_a_watch_writes_start_and_success_lines_in_the_seed_s_shape(
 
 @pytest.mark.parametrize(
     ("stage", "status", "severity"),
-    [(Stage.FAILED, "failed", "critical"), (Stage.TIMED_OUT, "timed_out", "high")],
+    [(Stage.FAILED, "failed", "critical"), (Stage.TIMED_OUT, "not_seen", "warning")],
 )
 async def test_a_watch_that_does_not_succeed_writes_a_failure_line_with_its_reason(
     tmp_path: Path, store: Store, stage: Stage, status: str, severity: str
@@ -566,7 +567,8 @@ async def test_a_watch_that_does_not_succeed_writes_a_failure_line_with_its_reas
     await recorder.record(state(stage, T0 + 40, reason=reason), True)
     await writer.aclose()
     last = json.loads(path.read_text(encoding="utf-8").splitlines()[-1])
-    assert (last["type"], last["status"], last["error"]) == ("deployment_failure", status, reason)
+    kind = "deployment_failure" if stage is Stage.FAILED else "deployment_ended"
+    assert (last["type"], last["status"], last["error"]) == (kind, status, reason)
     (final, *_) = await store.events()
     assert final.severity == severity
     assert final.summary == f"production: deploy of 1.2.0 {stage}: {reason}"

@@ -1,19 +1,30 @@
 """``umig-tui deploy watch``: follow a deployment through its validation gates.
 
-Exit 0 succeeded, 1 failed, 3 timed out, 2 usage/config.
+Exit 0 succeeded, 1 failed, 3 timed out (the version never appeared), 2 usage/config,
+130 interrupted (Ctrl-C), 143 stopped by SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
+import signal
 import sys
 import time
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from umig_tui.cli.common import EXIT_OK, EXIT_PROBLEM, EXIT_TIMEOUT, UsageError, add_source_options
+from umig_tui.cli.common import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_PROBLEM,
+    EXIT_TIMEOUT,
+    UsageError,
+    add_source_options,
+)
 from umig_tui.util.durations import DurationError, format_duration, parse_duration
 
 if TYPE_CHECKING:  # the watch's modules load only when a watch runs (start-up of other commands)
@@ -89,6 +100,7 @@ async def run(args: argparse.Namespace) -> int:
     from umig_tui.cli.common import load
     from umig_tui.cli.oneshot import session
     from umig_tui.config import ConfigError
+    from umig_tui.deploy.watch_state import Stage
     from umig_tui.service.deploy_watch import prepare_watch, run_watch
     from umig_tui.service.history_writer import HistoryWriter
 
@@ -110,15 +122,43 @@ async def run(args: argparse.Namespace) -> int:
             await recorder.record(state, transition)
             show.update(state, transition)
 
+        watching = asyncio.get_running_loop().create_task(
+            run_watch(watch, fetch, clock=time.time, on_state=on_state)
+        )
+        stopped_by = _stop_on_signals(watching)
         try:
-            final = await run_watch(watch, fetch, clock=time.time, on_state=on_state)
+            try:
+                final = await watching
+            except asyncio.CancelledError:
+                # Ctrl-C or SIGTERM: a closing record, so the history does not show this
+                # watch in progress for ever.
+                how = "Ctrl-C" if stopped_by.get("signal") == signal.SIGINT else "SIGTERM"
+                final = watch.interrupt(time.time(), f"watch interrupted ({how})")
+                await on_state(final, True)
         finally:
             show.close()
             if writer is not None:
                 await writer.aclose()
     for problem in writer.problems if writer is not None else ():
         print(f"umig-tui: warning: {problem}", file=sys.stderr)
+    if final.stage is Stage.INTERRUPTED:
+        return 143 if stopped_by.get("signal") == signal.SIGTERM else EXIT_INTERRUPTED
     return EXIT_FOR.get(str(final.stage), EXIT_PROBLEM)
+
+
+def _stop_on_signals(task: asyncio.Task[WatchState]) -> dict[str, int]:
+    """SIGINT and SIGTERM cancel the watch (so it can close its record) instead of killing it."""
+    caught: dict[str, int] = {}
+    loop = asyncio.get_running_loop()
+
+    def stop(sig: int) -> None:
+        caught.setdefault("signal", sig)
+        task.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop, sig)
+    return caught
 
 
 class _Display:

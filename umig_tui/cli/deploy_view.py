@@ -15,6 +15,7 @@ _STAGE_STYLE = {
     Stage.SUCCEEDED: "bold green",
     Stage.FAILED: "bold red",
     Stage.TIMED_OUT: "bold red",
+    Stage.INTERRUPTED: "yellow",
     Stage.MONITORING: "bold cyan",
     Stage.VALIDATING: "bold yellow",
 }

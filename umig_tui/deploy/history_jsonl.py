@@ -22,7 +22,15 @@ from umig_tui.util.durations import format_duration
 from umig_tui.util.sanitize import clean_text
 from umig_tui.util.timefmt import iso
 
-TYPES = ("deployment_start", "deployment_success", "deployment_failure", "rollback")
+# The seed's four, and deployment_ended: a watch that ended without a deployment to judge
+# (interrupted, or the version never appeared), so no start stays "in progress" for ever.
+TYPES = (
+    "deployment_start",
+    "deployment_success",
+    "deployment_failure",
+    "rollback",
+    "deployment_ended",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +105,8 @@ _WATCH_LINES = {  # a watch's stage → (line type, status); other stages write 
     "waiting": ("deployment_start", "in_progress"),
     "succeeded": ("deployment_success", "completed"),
     "failed": ("deployment_failure", "failed"),
-    "timed_out": ("deployment_failure", "timed_out"),
+    "timed_out": ("deployment_ended", "not_seen"),
+    "interrupted": ("deployment_ended", "interrupted"),
 }
 
 
@@ -139,7 +148,7 @@ def record_for(event: Event) -> dict[str, Any] | None:
         fields["initiatedBy"] = deployment.initiated_by
     elif kind == "deployment_success" and deployment.elapsed_s is not None:
         fields["duration"] = format_duration(deployment.elapsed_s)
-    elif kind == "deployment_failure":
+    elif kind in ("deployment_failure", "deployment_ended"):
         fields["error"] = deployment.reason
     return make_record(kind, **common, version=deployment.to_version, **fields)
 
@@ -221,9 +230,11 @@ def summarize(entries: Iterable[HistoryEntry]) -> HistorySummary:
         counts[entry.type] += 1
     # The seed counts starts; a deployment seen only by the poller has no start line, so a
     # total below successes + failures would claim a success rate above 100 %.
+    # A watch that ended with nothing to judge (deployment_ended) is no deployment at all.
     return HistorySummary(
         total=max(
-            counts["deployment_start"], counts["deployment_success"] + counts["deployment_failure"]
+            counts["deployment_start"] - counts["deployment_ended"],
+            counts["deployment_success"] + counts["deployment_failure"],
         ),
         successful=counts["deployment_success"],
         failed=counts["deployment_failure"],

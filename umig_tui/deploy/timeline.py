@@ -53,7 +53,7 @@ def entry_from_event(event: Event) -> HistoryEntry | None:
 # How far apart a watched deployment and the poller's sighting of it can be (as in
 # Monitor._append_history, which keeps such sightings out of the JSONL).
 COVER_WINDOW = 3 * 3600.0
-_WATCHED = ("deployment_start", "deployment_success", "deployment_failure")
+_WATCHED = ("deployment_start", "deployment_success", "deployment_failure", "deployment_ended")
 
 
 def _key(entry: HistoryEntry) -> tuple[str, str, str | None]:

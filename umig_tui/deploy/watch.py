@@ -50,6 +50,11 @@ def reported_version(observation: Observation) -> tuple[str | None, str | None]:
     )
 
 
+def _short(why: str | None) -> str | None:
+    """``http_error: HTTP 500 Internal Server Error`` → ``HTTP 500 Internal Server Error``."""
+    return why.split(": ", 1)[-1] if why else None
+
+
 def _numbers(observation: Observation) -> tuple[float | None, float | None]:
     """(response ms, error rate) from the metrics text, else the health document."""
     response = error = None
@@ -95,6 +100,7 @@ class DeployWatch:
         self._baseline = _Samples(list(baseline_response), list(baseline_errors))
         self._current = _Samples()
         self._unreachable = 0
+        self._last_seen: str | None = None  # what the service last said while we waited
         self.state = WatchState(
             env=env,
             expected=options.expected,
@@ -172,16 +178,25 @@ class DeployWatch:
             self.state = replace(
                 self.state, message=f"waiting for the service to respond ({why or 'no answer'})"
             )
+        self._last_seen = version or _short(why) or self._last_seen
         if now >= self.state.deadline:
+            # Never a deployment to judge: neither a success nor a failure of one.
             return [
                 self._move(
                     Stage.TIMED_OUT,
                     now,
-                    reason=f"{expected} not seen within {self.options.timeout:g}s "
-                    f"(last: {self.state.current_version or 'no answer'})",
+                    reason=f"timed out waiting for {expected} after {self.options.timeout:g}s "
+                    f"(last seen: {self._last_seen or 'no answer'})",
                 )
             ]
         return []
+
+    def interrupt(self, now: float, why: str) -> WatchState:
+        """The person watching stopped it: a closing state, so the history does not show the
+        watch in progress for ever."""
+        if self.state.stage.terminal:
+            return self.state
+        return self._move(Stage.INTERRUPTED, now, reason=why, message=why)
 
     def _health_failure(self, observation: Observation, now: float) -> WatchState | None:
         """Unhealthy after confirmation fails the watch at once (seed 000 §4.2)."""

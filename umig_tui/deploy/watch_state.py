@@ -16,11 +16,12 @@ class Stage(StrEnum):
     MONITORING = "monitoring"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
-    TIMED_OUT = "timed_out"
+    TIMED_OUT = "timed_out"  # the expected version was never seen: no deployment to judge
+    INTERRUPTED = "interrupted"  # stopped by the person watching (Ctrl-C, SIGTERM, quit)
 
     @property
     def terminal(self) -> bool:
-        return self in (Stage.SUCCEEDED, Stage.FAILED, Stage.TIMED_OUT)
+        return self in (Stage.SUCCEEDED, Stage.FAILED, Stage.TIMED_OUT, Stage.INTERRUPTED)
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,7 +81,7 @@ class AlertService:
         failed = self._slow.failed_deploys if into is None else into
         deployment = event.deployment
         stage = deployment.stage if deployment is not None else None
-        if deployment is not None and stage in ("failed", "timed_out"):
+        if deployment is not None and stage == "failed":  # a version never seen is no failure
             failed[event.env] = deployment.reason or f"deploy {stage}"
         elif stage == "succeeded":
             failed.pop(event.env, None)

@@ -10,7 +10,7 @@ from umig_tui.deploy.watch_state import Stage, WatchState
 from umig_tui.events import WATCH, Deployment, Event, EventKind
 from umig_tui.service.monitor import Monitor
 
-_SEVERITY = {Stage.FAILED: "critical", Stage.TIMED_OUT: "high"}
+_SEVERITY = {Stage.FAILED: "critical", Stage.TIMED_OUT: "warning", Stage.INTERRUPTED: "warning"}
 
 
 def current_user() -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from functools import partial
@@ -66,9 +68,19 @@ class DeployWatches:
                 self._announce(state)
             self.app.post_message(FleetChanged())
 
-        return await run_watch(
-            watch, partial(monitor.fetch, request.env), clock=self.clock, on_state=on_state
-        )
+        try:
+            return await run_watch(
+                watch, partial(monitor.fetch, request.env), clock=self.clock, on_state=on_state
+            )
+        except asyncio.CancelledError:
+            # Replaced, or the dashboard is closing: a closing record, never "in progress".
+            state = watch.interrupt(
+                self.clock(), "watch interrupted (replaced or dashboard closed)"
+            )
+            self.states[request.env] = state
+            with contextlib.suppress(Exception):
+                await recorder.record(state, True)
+            raise
 
     def _announce(self, state: WatchState) -> None:
         if state.stage is Stage.SUCCEEDED:

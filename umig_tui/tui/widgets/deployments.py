@@ -18,6 +18,7 @@ _STAGE_STATUS = {
     Stage.SUCCEEDED: "healthy",
     Stage.FAILED: "unhealthy",
     Stage.TIMED_OUT: "unreachable",
+    Stage.INTERRUPTED: "unknown",
     Stage.MONITORING: "degraded",
     Stage.VALIDATING: "degraded",
 }
