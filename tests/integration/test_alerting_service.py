@@ -446,3 +446,24 @@ def test_an_alert_transition_is_a_timeline_line() -> None:
     )
     assert event.summary == f"{ERROR_RULE} FIRING: uat: high errors"
     assert event.payload == AlertChange(ERROR_RULE, "firing", 0.2, None)
+
+
+async def test_a_second_instance_on_the_store_shows_the_owners_alerts_and_pages_nobody(
+    services: ServiceFactory, simulator: Simulator
+) -> None:
+    """Two evaluators on one store would page twice: the one not recording only reads."""
+    clock = FakeClock(time.time())
+    owner = await services(clock)
+    reader = await services(clock)
+    assert owner.owner
+    assert not reader.owner
+    simulator.update("uat", error_rate=0.2)
+    for _ in range(3):
+        await cycle(owner)
+        assert await cycle(reader) == []
+        clock.advance(60)
+    assert [(a.rule, a.env) for a in owner.firing()] == [(ERROR_RULE, "uat")]
+    assert [(a.rule, a.env) for a in reader.firing()] == [(ERROR_RULE, "uat")]
+    store = owner.monitor.store
+    assert store is not None
+    assert await alert_events(store) == [f"{ERROR_RULE} pending", f"{ERROR_RULE} FIRING"]

@@ -52,7 +52,7 @@ AGREES = "every environment agrees"
 POLLING = (
     "[polling]\n"
     'timeout = "1s"\nhealth = "1s"\nmetrics = "1s"\n'
-    'version = "0.5s"\ncomponents = "0.5s"\nteams = "0.5s"\n'
+    'version = "1s"\ncomponents = "1s"\nteams = "1s"\n'
 )
 
 

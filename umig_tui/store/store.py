@@ -158,7 +158,7 @@ class Store:
                 describe_sqlite_error(path, exc) + "; running without history"
             ) from None
         store = cls(path, settings, writer, reader, lock)
-        if writer is None and holder is None:
+        if writer is None and holder is None and not _says_why(notice):
             # It reads but cannot be written (a read-only mount, a file owned by someone else).
             notice = f"store {path} is read-only: its history is shown, nothing new is recorded"
         store.notice = notice
@@ -481,3 +481,8 @@ class Store:
                 await sqlite.close_quietly(connection)
         if self._lock is not None:
             sqlite.release_lock(self._lock)
+
+
+def _says_why(notice: str | None) -> bool:
+    """A full disk or a lock is the more useful thing to say than "read-only"."""
+    return notice is not None and (notice.startswith("disk full") or "locked" in notice)
