@@ -240,6 +240,25 @@ async def test_results_become_series_samples(store: Store, simulator: Simulator)
     }
 
 
+async def test_two_answers_in_the_same_millisecond_keep_both_samples(
+    store: Store, simulator: Simulator
+) -> None:
+    """Health and metrics both report the response time: answers landing in one millisecond
+    (same batch or the next) are two samples, the later moved on by 1 ms, none replaced."""
+    ts = time.time()
+    health = good(simulator, "uat", H, ts)
+    both = [health, good(simulator, "uat", M, ts)]
+    assert await store.write(both)
+    assert await store.write([good(simulator, "uat", M, ts)])  # the next batch, same instant
+    points = await series_points(
+        store, "uat", metrics.RESPONSE_TIME, since=ts - 1, until=ts + 1, resolution="raw"
+    )
+    assert len(points) == 3
+    assert [round(p.ts * 1000) - int(ts * 1000) for p in points] == [0, 1, 2]
+    assert isinstance(health.value, HealthSnapshot)
+    assert points[0].value == health.value.metrics.response_time_ms
+
+
 async def test_rollups_aggregate_per_minute_and_hour(store: Store) -> None:
     base = hour_start(2)
     assert await store.write(

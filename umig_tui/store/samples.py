@@ -83,3 +83,31 @@ def latest_row(result: PollResult) -> tuple[Any, ...]:
         result.latency_ms if good else None,
         body,
     )
+
+
+RECENT_PER_SERIES = 32  # timestamps remembered per series to keep two samples apart
+
+
+def distinct_times(
+    samples: list[tuple[int, int, float]], recent: dict[int, tuple[int, ...]]
+) -> tuple[list[tuple[int, int, float]], dict[int, tuple[int, ...]]]:
+    """``(series_id, ts_ms, value)`` with no two samples of a series at one millisecond.
+
+    Health and metrics both report the response time: two answers landing in the same
+    millisecond would share the key (series_id, ts), and one would replace the other. A sample
+    whose millisecond is taken (in this batch or among ``recent`` ones) moves on by 1 ms. Returns
+    the samples and what to remember once they are committed (``recent`` is not changed, so a
+    batch retried after a failed write keeps its times)."""
+    taken: dict[int, list[int]] = {}
+    out: list[tuple[int, int, float]] = []
+    for sid, ts, value in samples:
+        times = taken.get(sid)
+        if times is None:
+            times = taken[sid] = list(recent.get(sid, ()))
+        while ts in times:
+            ts += 1
+        times.append(ts)
+        out.append((sid, ts, value))
+    remembered = dict(recent)
+    remembered.update((sid, tuple(times[-RECENT_PER_SERIES:])) for sid, times in taken.items())
+    return out, remembered

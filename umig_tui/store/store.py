@@ -24,7 +24,7 @@ from umig_tui.models import NotOffered, PollResult
 from umig_tui.store import connect as sqlite
 from umig_tui.store.errors import StoreUnavailable as StoreUnavailable
 from umig_tui.store.errors import describe_sqlite_error
-from umig_tui.store.samples import latest_row, samples_from_result
+from umig_tui.store.samples import distinct_times, latest_row, samples_from_result
 from umig_tui.store.schema import SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ class Store:
         self._lock = lock
         self.notice: str | None = None
         self._series: dict[tuple[str, str], int] = {}
+        self._recent_times: dict[int, tuple[int, ...]] = {}  # see samples.distinct_times
         self._queue: asyncio.Queue[PollResult | Event | None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._pending: list[PollResult | Event] = []
@@ -303,7 +304,10 @@ class Store:
                 (result.env, name, ts_ms, value) for name, value in samples_from_result(result)
             )
         await self._series_ids({(env, name) for env, name, _, _ in rows})
-        samples = [(self._series[(env, name)], ts, value) for env, name, ts, value in rows]
+        samples, recent = distinct_times(
+            [(self._series[(env, name)], ts, value) for env, name, ts, value in rows],
+            self._recent_times,
+        )
         minute = [(sid, ts // 60000 * 60, value, value, value) for sid, ts, value in samples]
         hour = [(sid, ts // 3600000 * 3600, value, value, value) for sid, ts, value in samples]
         writer = self._writer
@@ -360,6 +364,7 @@ class Store:
             ],
         )
         await writer.commit()
+        self._recent_times = recent
 
     async def execute(self, statements: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> bool:
         """Run ``(sql, rows)`` pairs with executemany in one transaction (alert state,
