@@ -259,6 +259,29 @@ async def test_two_answers_in_the_same_millisecond_keep_both_samples(
     assert points[0].value == health.value.metrics.response_time_ms
 
 
+async def test_a_read_sees_every_commit_before_it_while_other_reads_are_in_flight(
+    store: Store,
+) -> None:
+    """Reads share one connection: a read started after a commit sees it, even while earlier
+    reads are still fetching (they once lent it their older snapshot: a baseline saved a moment
+    before was missing from the next alert evaluation)."""
+    rows = [(float(i), "uat", "status_change", "low", f"event {i}", "{}") for i in range(2000)]
+    insert = "INSERT INTO events (ts, env, kind, severity, summary, data) VALUES (?, ?, ?, ?, ?, ?)"
+    assert await store.execute([(insert, rows)])
+    for committed in range(1, 41):
+        readers = [
+            asyncio.create_task(store.query("SELECT * FROM events ORDER BY summary"))
+            for _ in range(4)
+        ]
+        await asyncio.sleep(0)  # the readers' statements start
+        assert await store.execute(
+            [("INSERT INTO series (env, metric) VALUES (?, ?)", [("uat", f"m{committed}")])]
+        )
+        [(count,)] = await store.query("SELECT count(*) FROM series")
+        assert count == committed
+        assert [len(r) for r in await asyncio.gather(*readers)] == [2000] * 4
+
+
 async def test_rollups_aggregate_per_minute_and_hour(store: Store) -> None:
     base = hour_start(2)
     assert await store.write(

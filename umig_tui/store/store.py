@@ -140,9 +140,7 @@ class Store:
         try:
             reader = await sqlite.open_reader(path)
             if writer is None:
-                version = (await (await reader.execute("PRAGMA user_version")).fetchone() or (0,))[
-                    0
-                ]
+                [(version,)] = await reader.execute_fetchall("PRAGMA user_version")
                 if version > SCHEMA_VERSION:
                     raise sqlite3.DatabaseError(
                         f"schema version {version} is newer than this umig-tui understands "
@@ -425,8 +423,10 @@ class Store:
     async def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """Run a read query on the reader connection; a broken store reads as empty."""
         try:
-            cursor = await self._reader.execute(sql, params)
-            return list(await cursor.fetchall())
+            # One call on the connection's thread: an execute and a later fetchall let another
+            # query run in between, inside this statement's read transaction, and read an old
+            # snapshot (a baseline saved a moment ago missing from the next evaluation).
+            return list(await self._reader.execute_fetchall(sql, params))
         except (sqlite3.Error, OSError) as exc:
             self.notice = describe_sqlite_error(self.path, exc)
             return []
