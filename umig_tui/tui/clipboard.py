@@ -81,8 +81,30 @@ def copy_out(
 
     Runs on the event loop: a small file and at most a half-second ``tmux`` probe.
     """
+    return copy_and_save(
+        app, text, name=name, folder=folder, suffix=suffix, now=now, environ=environ, probe=probe
+    )[1]
+
+
+def copy_and_save(
+    app: App[Any],
+    text: str,
+    *,
+    name: str,
+    folder: str = "copies",
+    suffix: str = ".txt",
+    now: float | None = None,
+    environ: Mapping[str, str] | None = None,
+    probe: TmuxProbe = tmux_set_clipboard,
+) -> tuple[Path | None, str]:
+    """:func:`copy_out`, also returning the file it saved (None when it could not)."""
     app.copy_to_clipboard(text)
     saved = save_text(
         text, time.time() if now is None else now, folder=folder, stem=name, suffix=suffix
     )
-    return describe(saved, os.environ if environ is None else environ, probe)
+    return saved, describe(saved, os.environ if environ is None else environ, probe)
+
+
+def sentence(message: str) -> str:
+    """``message`` as a sentence on its own: a capital first letter and a full stop."""
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
