@@ -6,10 +6,10 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
 from umig_tui.deploy.timeline import History, load_history
 from umig_tui.events import Event, EventKind
@@ -24,17 +24,38 @@ DAYS = 30
 
 class HistoryScreen(WorkerScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back", id="history-back"),
+        Binding("escape", "back", "Back (clears a search first)", id="history-back"),
         Binding("r", "reload", "Reload", id="history-reload"),
+        Binding("slash", "search", "Search", id="history-search", key_display="/"),
+        Binding(
+            "right_square_bracket", "next_tab", "Next tab", id="history-next-tab", key_display="]"
+        ),
+        Binding(
+            "left_square_bracket",
+            "previous_tab",
+            "Prev tab",
+            id="history-prev-tab",
+            key_display="[",
+        ),
     ]
+
+    DEFAULT_CSS = """
+    #history-search-box { display: none; height: 1; border: none; padding: 0 1; }
+    #history-search-box.-active { display: block; }
+    """
 
     def __init__(self, monitor: Monitor, now: float) -> None:
         super().__init__()
         self.monitor = monitor
         self.now = now
+        # Every table's rows before the search, so typing filters without reloading.
+        self.rows: dict[str, list[tuple[str, list[Cell]]]] = {}
 
     def compose(self) -> ComposeResult:
         yield Static("loading history…", id="history-summary")
+        yield Input(
+            placeholder="search: type to filter every tab, esc clears", id="history-search-box"
+        )
         with TabbedContent(id="history-tabs"):
             with TabPane("All", id="history-all"):
                 yield SyncTable(id="timeline-all")
@@ -48,6 +69,61 @@ class HistoryScreen(WorkerScreen):
 
     def action_reload(self) -> None:
         self.load()
+
+    # -- tabs and search ----------------------------------------------------------------------
+
+    def _switch_tab(self, step: int) -> None:
+        tabs = self.query_one(TabbedContent)
+        ids = [pane.id for pane in tabs.query(TabPane) if pane.id]
+        if tabs.active in ids:
+            tabs.active = ids[(ids.index(tabs.active) + step) % len(ids)]
+
+    def action_next_tab(self) -> None:
+        self._switch_tab(1)
+
+    def action_previous_tab(self) -> None:
+        self._switch_tab(-1)
+
+    def action_search(self) -> None:
+        search = self.query_one("#history-search-box", Input)
+        search.add_class("-active")
+        search.focus()
+
+    def action_back(self) -> None:
+        """Escape: first out of the search (clearing it), then back to the dashboard."""
+        search = self.query_one("#history-search-box", Input)
+        if search.has_class("-active") or search.value:
+            search.value = ""
+            search.remove_class("-active")
+            self._focus_table()
+            return
+        self.app.pop_screen()
+
+    def _focus_table(self) -> None:
+        tabs = self.query_one(TabbedContent)
+        if tabs.active:
+            for table in tabs.get_pane(tabs.active).query(SyncTable):
+                table.focus()
+
+    @on(Input.Changed, "#history-search-box")
+    def search_changed(self) -> None:
+        self.show_rows()
+
+    @on(Input.Submitted, "#history-search-box")
+    def search_done(self) -> None:
+        """Enter: keep the search and go back to the rows (escape clears it)."""
+        self._focus_table()
+
+    def show_rows(self) -> None:
+        """Every table, with only the rows whose text holds the search (any case)."""
+        needle = self.query_one("#history-search-box", Input).value.strip()
+        for name, rows in self.rows.items():
+            shown = [row for row in rows if _matches(row[1], needle.lower())] if needle else rows
+            if not shown and needle and rows:
+                shown = [("none", ["-", "-", "-", Text(f"nothing matches {needle!r}")])]
+            self.query_one(f"#timeline-{name}", SyncTable).sync(
+                ("When", "Environment", "What", "Detail"), shown
+            )
 
     @work(exclusive=True, group="history", exit_on_error=False, description="load the timeline")
     async def load(self) -> None:
@@ -123,6 +199,9 @@ class HistoryScreen(WorkerScreen):
                 (f"{key}:{index}", [stamp(ts), env, kind, what])
                 for index, (ts, env, kind, what, key) in enumerate(selected)
             ] or [("none", ["-", "-", "-", Text("nothing recorded yet")])]
-            self.query_one(f"#timeline-{name}", SyncTable).sync(
-                ("When", "Environment", "What", "Detail"), cells
-            )
+            self.rows[name] = cells
+        self.show_rows()
+
+
+def _matches(cells: list[Cell], needle: str) -> bool:
+    return any(needle in (cell.plain if isinstance(cell, Text) else cell).lower() for cell in cells)
