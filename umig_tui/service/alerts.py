@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+import httpx
 
 from umig_tui.analysis.alert_rules import (
     AlertEngine,
@@ -19,18 +21,37 @@ from umig_tui.analysis.alert_rules import (
     Transition,
     all_rules,
 )
+from umig_tui.analysis.silences import Silence
 from umig_tui.analysis.trends import MetricTrend
 from umig_tui.events import AlertChange, Event, EventKind
 from umig_tui.metrics import COMPONENT_SCORE, HEALTH_UP, poll_latency, poll_ok
 from umig_tui.models import Endpoint, EnvStatus, Severity
 from umig_tui.service.monitor import Change, Monitor
 from umig_tui.service.notify import Notifier
+from umig_tui.service.silences import SilenceService
 
 log = logging.getLogger(__name__)
 
 SLOW_SIGNALS_EVERY = 60.0  # store-backed signals (baselines, SLO burn) are refreshed this often
 BURN_WINDOW = 6 * 3600.0
 FAILED_DEPLOY_MEMORY = 24 * 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class SilencedTransition(Transition):
+    """A transition of a silenced alert: it reaches no one (no bell, no webhook); Alertmanager
+    still hears of it, and holds it back itself."""
+
+    silence: Silence
+
+    @property
+    def notify(self) -> bool:
+        return False
+
+    @property
+    def would_notify(self) -> bool:
+        """What ``notify`` would be without the silence."""
+        return Transition(self.alert, self.previous).notify
 
 
 @dataclass
@@ -49,6 +70,7 @@ class AlertService:
         *,
         notifier: Notifier | None = None,
         clock: Callable[[], float] = time.time,
+        silence_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         config = monitor.config
         self.monitor = monitor
@@ -63,6 +85,13 @@ class AlertService:
         self._failures: dict[str, int] = {}
         self._slow = _Slow()
         self._listeners: list[Callable[[Sequence[Transition]], None]] = []
+        self.silences = SilenceService(
+            store=monitor.store,
+            alertmanager=config.notify.alertmanager,
+            timeout=config.notify.timeout,
+            clock=clock,
+            transport=silence_transport,
+        )
         monitor.subscribe(self._on_change)
 
     def subscribe(self, listener: Callable[[Sequence[Transition]], None]) -> None:
@@ -215,6 +244,7 @@ class AlertService:
 
     async def evaluate(self) -> list[Transition]:
         """One cycle: refresh signals, evaluate, save, record and notify what changed."""
+        await self.silences.refresh()
         if not self.owner:
             self.engine.clear()
             await self.restore()  # what the recording instance decided, as it stands now
@@ -224,13 +254,15 @@ class AlertService:
             await self._refresh_slow(now)
         except Exception:  # a store problem must not stop the rules that need no store
             log.exception("refreshing store-backed alert signals failed")
-        transitions = self.engine.evaluate(self.signals(), now)
+        transitions = [self._silenced(t) for t in self.engine.evaluate(self.signals(), now)]
         if transitions:
             await self._record(transitions, now)
         if self.notifier is not None:
             for transition in transitions:
                 if transition.notify:
                     self.notifier.submit(transition.alert)
+                elif isinstance(transition, SilencedTransition) and transition.would_notify:
+                    self.notifier.submit(transition.alert, silenced=True)
             self.notifier.resend_firing(self.engine.firing(), now)
         for listener in list(self._listeners):
             try:
@@ -254,6 +286,21 @@ class AlertService:
             if alert.phase is AlertPhase.RESOLVED and transition.previous is AlertPhase.PENDING:
                 continue  # never fired: not worth a line in the timeline
             store.submit(alert_event(alert, now))
+
+    def _silenced(self, transition: Transition) -> Transition:
+        silence = self.silences.silence_for(transition.alert)
+        if silence is None and transition.alert.phase is AlertPhase.RESOLVED:
+            # The silence of an alert that just resolved covered it a moment ago: stay quiet.
+            silence = self.silences.silence_for(
+                replace(transition.alert, phase=transition.previous or AlertPhase.FIRING)
+            )
+        if silence is None:
+            return transition
+        return SilencedTransition(transition.alert, transition.previous, silence)
+
+    def silenced(self) -> dict[tuple[str, str], Silence]:
+        """The current alerts that are silenced, by (rule, env), with their silence."""
+        return self.silences.for_alerts(self.engine.alerts)
 
     def trends(self) -> dict[str, tuple[MetricTrend, ...]]:
         """The latest trend comparisons per environment (refreshed with the slow signals)."""

@@ -19,6 +19,7 @@ import httpx
 
 from umig_tui import __version__
 from umig_tui.analysis.alert_rules import AlertPhase, AlertState
+from umig_tui.analysis.silences import alert_labels
 from umig_tui.config import ConfigError, NotifySettings
 from umig_tui.util.sanitize import clean_text
 from umig_tui.util.timefmt import iso
@@ -48,12 +49,7 @@ def webhook_payload(alert: AlertState) -> dict[str, Any]:
 def alertmanager_alert(alert: AlertState) -> dict[str, Any]:
     """One element of ``POST /api/v2/alerts``; resolved alerts carry endsAt."""
     body: dict[str, Any] = {
-        "labels": {
-            "alertname": alert.rule,
-            "environment": alert.env,
-            "severity": str(alert.severity).lower(),
-            "source": "umig-tui",
-        },
+        "labels": alert_labels(alert),  # what silences match, here and in Alertmanager
         "annotations": {"summary": alert.summary, "description": alert.description},
         "startsAt": iso(alert.fired_at or alert.since),
     }
@@ -136,12 +132,13 @@ class Notifier:
         with contextlib.suppress(asyncio.QueueFull):  # a sink down for long: drop the newest
             self._queues[sink].put_nowait(body)
 
-    def submit(self, alert: AlertState) -> None:
-        """Queue one firing or resolved alert for every sink; never blocks."""
+    def submit(self, alert: AlertState, *, silenced: bool = False) -> None:
+        """Queue one firing or resolved alert for every sink; never blocks. A silenced alert
+        goes to Alertmanager only (which holds it back under its silence), never the webhook."""
         if not self.enabled:
             return
         self.start()
-        if "webhook" in self.status:
+        if "webhook" in self.status and not silenced:
             self._put("webhook", webhook_payload(alert))
         if "alertmanager" in self.status:
             self._put("alertmanager", [alertmanager_alert(alert)])

@@ -122,6 +122,21 @@ MIGRATIONS: tuple[str, ...] = (
         detected_at REAL NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 4: silences kept in the store (without an Alertmanager), seen by every instance on it.
+    """
+    CREATE TABLE silences (
+        id TEXT PRIMARY KEY,
+        env TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        author TEXT NOT NULL,
+        comment TEXT NOT NULL,
+        starts_at REAL NOT NULL,
+        ends_at REAL NOT NULL,
+        created_at REAL NOT NULL,
+        expired_by TEXT
+    ) WITHOUT ROWID;
+    CREATE INDEX silences_ends_at ON silences (ends_at);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

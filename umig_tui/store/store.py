@@ -415,6 +415,7 @@ class Store:
                 ),
                 ("DELETE FROM poll_errors WHERE ts < ?", [(now - keep.retention,)]),
                 ("DELETE FROM events WHERE ts < ?", [(now - keep.retention,)]),
+                ("DELETE FROM silences WHERE ends_at < ?", [(now - keep.retention,)]),
             ]
         )
 
