@@ -19,11 +19,16 @@ from umig_tui.deploy.watch_state import (
     Comparison,
     Gate,
     Observation,
+    Outage,
     Stage,
+    StageMark,
     WatchOptions,
     WatchState,
 )
 from umig_tui.models import HealthSnapshot, MetricsSnapshot, NotOffered, PollResult, VersionInfo
+
+# Health statuses that mean the service is down, not just degraded.
+UNHEALTHY = ("unhealthy", "down", "error", "failed", "critical")
 
 
 @dataclass
@@ -70,6 +75,29 @@ def _numbers(observation: Observation) -> tuple[float | None, float | None]:
     return response, error
 
 
+def service_down(observation: Observation) -> tuple[bool | None, str]:
+    """(down?, what failed) from the health and version answers; None when neither was asked.
+
+    Down is no answer from either, or a health answer that says unhealthy.
+    """
+    asked = [r for r in (observation.health, observation.version) if r is not None]
+    if not asked:
+        return None, ""
+    health = observation.health
+    if (
+        health is not None
+        and health.error is None
+        and isinstance(health.value, HealthSnapshot)
+        and health.value.status in UNHEALTHY
+    ):
+        return True, f"health {health.value.status}"
+    if any(r.error is None for r in asked):
+        return False, ""
+    error = asked[0].error
+    assert error is not None
+    return True, f"{error.kind}: {error.reason}"
+
+
 def _not_offered(result: PollResult | None) -> bool:
     return result is not None and isinstance(result.value, NotOffered)
 
@@ -111,17 +139,44 @@ class DeployWatch:
             deadline=now + options.timeout,
             previous_version=previous_version,
             message=f"waiting for {options.expected}",
+            timeline=(StageMark(Stage.WAITING, now, f"waiting for {options.expected}"),),
         )
 
     def _move(self, stage: Stage, now: float, **changes: Any) -> WatchState:
-        self.state = replace(self.state, stage=stage, stage_since=now, now=now, **changes)
+        mark = StageMark(stage, now, changes.get("message", ""))
+        self.state = replace(
+            self.state,
+            stage=stage,
+            stage_since=now,
+            now=now,
+            timeline=(*self.state.timeline, mark),
+            **changes,
+        )
         return self.state
+
+    def _track_outage(self, observation: Observation, now: float) -> None:
+        """Extend, open or close the outage the service is in, by this interval's answers."""
+        down, what = service_down(observation)
+        if down is None:
+            return
+        outages = list(self.state.outages)
+        ongoing = outages[-1] if outages and outages[-1].end is None else None
+        if ongoing is not None:
+            outages[-1] = (
+                replace(ongoing, checks=ongoing.checks + 1) if down else replace(ongoing, end=now)
+            )
+        elif down:
+            outages.append(Outage(start=now, end=None, what=what))
+        else:
+            return
+        self.state = replace(self.state, outages=tuple(outages))
 
     def step(self, observation: Observation, now: float) -> list[WatchState]:
         """Advance with what was fetched at ``now``; every stage entered is returned in order."""
         self.state = replace(self.state, now=now)
         if self.state.stage.terminal:
             return []
+        self._track_outage(observation, now)
         stage = self.state.stage
         if stage is Stage.WAITING:
             return self._waiting(observation, now)
@@ -215,13 +270,7 @@ class DeployWatch:
             return None
         self._unreachable = 0
         value = health.value
-        if isinstance(value, HealthSnapshot) and value.status in (
-            "unhealthy",
-            "down",
-            "error",
-            "failed",
-            "critical",
-        ):
+        if isinstance(value, HealthSnapshot) and value.status in UNHEALTHY:
             return self._fail(now, f"health is {value.status} after the deploy", rollback=True)
         return None
 
@@ -235,9 +284,6 @@ class DeployWatch:
         )
 
     def _validating(self, observation: Observation, now: float) -> list[WatchState]:
-        failure = self._health_failure(observation, now)
-        if failure is not None:
-            return [failure]
         gates = {g.name: g for g in self.state.gates}
         # The gates are the ones the environment's profile has: no orchestrator gate where
         # nothing reports an orchestrator (the shipped application), no smoke check where the
@@ -252,12 +298,28 @@ class DeployWatch:
             "orchestrator": observation.components,
             "smoke": observation.teams,
         }
-        self.state = replace(
-            self.state,
-            gates=tuple(
-                checks[name](sources[name], gates[name]) for name in GATES if name in gates
-            ),
-        )
+        decided = []
+        for name in GATES:
+            if name not in gates:
+                continue
+            gate = checks[name](sources[name], gates[name])
+            if gate.status != "pending" and gate.decided_at is None:
+                gate = replace(gate, decided_at=now)
+            decided.append(gate)
+        self.state = replace(self.state, gates=tuple(decided))
+        # The gates are judged first so that a failed watch shows what each one saw.
+        failure = self._health_failure(observation, now)
+        if failure is not None:
+            self.state = replace(
+                failure,
+                gates=tuple(
+                    replace(g, status="failed", decided_at=now)
+                    if g.name == "health" and g.status == "pending"
+                    else g
+                    for g in failure.gates
+                ),
+            )
+            return [self.state]
         failed = [g for g in self.state.gates if g.status == "failed"]
         if failed:
             gate = failed[0]
@@ -330,7 +392,8 @@ class DeployWatch:
             ("response P99", base.p99, current.p99),
         ):
             change = relative_change(after, before)
-            out.append(Comparison(label, before, after, change, change is None or change <= limit))
+            ok = change is None or change <= limit
+            out.append(Comparison(label, before, after, change, ok, f"≤ {limit:+.0%}"))
         errors_now = WindowStats.of(self._current.errors).avg
         errors_before = WindowStats.of(self._baseline.errors).avg
         out.append(
@@ -340,6 +403,7 @@ class DeployWatch:
                 errors_now,
                 relative_change(errors_now, errors_before),
                 errors_now is None or errors_now <= self.options.error_rate,
+                f"≤ {self.options.error_rate:.1%}",
             )
         )
         return tuple(out)

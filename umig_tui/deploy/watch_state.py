@@ -40,7 +40,13 @@ class WatchOptions:
 class Gate:
     name: str
     status: str = "pending"  # pending | passed | failed
-    detail: str = ""
+    detail: str = ""  # the value seen: "healthy", "active", "HTTP 200", or why it is pending
+    decided_at: float | None = None  # when it passed or failed
+
+    @property
+    def wanted(self) -> str:
+        """What the gate needs to pass, in words."""
+        return GATE_WANTED.get(self.name, "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +56,7 @@ class Comparison:
     current: float | None
     change: float | None
     ok: bool
+    limit: str = ""  # the threshold, in words: "≤ +15%" of the baseline, "≤ 5.0%"
 
     def describe(self) -> str:
         if self.baseline is None or self.current is None or self.change is None:
@@ -67,6 +74,29 @@ def _fmt(metric: str, value: float | None) -> str:
 
 
 GATES = ("health", "orchestrator", "smoke")
+GATE_WANTED = {"health": "healthy", "orchestrator": "active", "smoke": "/teams answers"}
+
+
+@dataclass(frozen=True, slots=True)
+class StageMark:
+    """A stage the watch entered, when, and what it said then."""
+
+    stage: Stage
+    at: float
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Outage:
+    """The service not answering (or answering unhealthy) from one check until an answer."""
+
+    start: float  # the first failed check
+    end: float | None  # the first good answer after it; None: still down at the last check
+    what: str  # what failed, as first seen: "http_error: HTTP 503 Service Unavailable"
+    checks: int = 1  # failed checks in a row
+
+    def length(self, now: float) -> float:
+        return (self.end if self.end is not None else now) - self.start
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +117,16 @@ class WatchState:
     comparisons: tuple[Comparison, ...] = ()
     monitor_until: float | None = None
     samples: int = 0
+    timeline: tuple[StageMark, ...] = ()  # every stage entered, in order
+    outages: tuple[Outage, ...] = ()
+
+    def stages(self) -> list[tuple[StageMark, float | None]]:
+        """Each stage entered with when it ended (None: the current one, or the verdict)."""
+        marks = self.timeline
+        return [
+            (mark, marks[index + 1].at if index + 1 < len(marks) else None)
+            for index, mark in enumerate(marks)
+        ]
 
     @property
     def elapsed(self) -> float:
