@@ -10,13 +10,16 @@ from functools import partial
 from typing import Any
 
 from textual.app import App
-from textual.worker import Worker
+from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from umig_tui.deploy.watch_state import Stage, WatchOptions, WatchState
 from umig_tui.service.deploy_watch import prepare_watch, run_watch
 from umig_tui.service.monitor import Monitor
 from umig_tui.tui.messages import FleetChanged
+from umig_tui.tui.screens.confirm import ConfirmQuit
 from umig_tui.tui.screens.deploy_dialog import DeployRequest
+
+REPLACED = "watch interrupted (replaced or dashboard closed)"
 
 
 class DeployWatches:
@@ -31,12 +34,68 @@ class DeployWatches:
         self.clock = clock
         self.states: dict[str, WatchState] = {}
         self._workers: dict[str, Worker[WatchState]] = {}
+        self._stop_reasons: dict[str, str] = {}  # why a watch is being cancelled, per env
+
+    def running(self) -> list[WatchState]:
+        """The watches still running, as they stand."""
+        return [
+            self.states[env]
+            for env, worker in self._workers.items()
+            if worker.is_running and env in self.states and not self.states[env].stage.terminal
+        ]
+
+    def is_running(self, env: str) -> bool:
+        worker = self._workers.get(env)
+        return worker is not None and worker.is_running
+
+    def cancel(self, env: str, why: str = "watch cancelled from the dashboard") -> bool:
+        """Stop the running watch of ``env``; it is recorded as interrupted with ``why``."""
+        worker = self._workers.get(env)
+        if worker is None or not worker.is_running:
+            return False
+        self._stop_reasons[env] = why
+        worker.cancel()
+        return True
+
+    async def stop_all(self, why: str) -> None:
+        """Cancel every running watch and wait until each has recorded its closing state
+        (before the dashboard closes its store)."""
+        stopping = [w for env, w in self._workers.items() if self.cancel(env, why)]
+        for worker in stopping:
+            with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                await worker.wait()
+
+    def dismiss(self, env: str) -> bool:
+        """Forget the ended watch of ``env`` (its verdict leaves panel 4); not a running one."""
+        state = self.states.get(env)
+        if state is None or not state.stage.terminal or self.is_running(env):
+            return False
+        del self.states[env]
+        self._workers.pop(env, None)
+        self.app.post_message(FleetChanged())
+        return True
+
+    def request_quit(self) -> None:
+        """`q`: quit at once, or, with a watch running, ask first; the watches then end
+        recorded as interrupted, as Ctrl-C does in ``deploy watch``."""
+        running = self.running()
+        if not running:
+            self.app.exit()
+            return
+
+        async def answered(quit_: bool | None) -> None:
+            if quit_:
+                await self.stop_all("watch interrupted (dashboard quit)")
+                self.app.exit()
+
+        self.app.push_screen(ConfirmQuit(running), answered)
 
     def start(self, request: DeployRequest | None) -> None:
         if request is None:
             return
         old = self._workers.pop(request.env, None)
         if old is not None and old.is_running:
+            self._stop_reasons[request.env] = REPLACED
             old.cancel()
             self.app.notify(f"Replaced the running watch of {request.env}", timeout=3)
         self._workers[request.env] = self.app.run_worker(
@@ -73,13 +132,16 @@ class DeployWatches:
                 watch, partial(monitor.fetch, request.env), clock=self.clock, on_state=on_state
             )
         except asyncio.CancelledError:
-            # Replaced, or the dashboard is closing: a closing record, never "in progress".
-            state = watch.interrupt(
-                self.clock(), "watch interrupted (replaced or dashboard closed)"
-            )
-            self.states[request.env] = state
+            # Cancelled, replaced, or the dashboard is closing: a closing record, never
+            # "in progress".
+            why = self._stop_reasons.pop(request.env, REPLACED)
+            state = watch.interrupt(self.clock(), why)
+            shown = self.states.get(request.env)
+            if shown is None or shown.started_at == state.started_at:  # not a newer watch's
+                self.states[request.env] = state
             with contextlib.suppress(Exception):
                 await recorder.record(state, True)
+            self.app.post_message(FleetChanged())
             raise
 
     def _announce(self, state: WatchState) -> None:

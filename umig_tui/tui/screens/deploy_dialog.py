@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label
+from textual.widgets import Input, Label, Static
 
 from umig_tui.util.durations import DurationError, parse_duration
 
@@ -23,6 +24,14 @@ class DeployRequest:
 
 
 class DeployDialog(ModalScreen[DeployRequest | None]):
+    # The error wraps inside the dialog: a Label is as wide as its text and was cut at the
+    # border, mid-word, right where the example of a good duration was.
+    DEFAULT_CSS = """
+    #deploy-error {
+        width: 1fr;
+        height: auto;
+    }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="deploy-cancel")
     ]
@@ -39,7 +48,7 @@ class DeployDialog(ModalScreen[DeployRequest | None]):
             yield Input(value=self.suggestion, placeholder="e.g. 1.2.0", id="deploy-version")
             yield Label("Wait up to / then monitor for:")
             yield Input(value="10m 5m", placeholder="10m 5m", id="deploy-times")
-            yield Label("", id="deploy-error")
+            yield Static("", id="deploy-error")
 
     def on_mount(self) -> None:
         self.query_one("#deploy-version", Input).focus()
@@ -50,9 +59,18 @@ class DeployDialog(ModalScreen[DeployRequest | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         version = self.query_one("#deploy-version", Input).value.strip()
         times = self.query_one("#deploy-times", Input).value.split()
-        error = self.query_one("#deploy-error", Label)
+        error = self.query_one("#deploy-error", Static)
         if not version:
-            error.update("a version is required")
+            error.update(Text("a version is required"))
+            return
+        if len(times) > 2:
+            # What the person typed is shown as text, never as markup.
+            error.update(
+                Text(
+                    f"give at most two durations (wait up to, then monitor for), "
+                    f"not {len(times)}: {' '.join(times)}"
+                )
+            )
             return
         try:
             timeout = parse_duration(times[0]) if times else 600.0
@@ -62,6 +80,6 @@ class DeployDialog(ModalScreen[DeployRequest | None]):
                 else (parse_duration(times[1]) if len(times) > 1 else 300.0)
             )
         except DurationError as exc:
-            error.update(str(exc))
+            error.update(Text(str(exc)))
             return
         self.dismiss(DeployRequest(self.env, version, timeout, monitor))

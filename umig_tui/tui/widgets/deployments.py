@@ -1,13 +1,24 @@
-"""Panel 4: the latest deployment per environment, and live deploy watches with progress."""
+"""Panel 4: the latest deployment per environment, and live deploy watches with progress.
+
+A watch that ended badly (failed, timed out, interrupted) keeps its verdict and rollback advice
+under the table, whole, until dismissed with `x`; Enter on a watch's row opens its detail.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Static
 
 from umig_tui.deploy.watch_state import Stage, WatchState
 from umig_tui.tui.colors import status_style
+from umig_tui.tui.deploy_watches import DeployWatches
+from umig_tui.tui.screens.watch_detail import WatchDetailScreen
 from umig_tui.tui.widgets.panel import Panel
 from umig_tui.tui.widgets.table import Cell, SyncTable, fit_last_column
 from umig_tui.util.durations import format_duration
@@ -37,13 +48,60 @@ def watch_text(panel: Panel, state: WatchState) -> Text:
     return text
 
 
+def ended_badly(state: WatchState) -> bool:
+    return state.stage.terminal and state.stage is not Stage.SUCCEEDED
+
+
+def verdicts(watches: Mapping[str, WatchState]) -> list[WatchState]:
+    """The watches whose verdict stays on screen until dismissed: latest first."""
+    return sorted(
+        (s for s in watches.values() if ended_badly(s)), key=lambda s: s.now, reverse=True
+    )
+
+
+def verdict_text(panel: Panel, states: list[WatchState]) -> Text:
+    """``✖ production failed after 1m 5s: health is unhealthy …; rollback recommended to
+    1.2.0`` per watch, whole (it wraps), then the keys."""
+    text = Text()
+    for state in states:
+        style = status_style(panel.app, _STAGE_STATUS.get(state.stage, "unknown"), bold=True)
+        text.append(f"✖ {state.env} → {state.expected} ", style=style)
+        text.append(str(state.stage).replace("_", " "), style=style)
+        text.append(f" after {format_duration(state.elapsed)}: ")
+        text.append(state.reason or state.message or "no reason given")
+        text.append("\n")
+    text.append("Enter: the watch's detail · x: dismiss", style=Style(dim=True))
+    return text
+
+
 class DeploymentsPanel(Panel):
     number = 4
     title = "Deployments"
-    help = "What each environment runs, when and by whom; `d` watches a deploy (stage and progress here)."
+    help = (
+        "What each environment runs, when and by whom; `d` watches a deploy (stage and progress "
+        "here). A failed watch keeps its verdict here until `x`; Enter opens a watch's detail."
+    )
+
+    DEFAULT_CSS = """
+    #deploy-verdict {
+        height: auto;
+        width: 1fr;
+        display: none;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("x", "dismiss_watch", "Dismiss watch", id="watch-dismiss"),
+    ]
 
     def compose(self) -> ComposeResult:
         yield SyncTable(id="deploy-table")
+        yield Static(id="deploy-verdict")
+
+    @property
+    def watches(self) -> DeployWatches | None:
+        watches = getattr(self.app, "watches", None)
+        return watches if isinstance(watches, DeployWatches) else None
 
     def show(self, data: DashboardData) -> None:
         rows: list[tuple[str, list[Cell]]] = []
@@ -62,3 +120,50 @@ class DeploymentsPanel(Panel):
         columns = ("Environment", "Version", "When", "By / watch")
         fit_last_column(columns, rows, self.content_size.width - 1)
         self.query_one(SyncTable).sync(columns, rows)
+        ended = verdicts(data.watches)
+        verdict = self.query_one("#deploy-verdict", Static)
+        verdict.display = bool(ended)
+        if ended:
+            verdict.update(verdict_text(self, ended))
+        self.set_subtitle("Enter: watch detail" if data.watches else "")
+        dismissable = any(s.stage.terminal for s in data.watches.values())
+        if dismissable != getattr(self, "_dismissable", False):
+            self._dismissable = dismissable
+            self.refresh_bindings()  # `x` comes and goes in the footer
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`x` shows in the footer only when there is an ended watch to dismiss."""
+        if action == "dismiss_watch":
+            watches = self.watches
+            return watches is not None and any(s.stage.terminal for s in watches.states.values())
+        return True
+
+    def action_dismiss_watch(self) -> None:
+        """Dismiss the selected row's ended watch, else the latest ended one."""
+        watches = self.watches
+        if watches is None:
+            return
+        selected = self.query_one(SyncTable).selected_key
+        state = watches.states.get(selected) if selected else None
+        if state is None or not state.stage.terminal:
+            ended = sorted(
+                (s for s in watches.states.values() if s.stage.terminal),
+                key=lambda s: s.now,
+                reverse=True,
+            )
+            state = ended[0] if ended else None
+        if state is not None and watches.dismiss(state.env):
+            self.notify(f"Dismissed the {state.stage} watch of {state.env}", timeout=2)
+            self.refresh_bindings()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row with a watch (running or ended): its detail."""
+        watches = self.watches
+        env = event.row_key.value
+        if watches is None or env is None:
+            return
+        event.stop()
+        if env not in watches.states:
+            self.notify(f"No deploy watch of {env}: `d` starts one", timeout=3)
+            return
+        self.app.push_screen(WatchDetailScreen(env, watches))
