@@ -291,7 +291,7 @@ def test_not_a_terminal_prints_one_plain_line_per_transition(deploy: Deploy) -> 
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d production"
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z]\S* production"  # labelled with its zone
     assert len(lines) == 4, lines
     assert [re.sub(stamp, "", line, count=1) for line in lines[:3]] == [
         f" waiting: waiting for {EXPECT}",

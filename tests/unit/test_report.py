@@ -482,7 +482,7 @@ async def test_snapshot_golden(monitor: Monitor) -> None:
         ("uat", "ui", Severity.HIGH)
     ]
     text = render_snapshot(snap)
-    assert text.startswith("### UMIG fleet snapshot — 2025-06-15 16:00:00\n")
+    assert text.startswith("### UMIG fleet snapshot — 2025-06-15 16:00:00 UTC\n")
     assert "**Worst status: unreachable** · 3 healthy, 1 unreachable" in text
     assert_golden("snapshot.md", text)
 
@@ -491,8 +491,8 @@ async def test_timeline_golden(monitor: Monitor) -> None:
     events = await timeline_events(monitor)
     text = render_timeline(events, since=NOW - 6 * HOUR, until=NOW)
     lines = text.splitlines()
-    assert lines[0] == "Timeline 2025-06-15 10:00:00 → 2025-06-15 16:00:00 (12 events)"
-    assert lines[1].startswith("2025-06-15 10:50:00  production   deployment")
+    assert lines[0] == "Timeline 2025-06-15 10:00:00 UTC → 2025-06-15 16:00:00 UTC (12 events)"
+    assert lines[1].startswith("2025-06-15 10:50:00 UTC  production   deployment")
     assert lines == [lines[0], *sorted(lines[1:])]  # oldest first
     assert_golden("timeline.txt", text)
 
@@ -543,7 +543,7 @@ async def test_postmortem_follows_the_seed_template_filled_from_the_events(
         SUMMARY_FIELDS
     )
     assert summary == [
-        "- **Date**: 2025-06-15",
+        "- **Date**: 2025-06-15 (times in UTC)",
         "- **Duration**: 4h 30m",  # first critical (11:10) to the last event (15:40)
         "- **Severity**: P1",
         "- **Services Affected**: hotfix, production, uat",

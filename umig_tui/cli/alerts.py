@@ -12,7 +12,7 @@ import sys
 import time
 from typing import Any
 
-from umig_tui.cli.common import EXIT_OK, EXIT_PROBLEM, add_source_options
+from umig_tui.cli.common import EXIT_OK, EXIT_PROBLEM, add_source_options, add_wait_option
 
 
 def register(commands: Any) -> None:
@@ -23,6 +23,7 @@ def register(commands: Any) -> None:
         "earlier runs, sends firing/resolved alerts to [notify] sinks. Exit 1 if any alert is firing.",
     )
     add_source_options(parser)
+    add_wait_option(parser)
     parser.add_argument("--json", action="store_true", help="print JSON for jq")
     parser.set_defaults(run=run)
 
@@ -54,7 +55,7 @@ def sink_status(notifier: Any) -> dict[str, Any]:
 
 def render_alerts(alerts: list[Any], notifier: Any) -> str:
     from umig_tui.cli.render import Cell, dash, table, wants_color
-    from umig_tui.util.timefmt import ago
+    from umig_tui.util.timefmt import ago, clock
 
     color = wants_color(sys.stdout)
     now = time.time()
@@ -67,7 +68,7 @@ def render_alerts(alerts: list[Any], notifier: Any) -> str:
                 str(a.phase),
                 a.env,
                 a.rule,
-                ago(a.fired_at or a.since, now),
+                f"{clock(a.fired_at or a.since, label=True)} ({ago(a.fired_at or a.since, now)})",
                 dash(f"{a.value:g}" if a.value is not None else None)
                 + (f" / {a.threshold:g}" if a.threshold is not None else ""),
                 a.summary,

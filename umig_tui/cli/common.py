@@ -67,6 +67,48 @@ def add_source_options(parser: argparse.ArgumentParser, *, env: bool = True) -> 
         default=argparse.SUPPRESS,
         help="do not read or record history",
     )
+    parser.add_argument_group("display").add_argument(
+        "--utc",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="every time shown in UTC (default: local time, labelled with its zone)",
+    )
+
+
+MAX_WAIT = 3600.0
+
+
+def add_wait_option(parser: argparse.ArgumentParser) -> None:
+    """``--timeout``: how long a one-shot command waits for the environments, all told."""
+    parser.add_argument(
+        "--timeout",
+        dest="wait",  # not deploy watch's --timeout (how long the version may take)
+        type=wait_seconds,
+        metavar="SECONDS",
+        default=None,
+        help="give up on environments that have not answered after this long (e.g. 5, 2.5, "
+        "30s, 1m); they are reported as timed out. Default: each request's [polling] timeout",
+    )
+
+
+def wait_seconds(text: str) -> float:
+    """``--timeout``: seconds (``5``, ``2.5``) or a duration (``30s``, ``1m``), up to an hour."""
+    from umig_tui.util.durations import DurationError, parse_duration
+
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            seconds = parse_duration(text)
+        except DurationError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a number of seconds (e.g. 5, 2.5, 30s, 1m)"
+            ) from None
+    if not 0 < seconds <= MAX_WAIT:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(
+            f"must be more than 0 and at most {MAX_WAIT:.0f} seconds (got {text})"
+        )
+    return seconds
 
 
 MAX_DEMO_ENVS = 500

@@ -199,8 +199,9 @@ class _Display:
 
 
 def line_for(state: WatchState) -> str:
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(state.now))
-    text = f"{stamp} {state.env} {state.stage}: {state.message}"
+    from umig_tui.util.timefmt import stamp
+
+    text = f"{stamp(state.now, seconds=True)} {state.env} {state.stage}: {state.message}"
     if state.gates and state.stage in ("validating", "monitoring", "failed"):
         text += " [" + ", ".join(f"{g.name} {g.status}" for g in state.gates) + "]"
     if state.stage.terminal:

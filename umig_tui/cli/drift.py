@@ -7,7 +7,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from umig_tui.cli.common import EXIT_OK, EXIT_PROBLEM, add_source_options
+from umig_tui.cli.common import EXIT_OK, EXIT_PROBLEM, add_source_options, add_wait_option
 
 if TYPE_CHECKING:
     from umig_tui.analysis.drift import DriftFinding
@@ -24,18 +24,19 @@ def register(commands: Any) -> None:
         "could be read (nothing was compared).",
     )
     add_source_options(parser)
+    add_wait_option(parser)
     parser.add_argument("--json", action="store_true", help="print JSON for jq")
     parser.set_defaults(run=run)
 
 
 async def run(args: argparse.Namespace) -> int:
     from umig_tui.cli.common import load
-    from umig_tui.cli.oneshot import session
+    from umig_tui.cli.oneshot import poll, session
     from umig_tui.models import Endpoint, Severity
 
     config = load(args)
     async with session(args, config, endpoints=(Endpoint.VERSION, Endpoint.HEALTH)) as monitor:
-        await monitor.poll_once()
+        await poll(monitor, args)
         matrix = monitor.fleet.version_matrix()
         findings = monitor.fleet.drift()
         unreachable = {

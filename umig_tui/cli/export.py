@@ -9,7 +9,7 @@ import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
-from umig_tui.cli.common import EXIT_OK, UsageError, add_source_options
+from umig_tui.cli.common import EXIT_OK, UsageError, add_source_options, add_wait_option
 
 if TYPE_CHECKING:
     from umig_tui.service.monitor import Monitor
@@ -27,6 +27,7 @@ def register(commands: Any) -> None:
         "umig_deployments_total. With --serve, keeps polling and serves /metrics for scraping.",
     )
     add_source_options(prom)
+    add_wait_option(prom)
     prom.add_argument(
         "--serve", metavar="HOST:PORT", help="serve /metrics while polling, e.g. 127.0.0.1:9464"
     )
@@ -54,6 +55,8 @@ async def run(args: argparse.Namespace) -> int:
     from umig_tui.service.alerts import AlertService
 
     listen = parse_listen(args.serve) if args.serve else None
+    if listen is not None and args.wait is not None:
+        raise UsageError("--timeout bounds one poll; with --serve the [polling] timeout applies")
     config = load(args)
     if listen is None:
         sources: list[ExportSource] = []

@@ -93,15 +93,16 @@ def history_json(history: History) -> dict[str, Any]:
 
 def render_history(history: History, *, days: int, env: str | None) -> str:
     from umig_tui.cli.render import dash, table, wants_color
+    from umig_tui.util.timefmt import stamp_text
 
     color = wants_color(sys.stdout)
     lines = [f"Deployment history - last {days} days - environment: {env or 'all'}"]
     rows = [
-        [e.timestamp, e.environment, dash(e.version), e.type, dash(e.status)]
+        [stamp_text(e.timestamp), e.environment, dash(e.version), e.type, dash(e.status)]
         for e in history.entries
     ]
     lines.append(
-        table(["timestamp", "environment", "version", "type", "status"], rows, color=color)
+        table(["when", "environment", "version", "type", "status"], rows, color=color)
         if rows
         else "no deployments in this period"
     )

@@ -21,14 +21,17 @@ from umig_tui.cli.common import (
     EXIT_USAGE,
     UsageError,
     add_source_options,
+    option,
 )
 from umig_tui.cli.output import finish, guard_stdout
+from umig_tui.cli.parsing import ArgumentsError, Parser, parse
 from umig_tui.config import ConfigError
+from umig_tui.util.timefmt import set_utc
 
 Command = Callable[[argparse.Namespace], Any]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> Parser:
     from umig_tui.cli import (
         alerts,
         demo_server,
@@ -42,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         trends,
     )
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="umig-tui",
         description="Watch every UMIG environment: health, version drift, deployments, trends.",
         epilog="With no command, opens the dashboard. Exit codes: 0 ok, 1 problem found, "
@@ -89,9 +92,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse already printed a usage message
+        args = parse(parser, argv)
+    except ArgumentsError as exc:  # one line that names the command (cli/parsing.py)
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    except SystemExit as exc:  # --help and --version print and exit 0
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+    if option(args, "utc", False):
+        set_utc(True)
     run: Command | None = getattr(args, "run", None)
     try:
         if run is None:

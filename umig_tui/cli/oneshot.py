@@ -7,13 +7,16 @@ import asyncio
 import contextlib
 import os
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from umig_tui.cli.common import option
+from umig_tui.cli.progress import Waiting
 from umig_tui.config import Config
-from umig_tui.models import MONITORED_ENDPOINTS, Endpoint
+from umig_tui.models import MONITORED_ENDPOINTS, Endpoint, ErrorKind, FetchError, PollResult
 from umig_tui.service.monitor import Monitor
 from umig_tui.service.runtime import open_monitor
 
@@ -31,6 +34,7 @@ async def session(
     restore: bool = False,
 ) -> AsyncIterator[Monitor]:
     """A Monitor for one command; the store is flushed and everything closed on the way out."""
+    config = bounded(config, option(args, "wait"))
     store_path = option(args, "store")
     monitor = await open_monitor(
         config,
@@ -75,7 +79,7 @@ async def evaluated(
             await service.restore()
             if before_poll is not None:
                 await before_poll(monitor, service)
-            await monitor.poll_once()
+            await poll(monitor, args)
             await service.evaluate()
             if notifier is not None:
                 with contextlib.suppress(TimeoutError):
@@ -87,3 +91,59 @@ async def evaluated(
         finally:
             if notifier is not None:
                 await notifier.aclose()
+
+
+# The deadline leaves the clients' own timeouts (capped at --timeout) the first word: their
+# reasons name what was slow. Past it, whatever is still out is called timed out here.
+DEADLINE_GRACE = 0.25
+
+
+def bounded(config: Config, timeout: float | None) -> Config:
+    """``config`` with no request allowed longer than ``--timeout``."""
+    if timeout is None or timeout >= config.polling.timeout:
+        return config
+    return replace(config, polling=replace(config.polling, timeout=timeout))
+
+
+async def poll(
+    monitor: Monitor, args: argparse.Namespace, signals: Iterable[Endpoint] | None = None
+) -> list[PollResult]:
+    """One concurrent poll of every signal of every environment, like ``Monitor.poll_once``,
+    bounded by ``--timeout`` and shown on a terminal while an environment holds it up."""
+    timeout: float | None = option(args, "wait")
+    wanted = tuple(signals) if signals is not None else monitor.signals
+    asked_at = time.time()
+    keys = [(env, endpoint) for env in monitor.clients for endpoint in wanted]
+    tasks = [asyncio.ensure_future(monitor.fetch(env, endpoint)) for env, endpoint in keys]
+    order = list(monitor.clients)
+
+    def pending() -> list[str]:
+        waiting = {env for (env, _), task in zip(keys, tasks, strict=True) if not task.done()}
+        return [env for env in order if env in waiting]
+
+    progress = asyncio.ensure_future(Waiting(sys.stderr).watch(pending))
+    try:
+        if tasks:
+            limit = None if timeout is None else timeout + DEADLINE_GRACE
+            await asyncio.wait(tasks, timeout=limit)
+    finally:
+        progress.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await progress
+        for task in tasks:
+            task.cancel()  # only our wait: the fetch itself ends when the monitor closes
+    results: list[PollResult] = []
+    for (env, endpoint), task in zip(keys, tasks, strict=True):
+        if task.done() and not task.cancelled():
+            results.append(task.result())
+            continue
+        late = PollResult(
+            env,
+            endpoint,
+            ts=asked_at,
+            latency_ms=None,
+            error=FetchError(ErrorKind.TIMEOUT, f"no answer within --timeout {timeout:g}s"),
+        )
+        monitor.apply(late)
+        results.append(late)
+    return results

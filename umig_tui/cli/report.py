@@ -7,7 +7,7 @@ import sys
 import time
 from typing import Any
 
-from umig_tui.cli.common import EXIT_OK, UsageError, add_source_options
+from umig_tui.cli.common import EXIT_OK, UsageError, add_source_options, add_wait_option
 from umig_tui.util.durations import DurationError, parse_duration
 
 
@@ -18,6 +18,7 @@ def register(commands: Any) -> None:
         description="The seed's daily status report, with health and performance figures from the store.",
     )
     add_source_options(report)
+    add_wait_option(report)
     report.add_argument(
         "--format", choices=["text", "md", "json"], default="text", help="default text"
     )
@@ -30,6 +31,7 @@ def register(commands: Any) -> None:
         description="Current state, firing alerts, drift findings and the last hour's timeline.",
     )
     add_source_options(snapshot)
+    add_wait_option(snapshot)
     snapshot.add_argument("--format", choices=["md"], default="md", help="Markdown (the default)")
     snapshot.set_defaults(run=run_snapshot)
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from datetime import UTC, datetime
 from typing import Any
 
-from umig_tui.cli.common import EXIT_OK, EXIT_PROBLEM, add_source_options, load
-from umig_tui.cli.oneshot import session
+from umig_tui.cli.common import EXIT_OK, EXIT_PROBLEM, add_source_options, add_wait_option, load
+from umig_tui.cli.oneshot import poll, session
 from umig_tui.cli.render import Cell, dash, paint, table, terminal_width, wants_color
 from umig_tui.models import EnvStatus
 from umig_tui.state.fleet import EnvView, FleetSummary
+from umig_tui.util.timefmt import clock
 
 
 def register(commands: Any) -> None:
@@ -23,6 +25,7 @@ def register(commands: Any) -> None:
         "Exit 0 when all are healthy, 1 otherwise, 2 for usage/config errors.",
     )
     add_source_options(parser)
+    add_wait_option(parser)
     parser.add_argument("--json", action="store_true", help="print JSON for jq")
     parser.set_defaults(run=run)
 
@@ -30,13 +33,13 @@ def register(commands: Any) -> None:
 async def run(args: argparse.Namespace) -> int:
     config = load(args)
     async with session(args, config) as monitor:
-        await monitor.poll_once()
+        await poll(monitor, args)
         views = monitor.fleet.views()
         summary = monitor.fleet.summary(views)
     if args.json:
         print(json.dumps(status_json(views, summary, demo=config.demo), indent=2))
     else:
-        print(render_status(views, summary, demo=config.demo))
+        print(render_status(views, summary, demo=config.demo, checked_at=time.time()))
     return EXIT_OK if all(v.status is EnvStatus.HEALTHY for v in views) else EXIT_PROBLEM
 
 
@@ -52,7 +55,9 @@ def status_json(views: list[EnvView], summary: FleetSummary, *, demo: bool) -> d
     }
 
 
-def summary_line(summary: FleetSummary, *, demo: bool, color: bool) -> str:
+def summary_line(
+    summary: FleetSummary, *, demo: bool, color: bool, checked_at: float | None = None
+) -> str:
     counts = ", ".join(
         f"{count} {status}"
         for status, count in sorted(summary.counts.items(), key=lambda kv: kv[0].rank)
@@ -60,10 +65,13 @@ def summary_line(summary: FleetSummary, *, demo: bool, color: bool) -> str:
     label = "DEMO fleet" if demo else "fleet"
     worst = paint(str(summary.worst), str(summary.worst), color)
     noun = "environment" if summary.total == 1 else "environments"
-    return f"{label}: {summary.total} {noun}, worst {worst} ({counts})"
+    line = f"{label}: {summary.total} {noun}, worst {worst} ({counts})"
+    return line if checked_at is None else f"{line} · checked {clock(checked_at, label=True)}"
 
 
-def render_status(views: list[EnvView], summary: FleetSummary, *, demo: bool) -> str:
+def render_status(
+    views: list[EnvView], summary: FleetSummary, *, demo: bool, checked_at: float | None = None
+) -> str:
     color = wants_color(sys.stdout)
     rows: list[list[Cell | str]] = []
     for view in views:
@@ -91,4 +99,5 @@ def render_status(views: list[EnvView], summary: FleetSummary, *, demo: bool) ->
         width=terminal_width(sys.stdout),
         flexible=7,
     )
-    return summary_line(summary, demo=demo, color=color) + "\n" + body
+    line = summary_line(summary, demo=demo, color=color, checked_at=checked_at)
+    return line + "\n" + body

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from umig_tui.analysis.alert_rules import AlertState
 from umig_tui.analysis.drift import DriftFinding
@@ -16,6 +15,7 @@ from umig_tui.export.report import code, md
 from umig_tui.models import EnvStatus
 from umig_tui.state.fleet import EnvView
 from umig_tui.util.durations import format_duration
+from umig_tui.util.timefmt import clock, day, minute, stamp, zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,18 +28,11 @@ class Snapshot:
     demo: bool = False
 
 
-def _clock(ts: float) -> str:
-    return datetime.fromtimestamp(ts).strftime("%H:%M:%S")
-
-
-def _stamp(ts: float) -> str:
-    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
-
-
 def render_snapshot(snap: Snapshot) -> str:
     worst = max((v.status for v in snap.views), key=lambda s: s.rank, default=EnvStatus.UNKNOWN)
     out = [
-        f"### UMIG fleet snapshot — {_stamp(snap.taken_at)}" + (" (DEMO)" if snap.demo else ""),
+        f"### UMIG fleet snapshot — {stamp(snap.taken_at, seconds=True)}"
+        + (" (DEMO)" if snap.demo else ""),
         "",
         f"**Worst status: {worst}** · "
         + ", ".join(
@@ -59,22 +52,26 @@ def render_snapshot(snap: Snapshot) -> str:
         )
     out += ["", f"**Firing alerts ({len(snap.firing)})**", ""]
     out += [
-        f"- {a.severity} {md(a.rule)} on {md(a.env)} since {_clock(a.fired_at or a.since)}: {md(a.summary)}"
+        f"- {a.severity} {md(a.rule)} on {md(a.env)} since {clock(a.fired_at or a.since, label=True)}: {md(a.summary)}"
         for a in snap.firing
     ] or ["- none"]
     out += ["", f"**Version drift ({len(snap.findings)})**", ""]
     out += [f"- {f.severity} {md(f.message)}" for f in snap.findings] or ["- none"]
-    out += ["", "**Last hour**", ""]
-    out += [f"- {_clock(e.ts)} {md(e.summary)}" for e in snap.events] or ["- nothing happened"]
+    out += ["", f"**Last hour** ({zone(snap.taken_at)})", ""]
+    out += [f"- {clock(e.ts)} {md(e.summary)}" for e in snap.events] or ["- nothing happened"]
     return "\n".join(out) + "\n"
 
 
 def render_timeline(events: Sequence[Event], *, since: float, until: float) -> str:
     """Oldest first, one line each: the order things happened in."""
-    lines = [f"Timeline {_stamp(since)} → {_stamp(until)} ({len(events)} events)"]
+    lines = [
+        f"Timeline {stamp(since, seconds=True)} → {stamp(until, seconds=True)} "
+        f"({len(events)} events)"
+    ]
     for event in sorted(events, key=lambda e: e.ts):
         lines.append(
-            f"{_stamp(event.ts)}  {event.env or '-':<12} {event.kind!s:<13} {event.summary}"
+            f"{stamp(event.ts, seconds=True)}  {event.env or '-':<12} {event.kind!s:<13} "
+            f"{event.summary}"
         )
     return "\n".join(lines) + "\n"
 
@@ -125,7 +122,7 @@ def render_postmortem(events: Sequence[Event], *, since: float, until: float) ->
         "# Incident Post-Mortem: [Title]",
         "",
         "## Summary",
-        f"- **Date**: {datetime.fromtimestamp(window[0]).strftime('%Y-%m-%d')}",
+        f"- **Date**: {day(window[0])} (times in {zone(window[0])})",
         f"- **Duration**: {format_duration(max(0.0, window[1] - window[0]))}",
         f"- **Severity**: {priority}",
         f"- **Services Affected**: {', '.join(md(s) for s in services) or '[list]'}",
@@ -134,9 +131,7 @@ def render_postmortem(events: Sequence[Event], *, since: float, until: float) ->
     ]
     # In the order things happened: what led up to the incident stays above its detection.
     out += [
-        f"- {datetime.fromtimestamp(e.ts).strftime('%H:%M')} - "
-        + ("Incident detected: " if e is first else "")
-        + md(e.summary)
+        f"- {minute(e.ts)} - " + ("Incident detected: " if e is first else "") + md(e.summary)
         for e in ordered
     ]
     out += [

@@ -32,7 +32,7 @@ from umig_tui.tui.colors import status_style, status_text
 from umig_tui.tui.widgets.table import Cell, SyncTable
 from umig_tui.tui.workers import WorkerScreen
 from umig_tui.util.sanitize import clean_block
-from umig_tui.util.timefmt import ago, stamp
+from umig_tui.util.timefmt import ago, stamp, stamp_text
 
 CHARTS = (
     (RESPONSE_TIME, "Response time (ms)", 1.0),
@@ -168,7 +168,7 @@ class EnvDetailScreen(WorkerScreen):
         line("Git commit", version.git_commit)
         line("Codename", version.codename)
         line("Reported env", version.environment)
-        line("Deployed at", view.deployed_at)
+        line("Deployed at", stamp_text(view.deployed_at))
         line("Deployed by", view.deployed_by)
         line("Artifact", version.artifact)
         line("Uptime", view.uptime)
