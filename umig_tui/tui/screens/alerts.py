@@ -1,4 +1,5 @@
-"""`a`: the alerts as they stand, and the log of every alert transition from the store."""
+"""`a`: the alerts as they stand (Enter opens one; silenced ones say by whom and until when),
+and the log of every alert transition from the store."""
 
 from __future__ import annotations
 
@@ -6,16 +7,18 @@ import time
 from collections.abc import Callable
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Static
+from textual.widgets import DataTable, Footer, Static
 
 from umig_tui.events import EventKind
 from umig_tui.service.alerts import AlertService
 from umig_tui.service.monitor import Monitor
 from umig_tui.tui.colors import severity_style
+from umig_tui.tui.screens.alert_detail import AlertDetailScreen
 from umig_tui.tui.widgets.table import Cell, SyncTable
 from umig_tui.tui.workers import WorkerScreen
 from umig_tui.util.timefmt import ago, stamp
@@ -27,6 +30,7 @@ class AlertLogScreen(WorkerScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="alerts-back"),
         Binding("r", "reload", "Reload", id="alerts-reload"),
+        Binding("enter", "open_alert", "Detail", id="alerts-open", show=True),
     ]
 
     def __init__(
@@ -36,37 +40,81 @@ class AlertLogScreen(WorkerScreen):
         self.monitor = monitor
         self.alerts = alerts
         self.clock = clock
+        self._keys: dict[str, tuple[str, str]] = {}  # row key → (rule, env)
+        self._reasons: dict[str, Text] = {}  # row key → the whole line under the table
 
     def compose(self) -> ComposeResult:
         yield Static("Alerts now", classes="section-title")
         yield SyncTable(id="alerts-now")
+        # The highlighted alert in full (its cause, its silence): the table cuts its last column.
+        yield Static(id="alerts-reason")
         yield Static(f"Alert log (last {LOG_DAYS} days)", classes="section-title")
         yield SyncTable(id="alerts-log")
         yield Footer(compact=True)
 
+    DEFAULT_CSS = """
+    #alerts-reason { height: auto; padding: 0 1; }
+    """
+
     def on_mount(self) -> None:
         self.action_reload()
+        self.query_one("#alerts-now", SyncTable).focus()
+
+    def on_screen_resume(self) -> None:
+        self.show_now()  # back from an alert's detail: its silence may have changed
 
     def action_reload(self) -> None:
+        self.show_now()
+        self.refresh_silences()
+        self.load_log()
+
+    @work(exclusive=True, group="silences", exit_on_error=False, description="read the silences")
+    async def refresh_silences(self) -> None:
+        if self.alerts is not None:
+            await self.alerts.silences.refresh()
+            self.show_now()
+
+    def show_now(self) -> None:
+        """The alerts as the service holds them now (no I/O)."""
         now = self.clock()
         rows: list[tuple[str, list[Cell]]] = []
+        silenced = self.alerts.silenced() if self.alerts is not None else {}
+        self._keys, self._reasons = {}, {}
         for alert in self.alerts.alerts() if self.alerts is not None else []:
             value = "-" if alert.value is None else f"{alert.value:g}"
             if alert.threshold is not None:
                 value += f" / {alert.threshold:g}"
+            key = f"{alert.rule}:{alert.env}"
+            self._keys[key] = alert.key
+            summary = Text(alert.summary)
+            state = str(alert.phase)
+            reason = Text(alert.summary)
+            silence = silenced.get(alert.key)
+            if silence is not None:
+                state += ", silenced"
+                summary = Text.assemble(
+                    (silence.mark(now), Style(bold=True)), " · ", summary, style=Style(dim=True)
+                )
+                reason = Text.assemble(
+                    (silence.mark(now), Style(bold=True)),
+                    f" ({silence.comment})" if silence.comment else "",
+                    " · ",
+                    reason,
+                )
+            self._reasons[key] = reason
             rows.append(
                 (
-                    f"{alert.rule}:{alert.env}",
+                    key,
                     [
                         Text(
                             str(alert.severity), style=severity_style(self.app, str(alert.severity))
                         ),
-                        str(alert.phase),
+                        state,
                         Text(alert.env),
                         Text(alert.rule),
                         ago(alert.fired_at or alert.since, now),
                         value,
-                        Text(alert.summary),
+                        summary,
                     ],
                 )
             )
@@ -83,8 +131,41 @@ class AlertLogScreen(WorkerScreen):
             "Value / threshold",
             "Summary",
         )
-        self.query_one("#alerts-now", SyncTable).sync(columns, rows)
-        self.load_log()
+        table = self.query_one("#alerts-now", SyncTable)
+        table.sync(columns, rows)
+        self._show_reason(table)
+
+    def _show_reason(self, table: SyncTable) -> None:
+        reason = Text("")
+        if table.row_count and 0 <= table.cursor_row < table.row_count:
+            row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+            reason = self._reasons.get(str(row_key.value), reason)
+        if reason.plain:
+            reason = reason + Text("  (Enter: detail, s there silences)", style=Style(dim=True))
+        self.query_one("#alerts-reason", Static).update(reason)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "alerts-now":
+            self._show_reason(self.query_one("#alerts-now", SyncTable))
+
+    def action_open_alert(self) -> None:
+        table = self.query_one("#alerts-now", SyncTable)
+        if not table.has_focus or table.row_count == 0:
+            return
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        self._open(str(row_key.value))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "alerts-now":
+            event.stop()
+            self._open(str(event.row_key.value))
+
+    def _open(self, key: str) -> None:
+        found = self._keys.get(key)
+        if found is None or self.alerts is None:
+            return
+        rule, env = found
+        self.app.push_screen(AlertDetailScreen(self.alerts, rule, env, clock=self.clock))
 
     @work(exclusive=True, group="alert-log", exit_on_error=False, description="load the alert log")
     async def load_log(self) -> None:
