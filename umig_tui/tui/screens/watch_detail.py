@@ -127,7 +127,7 @@ class WatchView:
                     else clock(outage.end or 0.0),
                     style=self.style("unhealthy") if still else Style(),
                 ),
-                _took(outage.length(last)) + (" so far" if still else ""),
+                _took(outage.length(last)) + (" so far" if still and last == now else ""),
                 str(outage.checks),
                 Text(outage.what),
             )
@@ -137,16 +137,20 @@ class WatchView:
         if not state.gates:
             reached = any(m.stage is Stage.VALIDATING for m in state.timeline)
             return Text(
-                "skipped" if reached or state.stage is Stage.MONITORING else "not reached yet",
+                "skipped" if reached or state.stage is Stage.MONITORING else _not_reached(state),
                 style=DIM,
             )
         table = _table("Gate", "Value", "Wanted", "Result", "At")
         for gate in state.gates:
+            # A gate still pending when the watch ended was never decided.
+            result = (
+                "undecided" if gate.status == "pending" and state.stage.terminal else gate.status
+            )
             table.add_row(
                 gate.name,
                 Text(gate.detail or "-"),
                 gate.wanted,
-                Text(gate.status, style=self.style(_RESULT_STATUS.get(gate.status, "unknown"))),
+                Text(result, style=self.style(_RESULT_STATUS.get(gate.status, "unknown"))),
                 clock(gate.decided_at) if gate.decided_at is not None else "",
             )
         return table
@@ -154,7 +158,7 @@ class WatchView:
     def comparisons(self, state: WatchState) -> RenderableType:
         if not state.comparisons:
             reached = any(m.stage is Stage.MONITORING for m in state.timeline)
-            return Text("no samples yet" if reached else "not reached yet", style=DIM)
+            return Text("no samples yet" if reached else _not_reached(state), style=DIM)
         table = _table("Metric", "Before", "Now", "Change", "Limit", "Result")
         for c in state.comparisons:
             percent = c.metric.startswith("error")
@@ -177,6 +181,10 @@ class WatchView:
         if state.samples:
             return Group(table, Text(f"{state.samples} samples since the deploy", style=DIM))
         return table
+
+
+def _not_reached(state: WatchState) -> str:
+    return "not reached" if state.stage.terminal else "not reached yet"
 
 
 def _table(*columns: str) -> Table:
@@ -239,9 +247,9 @@ class WatchDetailScreen(Screen[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """`c` is shown (and works) only while the watch runs."""
+        """`c` is offered (in the footer) only while the watch runs."""
         if action == "cancel_watch":
-            return self.running or None
+            return self.running
         return True
 
     def action_cancel_watch(self) -> None:

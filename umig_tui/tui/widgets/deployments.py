@@ -125,7 +125,8 @@ class DeploymentsPanel(Panel):
         verdict.display = bool(ended)
         if ended:
             verdict.update(verdict_text(self, ended))
-        self.set_subtitle("Enter: watch detail" if data.watches else "")
+        # The verdict says the keys itself.
+        self.set_subtitle("Enter: watch detail" if data.watches and not ended else "")
         dismissable = any(s.stage.terminal for s in data.watches.values())
         if dismissable != getattr(self, "_dismissable", False):
             self._dismissable = dismissable
