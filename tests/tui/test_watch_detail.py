@@ -148,7 +148,12 @@ async def test_the_detail_of_a_running_watch_is_live_and_c_cancels_it(
         await wait_for(pilot, lambda: isinstance(app.screen, WatchDetailScreen), "the detail")
         body = app.screen.query_one("#watch-detail", Static)
         first = flat(
-            await wait_for_shown(pilot, body, lambda s: "WAITING for" in s, "a waiting watch")
+            await wait_for_shown(
+                pilot,
+                body,
+                lambda s: "WAITING for" in s and "current version 1.1.2" in flat(s),
+                "a waiting watch that has heard from production",
+            )
         )
         assert "current version 1.1.2, expecting 9.9.9" in first
         assert "c cancels the watch" in first
@@ -213,6 +218,10 @@ async def test_quitting_with_a_watch_running_asks_first_and_records_it_interrupt
         )
         assert "1 deploy watch is running" in question
         assert "production → 9.9.9" in question
+        depth = len(app.screen_stack)
+        app.watches.request_quit()  # a second q while asking stacks no second question
+        await pilot.pause()
+        assert len(app.screen_stack) == depth
         await pilot.press("n")
         await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmQuit), "staying")
         assert [s.env for s in app.watches.running()] == ["production"]

@@ -78,6 +78,8 @@ class DeployWatches:
     def request_quit(self) -> None:
         """`q`: quit at once, or, with a watch running, ask first; the watches then end
         recorded as interrupted, as Ctrl-C does in ``deploy watch``."""
+        if isinstance(self.app.screen, ConfirmQuit):
+            return  # already asking: a second `q` is no answer
         running = self.running()
         if not running:
             self.app.exit()
