@@ -19,7 +19,7 @@ from umig_tui.deploy.watch_state import Stage, WatchState
 from umig_tui.tui.colors import status_style
 from umig_tui.tui.deploy_watches import DeployWatches
 from umig_tui.util.durations import format_duration
-from umig_tui.util.timefmt import clock, stamp
+from umig_tui.util.timefmt import clock, stamp, zone
 
 STAGE_STATUS = {
     Stage.SUCCEEDED: "healthy",
@@ -63,7 +63,9 @@ class WatchView:
 
     def render(self, state: WatchState, now: float, *, running: bool) -> RenderableType:
         parts: list[RenderableType] = [self.head(state, now, running=running)]
-        parts += [self.section("Stages"), self.stages(state, now)]
+        # The columns of clock times below are in the zone this heading names.
+        times = f"times {zone(state.started_at)}"
+        parts += [self.section(f"Stages ({times})"), self.stages(state, now)]
         parts += [self.section("Outage"), self.outages(state, now)]
         parts += [self.section("Validation gates"), self.gates(state)]
         against = state.previous_version or "the thresholds"
