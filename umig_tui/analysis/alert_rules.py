@@ -30,6 +30,9 @@ class EnvSignals:
     metrics: Metrics = field(default_factory=Metrics)
     health_failures: int = 0  # consecutive failed health polls
     reachable: bool = True
+    # The environment's circuit breaker is open: so many requests failed in a row that polls
+    # wait for its cool-down, and the health failures stop counting up meanwhile.
+    circuit_open: bool = False
     component_score: float | None = None
     drift: Severity | None = None  # worst drift finding for this env
     drift_detail: str = ""
@@ -83,6 +86,16 @@ class AlertState:
     def key(self) -> tuple[str, str]:
         return (self.rule, self.env)
 
+    @property
+    def cause(self) -> str:
+        """What is wrong, without the environment and rule the summary starts with."""
+        rest = self.summary.removeprefix(f"{self.env}: {self.rule}").strip()
+        if rest.startswith("(") and rest.endswith(")"):
+            rest = rest[1:-1]
+        for prefix in (f"{self.env}: ", f"{self.env} "):  # a finding's message names it too
+            rest = rest.removeprefix(prefix)
+        return rest or self.description or self.rule
+
     def to_json(self) -> dict[str, Any]:
         return {
             "rule": self.rule,
@@ -112,9 +125,10 @@ def builtin_rules(thresholds: Thresholds) -> list[Rule]:
             0.0,
             float(failures),
             lambda s: Check(
-                s.health_failures >= failures,
+                s.health_failures >= failures or (s.circuit_open and not s.reachable),
                 float(s.health_failures),
-                f"{s.health_failures} consecutive failed health checks",
+                f"{s.health_failures} consecutive failed health checks"
+                + (", circuit open" if s.circuit_open and not s.reachable else ""),
             ),
         ),
         Rule(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from umig_tui.analysis.alert_rules import AlertState
-from umig_tui.util.timefmt import clock, stamp
+from umig_tui.util.timefmt import minute, stamp, zone
 
 # Durations offered when silencing (seconds): 1, 2 and 3 in the dialog.
 PRESETS: tuple[tuple[str, float], ...] = (("15m", 900.0), ("1h", 3600.0), ("4h", 4 * 3600.0))
@@ -119,7 +119,8 @@ class Silence:
 
     def mark(self, now: float) -> str:
         """``silenced by alice until 14:30`` (with the date when it ends after 24 hours)."""
-        until = clock(self.ends_at)[:5] if self.ends_at - now < 86400 else stamp(self.ends_at)
+        ends = self.ends_at
+        until = f"{minute(ends)} {zone(ends)}" if ends - now < 86400 else stamp(ends)
         return f"silenced by {self.author} until {until}"
 
     def describe(self) -> str:

@@ -139,4 +139,8 @@ def load(args: argparse.Namespace) -> Config:
         demo_envs=int(option(args, "demo_envs", 4)),
         profile=option(args, "profile"),
     )
+    if config.display_utc:
+        from umig_tui.util.timefmt import set_utc
+
+        set_utc(True)
     return config.select(option(args, "env"))

@@ -97,6 +97,7 @@ def parse_config_text(text: str, file: Path | None = None) -> Config:
         slo=reader.slo(data["slo"]) if "slo" in data else SloSettings(),
         profiles=profiles,
         source=file,
+        display_utc=reader.display_utc(data["display"]) if "display" in data else False,
     )
     if config.polling.timeout > min(config.polling.health, config.polling.metrics):
         raise reader.error(

@@ -201,6 +201,7 @@ class Config:
     demo: bool = False
     demo_dialect: str = "us088"  # what the demo fleet speaks (``--demo --profile``)
     source: Path | None = None
+    display_utc: bool = False  # [display] utc: times in UTC for people, as --utc
 
     def environment(self, name: str) -> Environment:
         for env in self.environments:

@@ -395,6 +395,11 @@ class Reader:
             values["timeout"] = self.duration(data["timeout"], ("notify", "timeout"))
         return NotifySettings(**values)
 
+    def display_utc(self, raw: Any) -> bool:
+        """``[display] utc = true``: every time a person reads is in UTC (as ``--utc``)."""
+        data = self.table(raw, ("display",), {"utc"})
+        return self.boolean(data.get("utc", False), ("display", "utc"))
+
     def slo(self, raw: Any) -> SloSettings:
         data = self.table(raw, ("slo",), {"availability", "response_time_p95_ms", "error_rate"})
         values: dict[str, Any] = {}
@@ -473,6 +478,7 @@ TOP_KEYS = {
     "notify",
     "slo",
     "profiles",
+    "display",
 }
 
 

@@ -222,6 +222,7 @@ class AlertService:
                     metrics=view.metrics,
                     health_failures=self._failures.get(env, 0),
                     reachable=view.error is None,
+                    circuit_open=self.monitor.circuit(env)[0] != "closed",
                     component_score=view.component_score,
                     drift=drift[0] if drift else None,
                     drift_detail=drift[1] if drift else "",

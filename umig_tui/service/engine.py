@@ -8,20 +8,24 @@ runs them headless with ``run()``. Nothing here knows which.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any, Protocol
 
 from umig_tui.config import ConfigError
+from umig_tui.models import EnvStatus
 from umig_tui.service.alerts import AlertService
 from umig_tui.service.history_writer import HistoryWriter
-from umig_tui.service.monitor import Monitor
+from umig_tui.service.monitor import Change, Monitor
 from umig_tui.service.notify import Notifier, notifier_for
 
 log = logging.getLogger(__name__)
 
 ALERTS = "alert evaluation"
+# Seconds: results that may change an alert wake the evaluation, at most this often.
+ALERT_AT_MOST_EVERY = 1.0
 POLL = "poll:"  # + the environment's name
 
 
@@ -48,6 +52,9 @@ class Engine:
         self.history: HistoryWriter | None = None
         self._alerts: AlertService | None = None
         self._started: list[Extra] = []
+        # Set when a result could change an alert (an environment not healthy, a status flip):
+        # the rules are evaluated then, not up to a whole interval later.
+        self._alert_due = asyncio.Event()
 
     @property
     def alerts(self) -> AlertService:
@@ -67,6 +74,7 @@ class Engine:
         await self._alerts.restore()
         if config.history_file is not None:
             self.history = HistoryWriter(self.monitor, config.history_file)
+        self.monitor.subscribe(self._on_change)
         self.monitor.start()
         for extra in self.extras:
             try:
@@ -89,12 +97,23 @@ class Engine:
     def loops(self) -> dict[str, Coroutine[Any, Any, None]]:
         return {name: self.loop(name) for name in self.loop_names()}
 
+    def _on_change(self, change: Change) -> None:
+        if change.status is not EnvStatus.HEALTHY or any(e.status_change for e in change.events):
+            self._alert_due.set()
+
     async def _alert_loop(self) -> None:
+        """Every ``[alerts] interval``, and within a second of a result that may change an
+        alert: a failing environment is in the header in seconds, not at the next cycle."""
         interval = self.monitor.config.alerts.interval
         await asyncio.sleep(min(interval, 5.0))  # soon after the first polls, then regularly
         while True:
+            self._alert_due.clear()
             await self.alerts.evaluate()
-            await asyncio.sleep(interval)
+            await asyncio.sleep(min(interval, ALERT_AT_MOST_EVERY))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._alert_due.wait(), max(0.0, interval - ALERT_AT_MOST_EVERY)
+                )
 
     async def run(self) -> None:
         """Every loop until cancelled (headless); one loop failing stops the run, loudly."""

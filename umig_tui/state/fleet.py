@@ -57,6 +57,12 @@ class EnvView:
     not_available: tuple[str, ...] = ()  # signals its profile has no source for
     paths: Mapping[str, str] = field(default_factory=dict)  # signal → the path asked
     tls: str = "plain http"  # verified | not verified (verify_tls = false) | plain http
+    last_good_at: float | None = None  # the newest health answer that was read
+
+    @property
+    def shows_old_values(self) -> bool:
+        """Version, uptime, components and metrics shown are from an earlier answer."""
+        return self.stale or self.error is not None
 
     def to_json(self) -> dict[str, Any]:
         """The ``status --json`` shape (README documents it; scripts depend on it)."""
@@ -329,6 +335,7 @@ class FleetState:
             not_available=tuple(absent),
             paths=paths,
             tls=tls_state(spec),
+            last_good_at=good.ts if (good := self._good.get((env, Endpoint.HEALTH))) else None,
         )
 
     def views(self) -> list[EnvView]:

@@ -24,6 +24,7 @@ class AlertNotices:
             if t.alert.phase is AlertPhase.FIRING
             and t.previous is not AlertPhase.FIRING
             and t.alert.severity is Severity.CRITICAL
+            and t.notify  # a silenced alert rings no bell and shows no toast
         ]
         if new_critical and self.bell:
             self.app.bell()

@@ -10,7 +10,8 @@ from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
-from textual import work
+from rich.text import Text
+from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -18,8 +19,10 @@ from textual.notifications import SeverityLevel
 from textual.widgets import Footer, Input
 from textual.worker import Worker
 
+from umig_tui.analysis.alert_rules import AlertPhase
 from umig_tui.config import Config
 from umig_tui.deploy.suggest import suggest_expected
+from umig_tui.models import EnvStatus
 from umig_tui.service.engine import POLL, Engine, Extra
 from umig_tui.service.monitor import Change, Monitor
 from umig_tui.service.runtime import open_monitor
@@ -28,25 +31,39 @@ from umig_tui.tui.commands import FleetCommands
 from umig_tui.tui.deploy_watches import DeployWatches
 from umig_tui.tui.messages import FleetChanged
 from umig_tui.tui.panels import PANELS
+from umig_tui.tui.screens.alert_detail import AlertDetailScreen
 from umig_tui.tui.screens.alerts import AlertLogScreen
+from umig_tui.tui.screens.confirm import ConfirmQuit
 from umig_tui.tui.screens.deploy_dialog import DeployDialog
 from umig_tui.tui.screens.detail import EnvDetailScreen
 from umig_tui.tui.screens.help import HelpScreen
 from umig_tui.tui.screens.history import HistoryScreen
+from umig_tui.tui.screens.silence_dialog import SilenceDialog
 from umig_tui.tui.screens.snapshot import SnapshotScreen
+from umig_tui.tui.screens.watch_detail import WatchDetailScreen
 from umig_tui.tui.terminal import exit_on_hangup, no_resume_after_hangup
 from umig_tui.tui.theme_switcher import ThemeSwitcher
+from umig_tui.tui.widgets.deployments import DeploymentsPanel
 from umig_tui.tui.widgets.environments import EnvironmentsPanel, EnvTable
+from umig_tui.tui.widgets.events import alert_key
 from umig_tui.tui.widgets.filterbar import FilterBar
 from umig_tui.tui.widgets.header import FleetHeader
 from umig_tui.tui.widgets.panel import Panel
+from umig_tui.tui.widgets.table import ROW_KEYS, SyncTable
 from umig_tui.tui.workers import report_worker_error
+from umig_tui.util.timefmt import toggle_utc, zone
 from umig_tui.views.dashboard import DashboardData
 from umig_tui.views.feed import DashboardFeed
+from umig_tui.views.reasons import reason_line
+from umig_tui.views.sorting import next_sort, sort_views
 
 # Seconds: updates arriving faster are coalesced into one repaint. Once a second, like the
 # header's clock: every repaint costs CPU and bytes on the link, whatever the fleet's size.
 RENDER_EVERY = 1.0
+# Columns: below this the bottom panels stack and the tables drop their wide columns.
+NARROW_BELOW = 110
+# Keys that act on the dashboard's panels: off while another screen is on top.
+MAIN_SCREEN_ACTIONS = frozenset({"filter", "focus_panel", "clear_filter", "sort", "problem"})
 
 
 class UmigApp(App[int]):
@@ -56,16 +73,23 @@ class UmigApp(App[int]):
     COMMANDS = App.COMMANDS | {FleetCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", id="help", key_display="?"),
-        # Quit early: at 80 columns the footer cuts the last keys off.
+        # Quit and the next problem early: at 80 columns the footer cuts the last keys off.
         Binding("q", "quit", "Quit", id="quit"),
+        Binding("n", "problem(1)", "Next problem", id="next-problem"),
         Binding("slash", "filter", "Filter", id="filter", key_display="/"),
         Binding("r", "refresh", "Refresh", id="refresh"),
         Binding("p", "pause", "Pause", id="pause"),
-        Binding("t", "cycle_theme", "Theme", id="theme"),
         Binding("d", "deploy", "Deploy watch", id="deploy"),
-        Binding("h", "history", "History", id="history"),
         Binding("a", "alerts", "Alerts", id="alerts"),
+        Binding("h", "history", "History", id="history"),
         Binding("s", "snapshot", "Snapshot", id="snapshot"),
+        Binding("o", "sort", "Sort", id="sort"),
+        Binding("t", "cycle_theme", "Theme", id="theme"),
+        Binding("N", "problem(-1)", "Previous problem", id="previous-problem", show=False),
+        Binding("o", "sort", "Sort", id="sort"),
+        Binding("c", "copy_row", "Copy row", id="copy-row", show=False),
+        Binding("z", "toggle_utc", "UTC / local time", id="toggle-utc", show=False),
+        Binding("escape", "clear_filter", "Clear filter", id="clear-filter", show=False),
         *[
             Binding(
                 str(panel.number),
@@ -127,10 +151,11 @@ class UmigApp(App[int]):
                 yield right(id=f"panel-{right.number}")
         yield Footer(compact=True)
 
-    def on_resize(self) -> None:
-        # The main screen, even when a detail screen is on top while the terminal resizes.
+    def on_resize(self, event: events.Resize) -> None:
+        # The event's size: self.size is still the old one while this runs, which left the
+        # layout one resize behind. The main screen, even under a detail screen.
         if self.screen_stack:
-            self.screen_stack[0].set_class(self.size.width < 110, "-narrow")
+            self.screen_stack[0].set_class(event.size.width < NARROW_BELOW, "-narrow")
 
     def notify(
         self,
@@ -148,11 +173,12 @@ class UmigApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The filter and the panel keys act on the main screen: elsewhere they are off."""
-        return not (action in ("filter", "focus_panel") and len(self.screen_stack) > 1)
+        return not (action in MAIN_SCREEN_ACTIONS and len(self.screen_stack) > 1)
 
     # -- start and stop -------------------------------------------------------------------------
 
     async def on_mount(self) -> None:
+        self.screen.set_class(self.size.width < NARROW_BELOW, "-narrow")
         self.themes.install(self.requested_theme)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         if self.keymap_overrides:
@@ -260,6 +286,7 @@ class UmigApp(App[int]):
             watches=self.watches.states,
             alerts=alerts.alerts() if alerts is not None else (),
             trends=alerts.trends() if alerts is not None else None,
+            silenced=alerts.silenced() if alerts is not None else None,
         )
         self.data = data
         self.query_one(FleetHeader).data = data
@@ -286,11 +313,18 @@ class UmigApp(App[int]):
                 ],
             ),
             ("Environments table", list(EnvTable.BINDINGS)),
+            ("Every table and list", list(ROW_KEYS)),
+            ("Deployments panel", list(DeploymentsPanel.BINDINGS)),
+            ("Deploy watch detail", list(WatchDetailScreen.BINDINGS)),
+            ("Quit with a watch running", list(ConfirmQuit.BINDINGS)),
             ("Filter", list(FilterBar.BINDINGS)),
             ("Environment detail", list(EnvDetailScreen.BINDINGS)),
             ("History", list(HistoryScreen.BINDINGS)),
             ("Alert log", list(AlertLogScreen.BINDINGS)),
             ("Snapshot", list(SnapshotScreen.BINDINGS)),
+            ("Help", list(HelpScreen.ALL_BINDINGS)),
+            ("Alert detail", list(AlertDetailScreen.BINDINGS)),
+            ("Silence an alert", list(SilenceDialog.BINDINGS)),
             ("Deploy watch dialog", list(DeployDialog.BINDINGS)),
         ]
 
@@ -366,6 +400,82 @@ class UmigApp(App[int]):
             self.notify("Polling paused: data will go stale until you press p again", timeout=4)
         self.redraw()
 
+    def action_copy_row(self) -> None:
+        """``c``: the focused table's selected row as text; for an environment, its whole
+        reason too (OSC 52 and a file: the message says which arrived)."""
+        from umig_tui.tui.clipboard import copy_out, sentence
+
+        table = self.focused if isinstance(self.focused, SyncTable) else self.query_one(EnvTable)
+        key = table.selected_key
+        if key is None or self.data is None:
+            self.notify("Nothing selected to copy", timeout=3)
+            return
+        cells = table.get_row(key)
+        text = "\t".join(c.plain if isinstance(c, Text) else str(c) for c in cells)
+        view = next((v for v in self.data.views if v.name == key), None)
+        if table.id == "env-table" and view is not None:
+            text += "\n" + reason_line(view, self.data.now)
+        self.notify(sentence(copy_out(self, text, name=f"row-{key}")), title="Copy", timeout=8)
+
+    async def action_quit(self) -> None:
+        """``q`` (and ctrl+q): with a deploy watch running, ask first; the watches then end
+        recorded as interrupted, as Ctrl-C does in ``deploy watch``."""
+        self.watches.request_quit()
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C: Textual's own message is markup, which notify shows as it is."""
+        keys = [b.key_display or b.key for b in self.all_bindings() if b.action == "quit"]
+        self.notify(f"Press {' or '.join(keys) or 'q'} to quit", title="Do you want to quit?")
+
+    def action_clear_filter(self) -> None:
+        """Esc on the dashboard: a kept filter goes (the filter bar's own Esc does it while open)."""
+        if self.filter_text:
+            self.query_one(FilterBar).action_close()
+            self.filter_text = ""
+            self.redraw()
+
+    def action_sort(self) -> None:
+        panel = self.query_one(EnvironmentsPanel)
+        panel.row_order = next_sort(panel.row_order)
+        if self.data is not None:
+            panel.show(self.data)
+        self.notify(f"Environments sorted by {panel.row_order}", timeout=2)
+
+    def action_problem(self, step: int) -> None:
+        """``n`` / ``N``: the next / previous problem: an environment not healthy (or stale),
+        then a firing or pending alert, in the order the panels show them."""
+        if self._render_pending:
+            self.redraw()  # jump to what is true now, not to the frame a second ago
+        if self.data is None:
+            return
+        panel = self.query_one(EnvironmentsPanel)
+        views = sort_views(self.data.views, panel.row_order, self.data.now)
+        # Worst first: environments in trouble, then alerts, then environments only stale.
+        problems = [("#env-table", v.name) for v in views if v.status is not EnvStatus.HEALTHY]
+        problems += [
+            ("#events-table", alert_key(a))
+            for a in self.data.alerts
+            if a.phase is not AlertPhase.RESOLVED
+        ]
+        problems += [
+            ("#env-table", v.name) for v in views if v.status is EnvStatus.HEALTHY and v.stale
+        ]
+        if not problems:
+            self.notify("No problem: every environment healthy, no alert firing", timeout=3)
+            return
+        focused = self.focused
+        here = (
+            ("#" + focused.id, focused.selected_key)
+            if isinstance(focused, SyncTable) and focused.id
+            else None
+        )
+        index = problems.index(here) + step if here in problems else (0 if step > 0 else -1)
+        table_id, key = problems[index % len(problems)]
+        table = self.query_one(table_id, SyncTable)
+        table.focus()
+        table.select_key(key)
+        table.scroll_visible()
+
     def action_focus_panel(self, number: int) -> None:
         for panel in self.query(Panel):
             if panel.number == number:
@@ -375,8 +485,29 @@ class UmigApp(App[int]):
         return self.query_one(EnvironmentsPanel).selected
 
     def on_data_table_row_selected(self, event: EnvTable.RowSelected) -> None:
-        if isinstance(event.data_table, EnvTable) and event.row_key.value:
-            self.open_detail(event.row_key.value)
+        key = event.row_key.value
+        if isinstance(event.data_table, EnvTable) and key:
+            self.open_detail(key)
+        elif event.data_table.id == "events-table" and key:
+            self.open_alert(key)
+
+    def open_alert(self, row_key: str) -> None:
+        """Enter on an alert of panel 5: its detail (rule, value against threshold, since,
+        transitions) where it can be silenced. Looked up by row key: names may hold ':'."""
+        if self.engine is None:
+            return
+        for alert in self.engine.alerts.alerts():
+            if alert_key(alert) == row_key:
+                self.push_screen(
+                    AlertDetailScreen(self.engine.alerts, alert.rule, alert.env, clock=self.clock)
+                )
+                return
+
+    def action_toggle_utc(self) -> None:
+        utc = toggle_utc()
+        zone_name = "UTC" if utc else f"local time ({zone(self.clock())})"
+        self.notify(f"Times in {zone_name}", timeout=3)
+        self.redraw()
 
     def open_detail(self, env: str) -> None:
         if self.monitor is not None:

@@ -31,11 +31,15 @@ def severity_style(app: App[object], severity: str) -> Style:
     return Style(color=variable(app, f"severity-{severity.lower()}"), bold=severity == "CRITICAL")
 
 
-def status_text(app: App[object], status: str, *, stale: bool = False) -> Text:
-    """``● healthy`` in the status colour: the word is always there (never colour alone)."""
-    text = Text(f"{STATUS_MARK.get(status, '?')} {status}", style=status_style(app, status))
+def status_text(
+    app: App[object], status: str, *, stale: bool = False, age: str | None = None
+) -> Text:
+    """``● healthy`` in the status colour: the word is always there (never colour alone).
+    Stale, it is dimmed and says for how long nothing was read: ``● healthy (stale 3m)``."""
+    style = status_style(app, status) + (Style(dim=True) if stale else Style())
+    text = Text(f"{STATUS_MARK.get(status, '?')} {status}", style=style)
     if stale:
-        text.append(" (stale)", style=Style(dim=True))
+        text.append(f" (stale {age})" if age else " (stale)", style=Style(dim=True))
     return text
 
 

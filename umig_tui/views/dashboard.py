@@ -6,11 +6,12 @@ be rendered headless, e.g. for an incident snapshot.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from umig_tui.analysis.alert_rules import AlertState
+from umig_tui.analysis.alert_rules import AlertPhase, AlertState
 from umig_tui.analysis.drift import DriftFinding
+from umig_tui.analysis.silences import Silence
 from umig_tui.analysis.trends import MetricTrend
 from umig_tui.deploy.watch_state import WatchState
 from umig_tui.events import Event
@@ -56,6 +57,12 @@ class DashboardData:
     trends: Mapping[str, tuple[MetricTrend, ...]] = field(default_factory=dict)
     # Environments drift cannot compare (no readable version), with why.
     unreadable: Mapping[str, str] = field(default_factory=dict)
+    # Every firing alert of the fleet, worst first, whatever the filter shows: the header's.
+    firing: tuple[AlertState, ...] = ()
+    # Drift findings the filter hides (the panel must not say "every environment agrees").
+    hidden_findings: int = 0
+    # Alerts someone silenced, by (rule, env): still shown, marked with who and until when.
+    silenced: Mapping[tuple[str, str], Silence] = field(default_factory=dict)
 
 
 class DriftMemo:
@@ -97,6 +104,7 @@ def build_dashboard(
     alerts: Sequence[AlertState] = (),
     trends: Mapping[str, Sequence[MetricTrend]] | None = None,
     drift: DriftMemo | None = None,
+    silenced: Mapping[tuple[str, str], Silence] | None = None,
 ) -> DashboardData:
     fleet = monitor.fleet
     all_views = fleet.views()
@@ -135,4 +143,13 @@ def build_dashboard(
         alerts=tuple(a for a in alerts if a.env in shown),
         trends={env: tuple(t) for env, t in (trends or {}).items() if env in shown},
         unreadable={name: why for name, why in fleet.unreadable().items() if name in shown},
+        firing=firing_worst_first(a for a in alerts if a.key not in (silenced or {})),
+        hidden_findings=len(all_findings) - len(findings),
+        silenced=dict(silenced or {}),
     )
+
+
+def firing_worst_first(alerts: Iterable[AlertState]) -> tuple[AlertState, ...]:
+    """Firing alerts, worst severity first, then the longest firing."""
+    firing = [a for a in alerts if a.phase is AlertPhase.FIRING]
+    return tuple(sorted(firing, key=lambda a: (-a.severity.rank, a.fired_at or a.since)))

@@ -9,6 +9,7 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 
 from umig_tui.analysis.alert_rules import AlertState
+from umig_tui.analysis.silences import Silence
 from umig_tui.analysis.trends import MetricTrend
 from umig_tui.deploy.watch_state import WatchState
 from umig_tui.events import Event
@@ -84,6 +85,7 @@ class DashboardFeed:
         watches: Mapping[str, WatchState] | None = None,
         alerts: Sequence[AlertState] = (),
         trends: Mapping[str, Sequence[MetricTrend]] | None = None,
+        silenced: Mapping[tuple[str, str], Silence] | None = None,
     ) -> DashboardData:
         return build_dashboard(
             self.monitor,
@@ -98,4 +100,5 @@ class DashboardFeed:
             alerts=alerts,
             trends=trends,
             drift=self.drift,
+            silenced=silenced,
         )

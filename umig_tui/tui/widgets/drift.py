@@ -43,7 +43,15 @@ class DriftPanel(Panel):
     def show(self, data: DashboardData) -> None:
         # Versions change at deploys; comparing them costs far less than laying them out.
         down = tuple(v.name for v in data.views if v.status is EnvStatus.UNREACHABLE)
-        key = (data.matrix, data.findings, data.unreadable, down, self.app.theme, self.size.width)
+        key = (
+            data.matrix,
+            data.findings,
+            data.hidden_findings,
+            data.unreadable,
+            down,
+            self.app.theme,
+            self.size.width,
+        )
         if key == self._shown:
             return
         self._shown = key
@@ -80,7 +88,11 @@ class DriftPanel(Panel):
         for env, why in data.unreadable.items():
             # Drift cannot see what it could not read: say so, never "every environment agrees".
             findings.append((f"unreadable:{env}", [Text("?"), env, "umig", Text("-"), Text(why)]))
-        if not findings and down:
+        if not findings and data.hidden_findings:
+            # The filter hides them: agreement among the rows shown says nothing of the fleet.
+            note = f"none among those shown; {data.hidden_findings} hidden by the filter"
+            findings = [("hidden", [Text("-"), "", "", Text("-"), Text(note)])]
+        elif not findings and down:
             # Their versions are the last ones read: agreement now is not known.
             note = f"no drift in the last known versions; unreachable now: {', '.join(down)}"
             findings = [("none", [Text("-"), "", "", Text("-"), Text(note)])]

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.widgets import DataTable
 
 from umig_tui.models import EnvStatus
 from umig_tui.state.fleet import EnvView
 from umig_tui.tui.colors import status_text
 from umig_tui.tui.widgets.panel import Panel
+from umig_tui.tui.widgets.reason_line import ReasonLine
 from umig_tui.tui.widgets.table import Cell, SyncTable, clip, fit_last_column
 from umig_tui.util.timefmt import ago, parse_iso
 from umig_tui.views.dashboard import DashboardData
+from umig_tui.views.reasons import VERSION_SHOWN, reason_line
+from umig_tui.views.sorting import SORT_COLUMN, sort_views
+
+# Versions are data from the endpoint: a hostile 200-character one must not widen the table.
+VERSION_WIDTH = VERSION_SHOWN
+DIM = Style(dim=True)
 
 WIDE_COLUMNS = (
     "Environment",
@@ -26,7 +35,7 @@ WIDE_COLUMNS = (
     "By",
     "Latency / detail",
 )
-NARROW_COLUMNS = ("Environment", "Status", "Version", "Uptime", "Latency / detail")
+NARROW_COLUMNS = ("Environment", "Status", "Version", "Uptime", "Detail")
 
 
 class EnvTable(SyncTable):
@@ -55,30 +64,72 @@ class EnvironmentsPanel(Panel):
     title = "Environments"
     help = "Status (always as a word), version, uptime, last deployment and health latency per environment."
 
+    row_order = "config"  # one of views.sorting.SORTS
+    _views: dict[str, EnvView]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._views = {}
+
     def compose(self) -> ComposeResult:
         yield EnvTable(id="env-table")
+        yield ReasonLine(id="env-reason")
 
     def show(self, data: DashboardData) -> None:
         wide = self.wide
         rows: list[tuple[str, list[Cell]]] = []
-        for view in data.views:
-            status = status_text(self.app, str(view.status), stale=view.stale)
+        views = sort_views(data.views, self.row_order, data.now)
+        for view in views:
+            # Stale: no poll for two intervals. An environment in error backs off on purpose,
+            # and its reason line says since when nothing was read.
+            stale = view.stale and view.error is None
+            age = ago(view.updated_at, data.now).removesuffix(" ago") if stale else None
+            status = status_text(self.app, str(view.status), stale=stale, age=age)
+            old = DIM if view.shows_old_values else Style()  # from an earlier answer: dimmed
             cells: list[Cell] = [Text(view.name, style="bold")]
             if wide:
                 cells += [str(view.tier)]
-            cells += [status, Text(view.version or "-"), view.uptime or "-"]
+            cells += [
+                status,
+                clip(Text(view.version or "-", style=old), VERSION_WIDTH),
+                Text(view.uptime or "-", style=old),
+            ]
             if wide:
                 deployed = parse_iso(view.deployed_at)
                 cells += [
-                    ago(deployed, data.now) if deployed else (view.deployed_at or "-"),
+                    Text(ago(deployed, data.now) if deployed else (view.deployed_at or "-")),
                     clip(view.deployed_by or "-", 16),
                 ]
             cells.append(Text(detail_text(view, wide=wide)))
             rows.append((view.name, cells))
-        columns = WIDE_COLUMNS if wide else NARROW_COLUMNS
+        columns = self._columns(WIDE_COLUMNS if wide else NARROW_COLUMNS)
         fit_last_column(columns, rows, self.content_size.width - 1)
-        self.query_one(EnvTable).sync(columns, rows)
-        self.set_subtitle(f"{len(data.views)} of {data.total}" if data.filter else "")
+        table = self.query_one(EnvTable)
+        table.sync(columns, rows)
+        self._views = {view.name: view for view in views}
+        self.show_reason()
+        parts = [f"{len(data.views)} of {data.total}"] if data.filter else []
+        if self.row_order != "config":
+            parts.append(f"sorted by {self.row_order}")
+        self.set_subtitle(", ".join(parts))
+
+    def _columns(self, columns: tuple[str, ...]) -> tuple[str, ...]:
+        """The sorted column says so; promotion order (the config's) marks none."""
+        label = SORT_COLUMN.get(self.row_order)
+        if label == "Latency / detail" and label not in columns:
+            label = "Detail"
+        return tuple(f"{c} ▼" if c == label else c for c in columns)
+
+    def show_reason(self) -> None:
+        """The selected row's whole reason, wrapped: the table cuts it at the column's width."""
+        view = self._views.get(self.selected or "")
+        line = "" if view is None or self.data is None else reason_line(view, self.data.now)
+        quiet = view is not None and view.status is EnvStatus.HEALTHY
+        self.query_one(ReasonLine).say(line, quiet=quiet)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "env-table":
+            self.show_reason()
 
     @property
     def selected(self) -> str | None:

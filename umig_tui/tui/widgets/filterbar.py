@@ -10,7 +10,9 @@ from textual.widgets import Input
 
 class FilterBar(Input):
     DEFAULT_CSS = """
-    FilterBar { dock: top; display: none; height: 3; border: tall $accent; }
+    FilterBar { dock: top; display: none; height: 1; border: none; padding: 0 1;
+                background: $boost; }
+    FilterBar:focus { background: $accent 30%; }
     FilterBar.-active { display: block; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -1,4 +1,4 @@
-"""The fleet header: worst status, counts by status, DEMO badge, last update age, clock."""
+"""The fleet header: worst status, firing alerts and the worst one's cause, counts, badges, clock."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from umig_tui.models import EnvStatus
-from umig_tui.tui.colors import STATUS_MARK, status_style, variable
+from umig_tui.tui.colors import STATUS_MARK, severity_style, status_style, variable
 from umig_tui.util.timefmt import ago, clock
 from umig_tui.views.dashboard import DashboardData
+
+DIM = Style(dim=True)
 
 
 class FleetHeader(Static):
@@ -41,47 +43,95 @@ class FleetHeader(Static):
         self.watch_data(self.data)
 
     def header_line(self, data: DashboardData) -> Text:
+        """Everything that matters, most important kept first when the width runs out: the
+        fleet's status word, firing alerts by severity, the clock, the worst alert's cause,
+        the badges, the counts by status, the last update's age."""
         app = self.app
         worst = str(data.summary.worst)
-        line = Text()
-        line.append("UMIG ", style=Style(bold=True))
-        line.append(
+        status = Text("UMIG ", style=Style(bold=True))
+        status.append(
             f"{STATUS_MARK.get(worst, '?')} {worst.upper()}",
             style=status_style(app, worst, bold=True),
         )
-        counts = [
-            (status, data.summary.counts.get(status, 0))
-            for status in sorted(EnvStatus, key=lambda s: s.rank)
-            if data.summary.counts.get(status, 0)
-        ]
-        line.append("  ")
-        for index, (status, count) in enumerate(counts):
-            if index:
-                line.append(" · ", style=Style(dim=True))
-            line.append(f"{count} {status}", style=status_style(app, str(status)))
+        counts = Text()
+        for status_kind in sorted(EnvStatus, key=lambda s: s.rank):
+            count = data.summary.counts.get(status_kind, 0)
+            if count:
+                if counts:
+                    counts.append(" · ", style=DIM)
+                counts.append(f"{count} {status_kind}", style=status_style(app, str(status_kind)))
         if data.stale:
-            line.append(
+            counts.append(
                 f"  {len(data.stale)} stale", style=Style(color=variable(app, "status-degraded"))
             )
-        right = Text()
+        alerts, cause = self.alert_parts(data)
+        badges = Text()
         if data.demo:
-            right.append(" DEMO ", style=Style(reverse=True, bold=True))
-            right.append(" ")
+            badges.append(" DEMO ", style=Style(reverse=True, bold=True))
         if data.paused:
-            right.append(
+            badges.append(
                 " PAUSED ", style=Style(reverse=True, color=variable(app, "status-degraded"))
             )
-            right.append(" ")
         if data.notice:
-            right.append("no history ", style=Style(color=variable(app, "status-degraded")))
-        updated = ago(data.last_update, data.now) if data.last_update else "waiting"
-        right.append(f"updated {updated}  ", style=Style(dim=True))
-        right.append(clock(data.now), style=Style(bold=True))
+            badges.append(" no history", style=Style(color=variable(app, "status-degraded")))
+        updated = Text(
+            f"updated {ago(data.last_update, data.now) if data.last_update else 'waiting'}",
+            style=DIM,
+        )
+        now = Text(clock(data.now, label=True), style=Style(bold=True))
+        # (priority: higher goes first when the line is too long, on the left?, the piece)
+        pieces: list[tuple[int, bool, Text]] = [
+            (0, True, status),
+            (5, True, counts),
+            (1, True, alerts),
+            (3, True, cause),
+            (4, False, badges),
+            (6, False, updated),
+            (2, False, now),
+        ]
         width = self.size.width - 2 if self.size.width else 118
-        gap = width - line.cell_len - right.cell_len
-        if gap < 1:  # narrow: keep the status words, drop the counts' separators first
-            line.truncate(max(10, width - right.cell_len - 1), overflow="ellipsis")
-            gap = max(1, width - line.cell_len - right.cell_len)
-        line.append(" " * gap)
+
+        def length(kept: list[tuple[int, bool, Text]]) -> int:
+            shown = [piece for _, _, piece in kept if piece]
+            return sum(piece.cell_len for piece in shown) + 2 * max(0, len(shown) - 1)
+
+        kept = [p for p in pieces if p[2]]
+        # Narrow: the update's age goes first, then the counts; the cause is cut to a word or
+        # two; then the badges go, then the cause. Status, alerts and clock always stay.
+        for priority in (6, 5, 3, 4, 3):
+            over = length(kept) - width
+            if over <= 0:
+                break
+            if priority == 3 and cause.cell_len > 12 and any(p[0] == 3 for p in kept):
+                cause.truncate(max(12, cause.cell_len - over), overflow="ellipsis")
+                continue
+            kept = [p for p in kept if p[0] != priority]
+        left = Text("  ").join(piece for _, is_left, piece in kept if is_left and piece)
+        right = Text("  ").join(piece for _, is_left, piece in kept if not is_left and piece)
+        line = left
+        line.append(" " * max(1, width - left.cell_len - right.cell_len))
         line.append_text(right)
+        line.truncate(max(1, width), overflow="ellipsis")
         return line
+
+    def alert_parts(self, data: DashboardData) -> tuple[Text, Text]:
+        """``ALERTS 5 CRITICAL · 3 HIGH`` and the worst one's cause: ``production: …``."""
+        silenced = len(data.silenced)
+        if not data.firing:
+            return (Text(f"{silenced} silenced", style=DIM) if silenced else Text()), Text()
+        app = self.app
+        by_severity: dict[str, int] = {}
+        for alert in data.firing:
+            by_severity[str(alert.severity)] = by_severity.get(str(alert.severity), 0) + 1
+        worst = data.firing[0]
+        badge = Text(
+            " ALERTS ",
+            style=severity_style(app, str(worst.severity)) + Style(reverse=True, bold=True),
+        )
+        for index, (severity, count) in enumerate(by_severity.items()):
+            badge.append(" · " if index else " ", style=DIM)
+            badge.append(f"{count} {severity}", style=severity_style(app, severity))
+        if silenced:
+            badge.append(f" · {silenced} silenced", style=DIM)
+        cause = Text(f"{worst.env}: {worst.cause}", style=severity_style(app, str(worst.severity)))
+        return badge, cause

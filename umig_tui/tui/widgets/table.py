@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowKey
+from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
 
 Cell = str | Text
 
@@ -51,7 +52,31 @@ def fit_last_column(
             cells[-1] = clip(cells[-1], room)
 
 
-class SyncTable(DataTable[Cell]):
+# What a k9s or less user reaches for in any list: j/k, g/G, Home/End move the row cursor.
+ROW_KEYS: list[BindingType] = [
+    Binding("j", "cursor_down", "Down", id="row-down", show=False),
+    Binding("k", "cursor_up", "Up", id="row-up", show=False),
+    Binding("g,home", "scroll_top", "First row", id="row-first", show=False),
+    Binding("G,end", "scroll_bottom", "Last row", id="row-last", show=False),
+]
+
+
+class RowTable(DataTable[Cell]):
+    """A row-cursor DataTable with the keys of every list: j/k, g/G, Home/End."""
+
+    BINDINGS: ClassVar[list[BindingType]] = ROW_KEYS
+
+    def select_key(self, key: str) -> bool:
+        """Move the cursor to the row with ``key``; False when there is none."""
+        try:
+            index = self.get_row_index(RowKey(key))
+        except RowDoesNotExist:  # the row went away since it was listed
+            return False
+        self.move_cursor(row=index, animate=False)
+        return True
+
+
+class SyncTable(RowTable):
     """``sync(columns, rows)`` rebuilds only when the column or row keys change."""
 
     DEFAULT_CSS = """
