@@ -238,8 +238,10 @@ class TestKeys:
             sim.set_fault("production", "refused")
             await wait_for(
                 pilot,
-                lambda: app.data is not None
-                and any(a.rule == "umig-health-check-failed" for a in app.data.firing),
+                lambda: (
+                    app.data is not None
+                    and any(a.rule == "umig-health-check-failed" for a in app.data.firing)
+                ),
                 what="production's health alert firing",
                 within=10,
             )
@@ -327,3 +329,78 @@ class TestKeys:
             assert "development — healthy: all checks pass" in app.clipboard
             saved = list((tmp_path / "state").rglob("row-development-*.txt"))
             assert saved and saved[0].read_text() == app.clipboard
+
+
+class TestOldValuesDimmed:
+    async def test_an_unreachable_environments_last_values_are_dimmed_everywhere(
+        self, make_app: AppFactory, sim: Simulator, fast_config: Config
+    ) -> None:
+        from umig_tui.tui.screens.detail import EnvDetailScreen
+
+        app = make_app(config=fast_config, use_store=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for_data(pilot)
+            perf = app.query_one("#perf-table", SyncTable)
+
+            def dimmed(cell: object) -> bool:
+                return isinstance(cell, Text) and any(
+                    "dim" in str(span.style) for span in cell.spans
+                )
+
+            assert not dimmed(perf.get_row("uat")[1])
+            sim.set_fault("uat", "http500")
+            await wait_for(pilot, lambda: dimmed(perf.get_row("uat")[1]), what="uat's values dim")
+            assert not dimmed(perf.get_row("production")[1])
+            version = app.query_one(EnvTable).get_row("uat")[3]
+            assert isinstance(version, Text) and "dim" in str(version.style)
+            app.open_detail("uat")
+            await wait_for(
+                pilot,
+                lambda: (
+                    isinstance(app.screen, EnvDetailScreen)
+                    and bool(app.screen.query("#components-table"))
+                ),
+            )
+            components = app.screen.query_one("#components-table", SyncTable)
+            await wait_for(pilot, lambda: components.row_count > 0)
+            status = components.get_row_at(0)[2]
+            assert isinstance(status, Text) and "dim" in str(status.style)
+            assert status.plain.endswith("ago)")
+
+
+class TestAlertLogSearch:
+    async def test_slash_filters_the_alert_lists_and_escape_clears_then_goes_back(
+        self, make_app: AppFactory, sim: Simulator, alerting_config: Config
+    ) -> None:
+        from umig_tui.tui.screens.alerts import AlertLogScreen
+
+        app = make_app(config=alerting_config, use_store=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for_data(pilot)
+            sim.set_fault("production", "refused")
+            await wait_for(
+                pilot,
+                lambda: (
+                    app.data is not None
+                    and any(a.rule == "umig-health-check-failed" for a in app.data.firing)
+                ),
+                within=10,
+            )
+            await pilot.press("a")
+            await wait_for(pilot, lambda: isinstance(app.screen, AlertLogScreen))
+            now = app.screen.query_one("#alerts-now", SyncTable)
+            await wait_for(pilot, lambda: now.row_count >= 2, what="two alerts listed")
+            await pilot.press("slash", *"consecutive")
+            rows = row_texts(now)
+            assert rows and all("health-check-failed" in row[3] for row in rows)
+            assert (
+                rows[0][6].startswith("3 consecutive failed health checks")
+                or "consecutive" in rows[0][6]
+            )
+            await pilot.press(*"zzz")
+            assert "nothing matches" in " ".join(row_texts(now)[0])
+            await pilot.press("escape")
+            assert now.row_count >= 2
+            assert isinstance(app.screen, AlertLogScreen)
+            await pilot.press("escape")
+            assert not isinstance(app.screen, AlertLogScreen)

@@ -292,7 +292,8 @@ class UmigApp(App[int]):
         self.query_one(FleetHeader).data = data
         for panel in self.query(Panel):
             panel.data = data
-        if isinstance(self.screen, EnvDetailScreen):
+        # Not before it is mounted: a repaint due as Enter pushed it finds no widgets yet.
+        if isinstance(self.screen, EnvDetailScreen) and self.screen.is_mounted:
             self.screen.refresh_data()
 
     def _tick(self) -> None:

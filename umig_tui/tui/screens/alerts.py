@@ -9,16 +9,17 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer, Input, Static
 
 from umig_tui.events import EventKind
 from umig_tui.service.alerts import AlertService
 from umig_tui.service.monitor import Monitor
 from umig_tui.tui.colors import severity_style
 from umig_tui.tui.screens.alert_detail import AlertDetailScreen
+from umig_tui.tui.widgets.search import SearchBox, matching_rows
 from umig_tui.tui.widgets.table import Cell, SyncTable
 from umig_tui.tui.workers import WorkerScreen
 from umig_tui.util.timefmt import ago, stamp
@@ -28,7 +29,8 @@ LOG_DAYS = 7
 
 class AlertLogScreen(WorkerScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back", id="alerts-back"),
+        Binding("escape", "back", "Back (clears a search first)", id="alerts-back"),
+        Binding("slash", "search", "Search", id="alerts-search", key_display="/"),
         Binding("r", "reload", "Reload", id="alerts-reload"),
         Binding("enter", "open_alert", "Detail", id="alerts-open", show=True),
     ]
@@ -42,8 +44,10 @@ class AlertLogScreen(WorkerScreen):
         self.clock = clock
         self._keys: dict[str, tuple[str, str]] = {}  # row key → (rule, env)
         self._reasons: dict[str, Text] = {}  # row key → the whole line under the table
+        self._log_rows: list[tuple[str, list[Cell]]] = []
 
     def compose(self) -> ComposeResult:
+        yield SearchBox("search: type to filter both lists, esc clears", id="alerts-search-box")
         yield Static("Alerts now", classes="section-title")
         yield SyncTable(id="alerts-now")
         # The highlighted alert in full (its cause, its silence): the table cuts its last column.
@@ -86,7 +90,7 @@ class AlertLogScreen(WorkerScreen):
                 value += f" / {alert.threshold:g}"
             key = f"{alert.rule}:{alert.env}"
             self._keys[key] = alert.key
-            summary = Text(alert.summary)
+            summary = Text(alert.cause)  # environment and rule have their columns
             state = str(alert.phase)
             reason = Text(alert.summary)
             silence = silenced.get(alert.key)
@@ -132,7 +136,7 @@ class AlertLogScreen(WorkerScreen):
             "Summary",
         )
         table = self.query_one("#alerts-now", SyncTable)
-        table.sync(columns, rows)
+        table.sync(columns, matching_rows(rows, self.query_one(SearchBox).needle, len(columns)))
         self._show_reason(table)
 
     def _show_reason(self, table: SyncTable) -> None:
@@ -185,4 +189,32 @@ class AlertLogScreen(WorkerScreen):
         if not rows:
             note = "no alerts recorded" if store is not None else "no store: the log is not kept"
             rows = [("none", ["-", Text("-"), Text(note)])]
-        self.query_one("#alerts-log", SyncTable).sync(("When", "Environment", "Alert"), rows)
+        self._log_rows = rows
+        self._show_log()
+
+    def _show_log(self) -> None:
+        needle = self.query_one(SearchBox).needle
+        self.query_one("#alerts-log", SyncTable).sync(
+            ("When", "Environment", "Alert"), matching_rows(self._log_rows, needle, 3)
+        )
+
+    # -- search -------------------------------------------------------------------------------
+
+    def action_search(self) -> None:
+        self.query_one(SearchBox).open()
+
+    def action_back(self) -> None:
+        """Escape: first out of the search (clearing it), then back to the dashboard."""
+        if self.query_one(SearchBox).close():
+            self.query_one("#alerts-now", SyncTable).focus()
+            return
+        self.app.pop_screen()
+
+    @on(Input.Changed, "#alerts-search-box")
+    def search_changed(self) -> None:
+        self.show_now()
+        self._show_log()
+
+    @on(Input.Submitted, "#alerts-search-box")
+    def search_done(self) -> None:
+        self.query_one("#alerts-now", SyncTable).focus()

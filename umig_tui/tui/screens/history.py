@@ -15,6 +15,7 @@ from umig_tui.deploy.timeline import History, load_history
 from umig_tui.events import Event, EventKind
 from umig_tui.service.monitor import Monitor
 from umig_tui.tui.colors import severity_style, status_style
+from umig_tui.tui.widgets.search import SearchBox, matching_rows
 from umig_tui.tui.widgets.table import Cell, SyncTable
 from umig_tui.tui.workers import WorkerScreen
 from umig_tui.util.timefmt import stamp
@@ -39,11 +40,6 @@ class HistoryScreen(WorkerScreen):
         ),
     ]
 
-    DEFAULT_CSS = """
-    #history-search-box { display: none; height: 1; border: none; padding: 0 1; }
-    #history-search-box.-active { display: block; }
-    """
-
     def __init__(self, monitor: Monitor, now: float) -> None:
         super().__init__()
         self.monitor = monitor
@@ -53,9 +49,7 @@ class HistoryScreen(WorkerScreen):
 
     def compose(self) -> ComposeResult:
         yield Static("loading history…", id="history-summary")
-        yield Input(
-            placeholder="search: type to filter every tab, esc clears", id="history-search-box"
-        )
+        yield SearchBox("search: type to filter every tab, esc clears", id="history-search-box")
         with TabbedContent(id="history-tabs"):
             with TabPane("All", id="history-all"):
                 yield SyncTable(id="timeline-all")
@@ -85,16 +79,11 @@ class HistoryScreen(WorkerScreen):
         self._switch_tab(-1)
 
     def action_search(self) -> None:
-        search = self.query_one("#history-search-box", Input)
-        search.add_class("-active")
-        search.focus()
+        self.query_one(SearchBox).open()
 
     def action_back(self) -> None:
         """Escape: first out of the search (clearing it), then back to the dashboard."""
-        search = self.query_one("#history-search-box", Input)
-        if search.has_class("-active") or search.value:
-            search.value = ""
-            search.remove_class("-active")
+        if self.query_one(SearchBox).close():
             self._focus_table()
             return
         self.app.pop_screen()
@@ -116,11 +105,9 @@ class HistoryScreen(WorkerScreen):
 
     def show_rows(self) -> None:
         """Every table, with only the rows whose text holds the search (any case)."""
-        needle = self.query_one("#history-search-box", Input).value.strip()
+        needle = self.query_one(SearchBox).needle
         for name, rows in self.rows.items():
-            shown = [row for row in rows if _matches(row[1], needle.lower())] if needle else rows
-            if not shown and needle and rows:
-                shown = [("none", ["-", "-", "-", Text(f"nothing matches {needle!r}")])]
+            shown = matching_rows(rows, needle, 4)
             self.query_one(f"#timeline-{name}", SyncTable).sync(
                 ("When", "Environment", "What", "Detail"), shown
             )
@@ -201,7 +188,3 @@ class HistoryScreen(WorkerScreen):
             ] or [("none", ["-", "-", "-", Text("nothing recorded yet")])]
             self.rows[name] = cells
         self.show_rows()
-
-
-def _matches(cells: list[Cell], needle: str) -> bool:
-    return any(needle in (cell.plain if isinstance(cell, Text) else cell).lower() for cell in cells)

@@ -57,7 +57,10 @@ class PerformancePanel(Panel):
                 values = data.sparks.get((view.name, metric), [])[-width:]
                 latest = data.latest.get((view.name, metric))
                 text = Text(spark(values), style=style)
-                text.append(" " + (fmt.format(latest) if latest is not None else "-").rjust(digits))
+                # From an earlier answer (the environment is failing now): dimmed, not live.
+                old = Style(dim=True) if view.shows_old_values else Style()
+                value = (fmt.format(latest) if latest is not None else "-").rjust(digits)
+                text.append(" " + value, style=old)
                 if metric in (RESPONSE_TIME, ERROR_RATE):
                     mark, worse = trend_mark(trends, metric)
                     if mark:
@@ -65,4 +68,6 @@ class PerformancePanel(Panel):
                         text.append(f" {mark}", style=high if worse else Style(dim=True))
                 cells.append(text)
             rows.append((view.name, cells))
+        old = [v.name for v in data.views if v.shows_old_values]
+        self.set_subtitle(f"dimmed: last values read ({', '.join(old)})" if old else "")
         self.query_one(SyncTable).sync(("Environment", *(label for _, label, _ in METRICS)), rows)
