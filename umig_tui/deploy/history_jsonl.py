@@ -22,14 +22,18 @@ from umig_tui.util.durations import format_duration
 from umig_tui.util.sanitize import clean_text
 from umig_tui.util.timefmt import iso
 
-# The seed's four, and deployment_ended: a watch that ended without a deployment to judge
-# (interrupted, or the version never appeared), so no start stays "in progress" for ever.
+# The seed's four; deployment_ended: a watch that ended without a deployment to judge
+# (interrupted, or the version never appeared), so no start stays "in progress" for ever;
+# deployment_inconclusive: a deployment the watch could not judge (too few samples, no traffic,
+# no baseline); deployment_soak: the end of a --soak after a pass (verdict_record.py).
 TYPES = (
     "deployment_start",
     "deployment_success",
     "deployment_failure",
     "rollback",
     "deployment_ended",
+    "deployment_inconclusive",
+    "deployment_soak",
 )
 
 
