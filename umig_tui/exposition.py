@@ -75,7 +75,7 @@ DATABASE_CHANGESET_INFO = _s(
 )  # fmt: skip
 HEALTH_STATUS = _s(
     "umig_health_status", G, "environment",
-    "UMIG health status (1=healthy, 0=unhealthy); absent while unknown",
+    "UMIG health status (1=healthy, 0=unhealthy)",
 )  # fmt: skip
 ENVIRONMENT_STATUS = _s(
     "umig_environment_status", G, "environment status",
@@ -194,4 +194,5 @@ DEPLOY_WATCH_STAGES = (
     "waiting", "confirmed", "validating", "monitoring",
     "succeeded", "failed", "timed_out", "interrupted",
 )  # fmt: skip
+DEPLOY_WATCH_VERDICTS = DEPLOY_WATCH_STAGES[4:]  # the stages a watch ends in
 SIGNALS = ("health", "version", "components", "metrics")

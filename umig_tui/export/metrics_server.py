@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import Callable
 
 from umig_tui.export.prometheus import CONTENT_TYPE, ExportState, render
 from umig_tui.export.prometheus_source import ExportSource
 from umig_tui.service.engine import Engine
 from umig_tui.util.httpserve import serve_simple
+
+log = logging.getLogger(__name__)
+
+# Seconds between reads of the store for deploy watches other processes record in it.
+WATCH_REFRESH = 5.0
 
 
 class MetricsEndpoint:
@@ -21,6 +28,7 @@ class MetricsEndpoint:
         self.listening = False
         self.problem: str | None = None  # why it does not listen
         self._server: asyncio.Server | None = None
+        self._refresh: asyncio.Task[None] | None = None
 
     @property
     def url(self) -> str:
@@ -40,8 +48,21 @@ class MetricsEndpoint:
                 f"cannot serve /metrics on {self.host}:{self.port}: {exc.strerror}"
             ) from None
         self.listening = True
+        self._refresh = asyncio.get_running_loop().create_task(self._refresh_loop(source))
+
+    async def _refresh_loop(self, source: ExportSource) -> None:
+        while True:
+            await asyncio.sleep(WATCH_REFRESH)
+            try:
+                await source.refresh()
+            except Exception:  # a store gone bad: /metrics keeps serving what it has
+                log.warning("cannot read deploy watches from the store", exc_info=True)
 
     async def close(self) -> None:
+        if self._refresh is not None:
+            self._refresh.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refresh
         if self._server is not None:
             self._server.close()
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 
-from umig_tui.events import Event, EventKind
-from umig_tui.export.prometheus import ExportState
-from umig_tui.models import Endpoint
+from umig_tui.events import WATCH, Event, EventKind
+from umig_tui.export.prometheus import ExportState, Probe, WatchMark
+from umig_tui.models import MONITORED_ENDPOINTS, Endpoint
 from umig_tui.service.alerts import AlertService
 from umig_tui.service.monitor import Change, Monitor
+
+REREAD = 60.0  # seconds of the store's timeline read again at each refresh
+_DEPLOYMENT_KINDS = [str(EventKind.DEPLOYMENT), str(EventKind.ROLLBACK)]
 
 
 def deployment_status(event: Event) -> str | None:
@@ -36,6 +39,8 @@ class ExportSource:
         self._errors: Counter[tuple[str, str]] = Counter()
         self._deployments: Counter[tuple[str, str]] = Counter()
         self._last_poll: dict[str, float] = {}
+        self._watches: dict[str, WatchMark] = {}
+        self._refreshed_at: float | None = None  # when the store was last read for watches
         monitor.subscribe(self._on_change)
 
     async def load(self) -> None:
@@ -43,11 +48,35 @@ class ExportSource:
         store = self.monitor.store
         if store is None:
             return
-        kinds = [str(EventKind.DEPLOYMENT), str(EventKind.ROLLBACK)]
-        for event in await store.events(kinds=kinds, limit=100_000):
+        for event in await store.events(kinds=_DEPLOYMENT_KINDS, limit=100_000):
             status = deployment_status(event)
             if status is not None and event.env:
                 self._deployments[(event.env, status)] += 1
+            self._note_watch(event)
+        self._refreshed_at = self.monitor.clock()
+
+    async def refresh(self) -> None:
+        """Deploy watches another process (``deploy watch``, a dashboard) records in the same
+        store: the newest stage of each. Counters are not re-read (they count this process's
+        own events and the history loaded at start)."""
+        store = self.monitor.store
+        if store is None:
+            return
+        now = self.monitor.clock()
+        # A little before the last read: an event another process stamped a moment before it
+        # committed it is not missed (reading one twice changes nothing).
+        since = None if self._refreshed_at is None else self._refreshed_at - REREAD
+        for event in await store.events(since=since, kinds=[str(EventKind.DEPLOYMENT)], limit=1000):
+            self._note_watch(event)
+        self._refreshed_at = now
+
+    def _note_watch(self, event: Event) -> None:
+        deployment = event.deployment
+        if deployment is None or deployment.source != WATCH or not event.env:
+            return
+        current = self._watches.get(event.env)
+        if current is None or current.at <= event.ts:
+            self._watches[event.env] = WatchMark(event.ts, deployment)
 
     def _on_change(self, change: Change) -> None:
         result = change.result
@@ -60,9 +89,23 @@ class ExportSource:
             status = deployment_status(event)
             if status is not None and event.env:
                 self._deployments[(event.env, status)] += 1
+            self._note_watch(event)
+
+    def _probes(self) -> dict[tuple[str, str], Probe]:
+        fleet = self.monitor.fleet
+        probes: dict[tuple[str, str], Probe] = {}
+        for env in fleet.names:
+            for endpoint in MONITORED_ENDPOINTS:
+                result = fleet.latest(env, endpoint)
+                if result is not None:
+                    probes[(env, str(endpoint))] = Probe(result.ok, result.latency_ms, result.error)
+        return probes
 
     def state(self) -> ExportState:
         fleet = self.monitor.fleet
+        changesets = {
+            name: ids for name in fleet.names if (ids := fleet.changesets(name)) is not None
+        }
         return ExportState(
             views=tuple(fleet.views()),
             findings=tuple(fleet.drift()),
@@ -71,4 +114,8 @@ class ExportSource:
             deployments=dict(self._deployments),
             last_poll=dict(self._last_poll),
             base_units=self.base_units,
+            versions=fleet.version_matrix(),
+            changesets=changesets,
+            probes=self._probes(),
+            watches=dict(self._watches),
         )
