@@ -13,7 +13,8 @@ deployment event) carries::
          "p_value": 0.41, "effect": 0.011, "n_post": 30, "n_base": 120,
          "window": {"start": ISO, "end": ISO},
          "baseline_window": {"start": ISO, "end": ISO} | null,
-         "why": "" | "too few samples after the deploy: 12 < 20"}, ...],
+         "why": "" | "too few samples after the deploy: 12 < 20",
+         "role": "decides" | "context"}, ...],  # context: another baseline, shown only
     "soak": {"until": ISO, "state": "soaking" | "passed" | "failed"}   # only with --soak
 
 Line types: ``deployment_success`` (pass), ``deployment_failure`` (fail),
@@ -53,10 +54,12 @@ class MetricResult:
     window: tuple[float, float] | None = None  # the post-deploy window (epoch seconds)
     baseline_window: tuple[float, float] | None = None
     why: str = ""
+    role: str = "decides"  # decides | context (another baseline, shown, not deciding)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "metric": self.metric,
+            "role": self.role,
             "outcome": self.outcome,
             "value": _round(self.value),
             "baseline": _round(self.baseline),
@@ -90,6 +93,7 @@ class MetricResult:
             window=_window(data.get("window")),
             baseline_window=_window(data.get("baseline_window")),
             why=_str(data.get("why")),
+            role="context" if data.get("role") == "context" else "decides",
         )
 
 
