@@ -252,5 +252,8 @@ class TestSloTab:
             await app.workers.wait_for_complete()
             rows = row_texts(screen.query_one("#slo-table", SyncTable))
             assert [row[0] for row in rows] == ["1h", "24h", "7d", "30d"]
-            assert rows[0][1].startswith("100.000% ok")  # one good health poll
+            # One good health poll: its figure, how little of the hour it covers, no verdict.
+            assert " of 1h (" in rows[0][1]
+            assert rows[0][2] == "100.000%"
+            assert rows[0][5] == "not enough data"
             assert "99.9%" in plain(screen.query_one("#slo-targets", Static))

@@ -14,13 +14,12 @@ from umig_tui.analysis.stats import WindowStats, percentile, relative_change
 from umig_tui.analysis.trends import MIN_SAMPLES, MetricTrend, SloReport, arrow, compare_trend
 from umig_tui.config import SloSettings, StoreSettings
 from umig_tui.metrics import ACTIVE_USERS, ERROR_RATE, RESPONSE_TIME
+from umig_tui.store.slo import SLO_WINDOWS, env_slo
 from umig_tui.store.state import load_baselines
 from umig_tui.store.store import Store
 from umig_tui.store.trends import (
-    SLO_WINDOWS,
     BaselineCapture,
     degradation_signal,
-    env_slo,
     env_trends,
     set_baseline,
 )
@@ -329,6 +328,11 @@ async def test_slo_report_json_and_the_p95_target(store: Store) -> None:
         "error_budget_left": 1.0,
         "burn_rate": 0.0,
         "met": {"availability": True, "response_time_p95": False, "error_rate": True},
+        "verdict": {"availability": "ok", "response_time_p95": "missed", "error_rate": "ok"},
+        "covered_s": HOUR,
+        "coverage": 1.0,
+        "min_coverage": 0.1,
+        "enough_data": True,
     }
 
 

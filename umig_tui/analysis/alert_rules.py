@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from umig_tui.analysis.trends import MIN_SLO_COVERAGE
 from umig_tui.config import AlertRuleConfig, Thresholds
 from umig_tui.models import Metrics, Severity
 
@@ -40,6 +41,9 @@ class EnvSignals:
     degradation: float | None = None  # worst relative worsening vs the previous version's baseline
     degradation_detail: str = ""
     budget_burn: float | None = None  # error-budget burn rate (1.0 = exactly on budget)
+    # Share of the burn window with data (0..1); None: not measured. Below MIN_SLO_COVERAGE the
+    # rate stands on a sliver (two minutes of six hours) and the burn rule does not hold.
+    budget_coverage: float | None = None
     series: Mapping[str, float] = field(default_factory=dict)  # latest value per series name
 
 
@@ -113,6 +117,8 @@ class AlertState:
 
 
 # --- built-in rules (seed 000 §3.2, thresholds from config) ----------------------------------
+
+BURN_LIMIT = 6.0  # the error budget burning 6× faster than allowed, over 6 hours
 
 
 def builtin_rules(thresholds: Thresholds) -> list[Rule]:
@@ -194,16 +200,31 @@ def builtin_rules(thresholds: Thresholds) -> list[Rule]:
         Rule(
             "umig-slo-budget-burn",
             Severity.HIGH,
-            "Availability error budget burning more than 6× faster than the SLO allows (over 6h)",
+            f"Availability error budget burning more than {BURN_LIMIT:g}× faster than the SLO "
+            f"allows (over 6h, once {MIN_SLO_COVERAGE:.0%} of that window has data)",
             300.0,
-            6.0,
-            lambda s: Check(
-                s.budget_burn is not None and s.budget_burn > 6.0,
-                s.budget_burn,
-                f"burn rate {s.budget_burn:.1f}×" if s.budget_burn is not None else "",
-            ),
+            BURN_LIMIT,
+            budget_burn_check,
         ),
     ]
+
+
+def budget_burn_check(s: EnvSignals) -> Check:
+    """Burning faster than ``BURN_LIMIT``, on enough of the window to say so."""
+    rate = s.budget_burn
+    if rate is None:
+        return Check(False)
+    covered = s.budget_coverage is None or s.budget_coverage >= MIN_SLO_COVERAGE
+    return Check(rate > BURN_LIMIT and covered, rate, burn_text(rate, s.budget_coverage))
+
+
+def burn_text(rate: float, coverage: float | None = None) -> str:
+    """``burning 50× (limit 6×)``; on a sliver of the window, says so instead of alarming."""
+    figure = f"{rate:.0f}" if rate >= 10 else f"{rate:.1f}"
+    text = f"burning {figure}× (limit {BURN_LIMIT:g}×)"
+    if coverage is not None and coverage < MIN_SLO_COVERAGE:
+        text += f", not enough data ({coverage:.1%} of the window)"
+    return text
 
 
 _COMPARISONS: dict[str, Callable[[float, float], bool]] = {

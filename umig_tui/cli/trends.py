@@ -29,7 +29,9 @@ def register(commands: Any) -> None:
         "slo",
         help="availability, P95 and error rate against the SLO targets, with the error budget left",
         description="Seed 003's targets by default (99.9 %, 500 ms, 1 %), [slo] in the config. "
-        "Exit 1 if any objective is missed in the window.",
+        "Availability is the share of the window's monitored time the health check answered. "
+        "A window with less than 10 % of it covered by data (or under 10 health polls) is "
+        "'not enough data', never met or missed. Exit 1 if any objective is missed in the window.",
     )
     add_source_options(slo)
     slo.add_argument(
@@ -135,7 +137,8 @@ async def run_trends(args: argparse.Namespace) -> int:
 
 
 async def run_slo(args: argparse.Namespace) -> int:
-    from umig_tui.store.trends import SLO_WINDOWS, env_slo
+    from umig_tui.analysis.trends import MIN_SLO_COVERAGE, MIN_SLO_POLLS, VERDICT_TEXT
+    from umig_tui.store.slo import SLO_WINDOWS, env_slo
 
     window = SLO_WINDOWS[args.window]
     config, store, versions = await _store_and_versions(args)
@@ -153,30 +156,25 @@ async def run_slo(args: argparse.Namespace) -> int:
 
         color = wants_color(sys.stdout)
         rows: list[list[Any]] = []
+
+        def mark(verdict: str) -> Cell:
+            if verdict == "no_data":
+                return Cell("-")
+            return Cell(VERDICT_TEXT[verdict], "HIGH" if verdict == "missed" else None)
+
         for r in reports:
-            met = r.met()
-
-            def mark(ok: bool | None) -> str:
-                return "-" if ok is None else ("ok" if ok else "MISSED")
-
+            verdicts = r.verdicts()
             rows.append(
                 [
                     r.env,
+                    r.coverage_text(args.window),
                     "-" if r.availability is None else f"{r.availability:.3%}",
-                    Cell(
-                        mark(met["availability"]),
-                        None if met["availability"] is not False else "HIGH",
-                    ),
+                    mark(verdicts["availability"]),
                     "-" if r.p95_ms is None else f"{r.p95_ms:.0f}ms",
-                    Cell(
-                        mark(met["response_time_p95"]),
-                        None if met["response_time_p95"] is not False else "HIGH",
-                    ),
+                    mark(verdicts["response_time_p95"]),
                     "-" if r.error_rate is None else f"{r.error_rate:.2%}",
-                    Cell(
-                        mark(met["error_rate"]), None if met["error_rate"] is not False else "HIGH"
-                    ),
-                    budget_text(r.budget_left),
+                    mark(verdicts["error_rate"]),
+                    r.budget_text(),
                 ]
             )
         t = config.slo
@@ -186,19 +184,28 @@ async def run_slo(args: argparse.Namespace) -> int:
         )
         print(
             table(
-                ["environment", "availability", "", "p95", "", "error rate", "", "budget left"],
+                [
+                    "environment",
+                    "data",
+                    "availability",
+                    "",
+                    "p95",
+                    "",
+                    "error rate",
+                    "",
+                    "budget left",
+                ],
                 rows,
                 color=color,
             )
         )
-    missed = any(ok is False for r in reports for ok in r.met().values())
+        if any(r.availability is not None and not r.enough_data for r in reports):
+            print(
+                f"not enough data: fewer than {MIN_SLO_POLLS} health polls or less than "
+                f"{MIN_SLO_COVERAGE:.0%} of the window; nothing is called met or missed yet"
+            )
+    missed = any(v == "missed" for r in reports for v in r.verdicts().values())
     return EXIT_PROBLEM if missed else EXIT_OK
-
-
-def budget_text(left: float | None) -> str:
-    if left is None:
-        return "-"
-    return "exhausted" if left <= 0 else f"{left:.0%}"
 
 
 async def run_baseline_set(args: argparse.Namespace) -> int:

@@ -323,14 +323,17 @@ class EnvDetailScreen(WorkerScreen):
 
     @work(group="detail-slo", exit_on_error=False, description="load the SLO view")
     async def load_slo(self) -> None:
-        """Availability, P95 and error rate against the targets over 1 h, 24 h, 7 d and 30 d."""
-        from umig_tui.store.trends import SLO_WINDOWS, env_slo
+        """Availability, P95 and error rate against the targets over 1 h, 24 h, 7 d and 30 d,
+        each with how much of the window has data (a sliver is "not enough data", not MISSED)."""
+        from umig_tui.analysis.trends import MIN_SLO_COVERAGE, VERDICT_TEXT
+        from umig_tui.store.slo import SLO_WINDOWS, env_slo
 
         targets = self.monitor.config.slo
         self.query_one("#slo-targets", Static).update(
             Text(
                 f"Targets: availability ≥ {targets.availability:.1%} · P95 ≤ {targets.response_time_p95_ms:.0f}ms"
-                f" · error rate ≤ {targets.error_rate:.0%}   (error budget = 1 − availability target)"
+                f" · error rate ≤ {targets.error_rate:.0%}   (error budget = 1 − availability target;"
+                f" judged once {MIN_SLO_COVERAGE:.0%} of a window has data)"
             )
         )
         store = self.monitor.store
@@ -345,51 +348,57 @@ class EnvDetailScreen(WorkerScreen):
                         "",
                         "",
                         "",
+                        "",
                     ],
                 )
             ]
         else:
             now = self.clock()
+            missed = status_style(self.app, "unhealthy")
+
+            def cell(value: str, verdict: str) -> Text:
+                if verdict == "no_data":
+                    return Text(value)
+                if verdict == "not_enough_data":  # the figure, without a judgement
+                    return Text(value, style=Style(dim=True))
+                return Text(
+                    f"{value} {VERDICT_TEXT[verdict]}",
+                    style=missed if verdict == "missed" else "",
+                )
+
             for label, window in SLO_WINDOWS.items():
                 report = await env_slo(store, self.env, targets, window=window, now=now)
-                met = report.met()
-
-                def cell(value: str, ok: bool | None) -> Text:
-                    if ok is None:
-                        return Text(value)
-                    return Text(
-                        f"{value} {'ok' if ok else 'MISSED'}",
-                        style="" if ok else status_style(self.app, "unhealthy"),
-                    )
-
-                budget = report.budget_left
+                verdicts = report.verdicts()
+                budget = report.budget_text(left=" left")
                 rows.append(
                     (
                         label,
                         [
                             Text(label),
+                            Text(
+                                report.coverage_text(label),
+                                style=Style() if report.enough_data else Style(dim=True),
+                            ),
                             cell(
                                 "-"
                                 if report.availability is None
                                 else f"{report.availability:.3%}",
-                                met["availability"],
+                                verdicts["availability"],
                             ),
                             cell(
                                 "-" if report.p95_ms is None else f"{report.p95_ms:.0f}ms",
-                                met["response_time_p95"],
+                                verdicts["response_time_p95"],
                             ),
                             cell(
                                 "-" if report.error_rate is None else f"{report.error_rate:.2%}",
-                                met["error_rate"],
+                                verdicts["error_rate"],
                             ),
-                            "-"
-                            if budget is None
-                            else ("exhausted" if budget <= 0 else f"{budget:.0%} left"),
+                            Text(budget, style=missed if budget == "exhausted" else ""),
                         ],
                     )
                 )
         self.query_one("#slo-table", SyncTable).sync(
-            ("Window", "Availability", "P95", "Error rate", "Error budget"), rows
+            ("Window", "Data", "Availability", "P95", "Error rate", "Error budget"), rows
         )
 
     @work(
