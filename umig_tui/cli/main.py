@@ -40,6 +40,7 @@ def build_parser() -> Parser:
         export,
         history,
         probe,
+        promote,
         report,
         status,
         trends,
@@ -82,6 +83,7 @@ def build_parser() -> Parser:
         alerts,
         trends,
         report,
+        promote,
         export,
         demo_server,
     ):

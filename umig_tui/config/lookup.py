@@ -22,6 +22,7 @@ from umig_tui.config.model import (
     Environment,
     NotifySettings,
     Polling,
+    RepositorySettings,
     SloSettings,
     StoreSettings,
     Thresholds,
@@ -95,6 +96,9 @@ def parse_config_text(text: str, file: Path | None = None) -> Config:
         alerts=reader.alerts(data["alerts"]) if "alerts" in data else AlertSettings(),
         notify=reader.notify(data["notify"]) if "notify" in data else NotifySettings(),
         slo=reader.slo(data["slo"]) if "slo" in data else SloSettings(),
+        repository=(
+            reader.repository(data["repository"]) if "repository" in data else RepositorySettings()
+        ),
         profiles=profiles,
         source=file,
         display_utc=reader.display_utc(data["display"]) if "display" in data else False,

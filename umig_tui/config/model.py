@@ -142,6 +142,14 @@ class NotifySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class RepositorySettings:
+    """``[repository]``: a local clone of the application, for the commits between environments."""
+
+    path: Path | None = None
+    timeout: float = 10.0  # per git call
+
+
+@dataclass(frozen=True, slots=True)
 class SloSettings:
     """Seed 003's service-health table: the targets error budgets are measured against."""
 
@@ -197,6 +205,7 @@ class Config:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
     slo: SloSettings = field(default_factory=SloSettings)
+    repository: RepositorySettings = field(default_factory=RepositorySettings)
     profiles: Mapping[str, CustomProfileSpec] = field(default_factory=dict)
     demo: bool = False
     demo_dialect: str = "us088"  # what the demo fleet speaks (``--demo --profile``)

@@ -20,6 +20,7 @@ from umig_tui.config.model import (
     Environment,
     NotifySettings,
     Polling,
+    RepositorySettings,
     SloSettings,
     StoreSettings,
     Thresholds,
@@ -423,6 +424,22 @@ class Reader:
             return None
         return Path(os.path.expanduser(self.string(data["file"], ("history", "file"))))
 
+    def repository(self, raw: Any) -> RepositorySettings:
+        """``[repository] path``: a clone of the application (relative to the config file)."""
+        data = self.table(raw, ("repository",), {"path", "timeout"})
+        values: dict[str, Any] = {}
+        if "path" in data:
+            text = self.string(data["path"], ("repository", "path"))
+            path = Path(os.path.expanduser(text))
+            if not path.is_absolute() and self.file is not None:
+                path = self.file.parent / path
+            values["path"] = path
+        if "timeout" in data:
+            values["timeout"] = self.duration(
+                data["timeout"], ("repository", "timeout"), low=1.0, high=300.0
+            )
+        return RepositorySettings(**values)
+
     def keys(self, raw: Any) -> dict[str, str]:
         data = self.table(raw, ("keys",), set(raw) if isinstance(raw, dict) else set())
         result: dict[str, str] = {}
@@ -473,6 +490,7 @@ TOP_KEYS = {
     "environments",
     "expected",
     "history",
+    "repository",
     "keys",
     "alerts",
     "notify",
