@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -54,6 +55,14 @@ def add_source_options(parser: argparse.ArgumentParser, *, env: bool = True) -> 
         help="the endpoint profile every environment speaks: auto (default, detected), us088, "
         "umig-admin-v2 or a [profiles] name; with --demo, what the demo fleet speaks "
         "(us088, us088-scriptrunner, umig-admin-v2)",
+    )
+    group.add_argument(
+        "--source",
+        type=source_url,
+        metavar="prometheus=URL",
+        default=argparse.SUPPRESS,
+        help="read the fleet from this Prometheus (what `umig-tui serve` exposes) instead of "
+        "polling it; alerts from [notify] alertmanager",
     )
     group.add_argument(
         "--store",
@@ -125,6 +134,21 @@ def demo_count(text: str) -> int:
     return count
 
 
+def source_url(text: str) -> str:
+    """``--source prometheus=URL``: the URL of a Prometheus HTTP API (a path prefix allowed)."""
+    from umig_tui.config.values import check_url, has_credentials
+
+    kind, _, url = text.partition("=")
+    if kind != "prometheus" or not url:
+        raise argparse.ArgumentTypeError(f"{text!r}: write prometheus=URL")
+    if has_credentials(url):
+        raise argparse.ArgumentTypeError("the URL must not carry credentials; use [source] auth")
+    checked = check_url(url)
+    if checked is None:
+        raise argparse.ArgumentTypeError(f"{url!r} is not an http(s) URL with a host")
+    return checked
+
+
 def option(args: argparse.Namespace, name: str, default: Any = None) -> Any:
     return getattr(args, name, default)
 
@@ -133,7 +157,8 @@ def load(args: argparse.Namespace) -> Config:
     """The fleet a command watches: ``--config``/``--demo``/``--profile``, then ``--env``."""
     from umig_tui.service.setup import load_fleet
 
-    config = load_fleet(
+    source = _reading_prometheus(args)
+    config = source or load_fleet(
         option(args, "config"),
         demo=bool(option(args, "demo", False)),
         demo_envs=int(option(args, "demo_envs", 4)),
@@ -143,4 +168,25 @@ def load(args: argparse.Namespace) -> Config:
         from umig_tui.util.timefmt import set_utc
 
         set_utc(True)
+    if source is not None:  # the environments Prometheus holds, unless the config names them
+        from umig_tui.service.prometheus_source import discover
+
+        return discover(config, os.environ, option(args, "env"))
     return config.select(option(args, "env"))
+
+
+def _reading_prometheus(args: argparse.Namespace) -> Config | None:
+    """The config when this run reads Prometheus (``--source`` or ``[source]``), else None."""
+    from umig_tui.config import check_expected, load_config
+    from umig_tui.service.prometheus_source import with_source
+
+    demo = bool(option(args, "demo", False))
+    url = option(args, "source")
+    if demo and url is None:
+        return None
+    config = with_source(load_config(option(args, "config")), url, demo=demo)
+    if config.prometheus is None:
+        return None
+    if config.environments:
+        check_expected(config)
+    return config

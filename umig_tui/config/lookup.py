@@ -102,6 +102,7 @@ def parse_config_text(text: str, file: Path | None = None) -> Config:
         profiles=profiles,
         source=file,
         display_utc=reader.display_utc(data["display"]) if "display" in data else False,
+        prometheus=reader.source(data["source"]) if "source" in data else None,
     )
     if config.polling.timeout > min(config.polling.health, config.polling.metrics):
         raise reader.error(

@@ -211,6 +211,9 @@ class Config:
     demo_dialect: str = "us088"  # what the demo fleet speaks (``--demo --profile``)
     source: Path | None = None
     display_utc: bool = False  # [display] utc: times in UTC for people, as --utc
+    # [source] prometheus / --source prometheus=URL: read the fleet from Prometheus, poll nothing
+    # (url = the server, api_prefix = its path prefix; auth and TLS as an environment's).
+    prometheus: Environment | None = None
 
     def environment(self, name: str) -> Environment:
         for env in self.environments:

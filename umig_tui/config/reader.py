@@ -396,6 +396,24 @@ class Reader:
             values["timeout"] = self.duration(data["timeout"], ("notify", "timeout"))
         return NotifySettings(**values)
 
+    def source(self, raw: Any) -> Environment | None:
+        """``[source] prometheus = "URL"`` with the auth and TLS keys of an environment."""
+        data = self.table(raw, ("source",), {"prometheus", "auth", "verify_tls", "ca_bundle"})
+        if "prometheus" not in data:
+            if set(data) - {"prometheus"}:
+                raise self.error(("source",), 'source needs prometheus = "URL"')
+            return None
+        url = data.pop("prometheus")
+        where = ("source", "prometheus")
+        if isinstance(url, str) and has_credentials(url):
+            raise self.error(
+                where, "source.prometheus must not carry credentials; use auth with token_env"
+            )
+        if not isinstance(url, str) or check_url(url) is None:
+            raise self.error(where, f"source.prometheus {url!r} is not an http(s) URL with a host")
+        table = {"name": "prometheus", "tier": "production", "url": url, **data}
+        return prometheus_target(self.environment({**table, "api_prefix": "/"}, ("source",)), url)
+
     def display_utc(self, raw: Any) -> bool:
         """``[display] utc = true``: every time a person reads is in UTC (as ``--utc``)."""
         data = self.table(raw, ("display",), {"utc"})
@@ -497,7 +515,19 @@ TOP_KEYS = {
     "slo",
     "profiles",
     "display",
+    "source",
 }
+
+
+def prometheus_target(parsed: Environment, url: str) -> Environment:
+    """The Prometheus to read as an Environment (its auth, TLS and proxy rules are an
+    environment's); a path in ``url`` is its prefix (``https://host/prometheus``)."""
+    from dataclasses import replace
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.strip())
+    prefix = parts.path.rstrip("/")
+    return replace(parsed, url=f"{parts.scheme}://{parts.netloc}", api_prefix=prefix)
 
 
 def _parse_size(reader: Reader, value: Any, path: tuple[str | int, ...]) -> int:

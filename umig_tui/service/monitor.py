@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from umig_tui.config import Config
 from umig_tui.deploy.detect import detect_deployment, readable
@@ -44,6 +44,16 @@ class Change:
 Listener = Callable[[Change], None]
 
 
+class StateSource(Protocol):
+    """Where the state is read from when this run polls nothing (``--source prometheus=URL``)."""
+
+    @property
+    def where(self) -> str: ...
+
+    @property
+    def notice(self) -> str | None: ...
+
+
 class Monitor:
     """Owns the clients, the poller, the fleet state and the store for one run."""
 
@@ -61,6 +71,7 @@ class Monitor:
         self.clients = clients
         self.store = store
         self._store_notice = store_notice
+        self.source: StateSource | None = None  # None: the environments are polled directly
         self.clock = clock
         self.fleet = FleetState(config, clock)
         self._poller = Poller(config, clients, on_result=self.apply, endpoints=endpoints)
@@ -79,6 +90,11 @@ class Monitor:
         if self.store is not None and self.store.notice:
             return self.store.notice
         return self._store_notice
+
+    @property
+    def source_notice(self) -> str | None:
+        """Why the source the state is read from does not answer, while it does not."""
+        return self.source.notice if self.source is not None else None
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)

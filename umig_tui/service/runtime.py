@@ -25,6 +25,14 @@ def default_store_path(config: Config) -> Path:
         return config.store.path
     import platformdirs
 
+    if config.prometheus is not None:
+        # Read from Prometheus: a cache of what it holds, apart from any store of direct polls
+        # (a dashboard's local view never mixes with what this host polled itself).
+        import hashlib
+
+        where = config.prometheus.url + config.prometheus.api_prefix
+        digest = hashlib.sha256(where.encode()).hexdigest()[:12]
+        return Path(platformdirs.user_state_dir(APP_NAME)) / f"prometheus-{digest}.db"
     if not config.demo:
         return Path(platformdirs.user_state_dir(APP_NAME)) / "samples.db"
     # One store per demo dialect: its bodies and detected profiles are its own.
@@ -112,12 +120,26 @@ async def open_monitor(
 ) -> Monitor:
     """Clients first (config errors surface before anything is opened), then the store."""
     environ = os.environ if environ is None else environ
-    clients = build_clients(config, environ, simulator=simulator)
+    reader = None
+    if config.prometheus is not None:
+        from umig_tui.service.prometheus_source import prometheus_clients, refresh_polling
+
+        config = refresh_polling(config)
+        reader, clients = prometheus_clients(config, environ, clock)
+    else:
+        clients = build_clients(config, environ, simulator=simulator)
     store, notice = (await open_store(config, store_path)) if use_store else (None, None)
     monitor = Monitor(
         config, clients, store=store, store_notice=notice, endpoints=endpoints, clock=clock
     )
-    if store is not None:
+    if reader is not None:
+        monitor.source = reader  # faces say where the state comes from, and when it cannot
+        reader.on_profile = lambda env, label: monitor.fleet.set_profile(env, label, {})
+        if store is not None and restore:
+            from umig_tui.service.prometheus_history import backfill
+
+            await backfill(reader, store, config)
+    elif store is not None:
         for name, (profile, detected_at) in (await stored_profiles(config, store)).items():
             monitor.adopt_profile(name, profile, detected_at)
     if restore:
