@@ -44,7 +44,13 @@ def make_repository(path: Path) -> dict[str, str]:
     """production's 1.1.2 (tagged ``1.1.2``), then three commits up to uat's ``v1.2.0-rc.2``."""
     path.mkdir()
     git(path, "init", "-q", "-b", "main")
-    subjects = ["initial", "release 1.1.2", "Add the promotion board", HOSTILE, "release 1.2.0-rc.2"]
+    subjects = [
+        "initial",
+        "release 1.1.2",
+        "Add the promotion board",
+        HOSTILE,
+        "release 1.2.0-rc.2",
+    ]
     shas: dict[str, str] = {}
     for subject in subjects:
         git(path, "commit", "-q", "--allow-empty", "-m", subject)
@@ -118,16 +124,21 @@ def test_board_lists_the_commits_between_production_and_uat(
     dev_step, uat_step = document["steps"]
     assert (uat_step["from"], uat_step["to"]) == ("uat", "production")
     assert uat_step["relation"] == "ahead"
-    assert uat_step["differs_since"] == iso(uat_landed) and uat_step["since_exact"] is True
+    assert uat_step["differs_since"] == iso(uat_landed)
+    assert uat_step["since_exact"] is True
     assert uat_step["promotable"] is True, uat_step["why"]
     assert "passed and soaked" in uat_step["why"]
     commits = uat_step["commits"]
-    assert commits["count"] == 3 and commits["behind"] == 0 and commits["error"] is None
+    assert commits["count"] == 3
+    assert commits["behind"] == 0
+    assert commits["error"] is None
     assert commits["base"] == {"sha": shas["release 1.1.2"], "how": "tag 1.1.2", "problem": None}
     assert commits["head"]["how"] == "tag v1.2.0-rc.2"
     subjects = [c["subject"] for c in commits["list"]]
-    assert subjects[0] == "release 1.2.0-rc.2" and subjects[2] == "Add the promotion board"
-    assert not CONTROL_CHARS.search(subjects[1]) and "subject" in subjects[1]
+    assert subjects[0] == "release 1.2.0-rc.2"
+    assert subjects[2] == "Add the promotion board"
+    assert not CONTROL_CHARS.search(subjects[1])
+    assert "subject" in subjects[1]
     assert {c["author"] for c in commits["list"]} == {"Ada"}
     # development runs a build no tag names: said, nothing guessed.
     assert dev_step["commits"]["count"] is None
@@ -136,9 +147,13 @@ def test_board_lists_the_commits_between_production_and_uat(
 
     text = run_cli("promote", "--config", config, "--no-store")
     assert text.returncode == 0
-    assert "uat ahead of production for " + format_duration(
-        parse_iso(document["generated_at"]) - uat_landed  # type: ignore[operator]
-    ) in text.stdout
+    assert (
+        "uat ahead of production for "
+        + format_duration(
+            parse_iso(document["generated_at"]) - uat_landed  # type: ignore[operator]
+        )
+        in text.stdout
+    )
     assert "promotable: uat 1.2.0-rc.2 passed and soaked" in text.stdout
     assert "3 commits in uat not in production" in text.stdout
     assert "Add the promotion board" in text.stdout
@@ -153,7 +168,8 @@ def test_without_a_repository_nothing_is_guessed(urls: dict[str, str], tmp_path:
     assert names == ["development", "uat", "production", "hotfix"]
     assert [e["aside"] for e in document["environments"]] == [False, False, False, True]
     uat = environments(document)["uat"]
-    assert uat["version"] == "1.2.0-rc.2" and uat["verdict"] is None
+    assert uat["version"] == "1.2.0-rc.2"
+    assert uat["verdict"] is None
     assert document["steps"][1]["promotable"] is False
     assert document["steps"][1]["why"] == "no deploy verdict recorded for uat 1.2.0-rc.2"
 
@@ -175,7 +191,8 @@ def test_a_repository_that_cannot_be_read_is_said(
     code, document, stderr = promote(write_config(tmp_path / "c.toml", urls, extra), "--no-store")
     assert code == 0
     assert message in document["repository"]["error"]
-    assert message in stderr and "Traceback" not in stderr
+    assert message in stderr
+    assert "Traceback" not in stderr
 
 
 def test_no_git_binary_is_said(urls: dict[str, str], tmp_path: Path) -> None:
@@ -202,5 +219,6 @@ def test_bad_repository_config_is_exit_2_naming_the_line(
     config = write_config(tmp_path / "c.toml", {"uat": "http://127.0.0.1:9"}, table)
     proc = run_cli("promote", "--config", config, "--no-store")
     assert proc.returncode == 2
-    assert message in proc.stderr and "c.toml:" in proc.stderr
+    assert message in proc.stderr
+    assert "c.toml:" in proc.stderr
     assert proc.stderr.count("\n") == 1
