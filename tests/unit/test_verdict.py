@@ -131,3 +131,13 @@ def test_the_first_usable_reference_decides_and_the_others_are_context() -> None
     assert deciding == {week.label, ""}  # "" is the absolute error-rate limit
     context = [m for m in result.detail if m.role == "context"]
     assert {m.baseline_label for m in context} == {"previous version"}
+
+
+def test_a_signal_the_environment_does_not_report_is_left_out_not_inconclusive() -> None:
+    # The shipped API has no error rate: neither side has one, so it cannot hold up a verdict.
+    rng = random.Random(8)
+    response, _ = _fleet(rng, 30)
+    base, _ = _fleet(rng, 120)
+    result = judge(response, [], [Reference("before", tuple(base))], SETTINGS, window=WINDOW)
+    assert result.verdict == "pass"
+    assert {m.metric for m in result.detail} == {"response avg", "response P95", "response P99"}

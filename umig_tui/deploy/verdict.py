@@ -149,6 +149,8 @@ def _metrics(
     p_values: list[float] = []
     tested: list[int] = []
     for metric, post, base, value, baseline, test in rows:
+        if not post and not base:
+            continue  # not a signal this environment reports (the shipped API has no error rate)
         is_error = metric == "error rate"
         if is_error:
             effect = None if value is None or baseline is None else value - baseline
@@ -210,6 +212,8 @@ def _metrics(
         n_post=len(post_errors),
         window=window,
     )
+    if not post_errors and not base_errors:
+        return results
     if len(post_errors) < settings.min_samples:
         limit_row = replace(
             limit_row,
