@@ -97,6 +97,10 @@ LAST_SUCCESS = _s(
     "umig_last_success_timestamp_seconds", G, "environment",
     "When the health endpoint last answered with a readable document",
 )  # fmt: skip
+HEALTH_FAILURES = _s(
+    "umig_health_check_failures", G, "environment",
+    "Consecutive failed health polls (0 once one answers)",
+)  # fmt: skip
 CIRCUIT_OPEN = _s(
     "umig_circuit_open", G, "environment",
     "1 while the circuit breaker holds polls back after repeated failures",

@@ -123,6 +123,12 @@ async def test_probes_say_per_signal_whether_it_answered_how_fast_and_why_not(fe
     latency = by(families["umig_probe_latency_seconds"], "environment", "signal")
     assert latency[("production", "health")] == pytest.approx(0.020)
     assert ("hotfix", "health") not in latency  # a timeout has no latency to report
+    assert by(families["umig_health_check_failures"], "environment") == {
+        ("development",): 0.0,
+        ("uat",): 0.0,
+        ("production",): 0.0,
+        ("hotfix",): 2.0,  # two timeouts in a row
+    }
     errors = by(
         families["umig_probe_error_info"], "environment", "signal", "kind", "http_status", "reason"
     )

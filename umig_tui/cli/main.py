@@ -42,6 +42,8 @@ def build_parser() -> Parser:
         probe,
         promote,
         report,
+        rules,
+        serve,
         status,
         trends,
     )
@@ -85,6 +87,8 @@ def build_parser() -> Parser:
         report,
         promote,
         export,
+        serve,
+        rules,
         demo_server,
     ):
         module.register(commands)

@@ -139,6 +139,7 @@ class NotifySettings:
     webhook_token_env: str | None = None
     alertmanager: str | None = None
     timeout: float = 5.0
+    pushgateway: str | None = None  # serve pushes /metrics there every health interval
 
 
 @dataclass(frozen=True, slots=True)

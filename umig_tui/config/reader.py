@@ -376,10 +376,12 @@ class Reader:
 
     def notify(self, raw: Any) -> NotifySettings:
         data = self.table(
-            raw, ("notify",), {"webhook", "webhook_token_env", "alertmanager", "timeout"}
+            raw,
+            ("notify",),
+            {"webhook", "webhook_token_env", "alertmanager", "timeout", "pushgateway"},
         )
         values: dict[str, Any] = {}
-        for key in ("webhook", "alertmanager"):
+        for key in ("webhook", "alertmanager", "pushgateway"):
             if key in data:
                 url = check_url(data[key])
                 if url is None:

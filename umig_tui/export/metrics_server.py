@@ -44,6 +44,7 @@ class MetricsEndpoint:
         try:
             self._server = await start_metrics_server(self.host, self.port, source.state)
         except OSError as exc:
+            self.problem = exc.strerror or str(exc)
             raise OSError(
                 f"cannot serve /metrics on {self.host}:{self.port}: {exc.strerror}"
             ) from None

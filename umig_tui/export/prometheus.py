@@ -68,6 +68,7 @@ class ExportState:
     changesets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     probes: Mapping[tuple[str, str], Probe] = field(default_factory=dict)  # (env, signal)
     watches: Mapping[str, WatchMark] = field(default_factory=dict)
+    health_failures: Mapping[str, int] = field(default_factory=dict)  # consecutive, per env
 
 
 def _family(series: x.Series) -> GaugeMetricFamily:
@@ -131,6 +132,7 @@ def _health(state: ExportState) -> Iterator[Metric]:
     last = _family(x.LAST_POLL)
     success = _family(x.LAST_SUCCESS)
     circuit = _family(x.CIRCUIT_OPEN)
+    failures = _family(x.HEALTH_FAILURES)
     for view in state.views:
         if view.status is not EnvStatus.UNKNOWN:
             health.add_metric([view.name], 1 if view.status is EnvStatus.HEALTHY else 0)
@@ -148,7 +150,8 @@ def _health(state: ExportState) -> Iterator[Metric]:
             success.add_metric([view.name], view.last_good_at)
         if view.updated_at is not None:
             circuit.add_metric([view.name], 1 if view.circuit_open else 0)
-    yield from (health, status, source, reason, uptime, last, success, circuit)
+            failures.add_metric([view.name], state.health_failures.get(view.name, 0))
+    yield from (health, status, source, reason, uptime, last, success, failures, circuit)
 
 
 def _performance(state: ExportState) -> Iterator[Metric]:

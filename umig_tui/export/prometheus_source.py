@@ -39,6 +39,7 @@ class ExportSource:
         self._errors: Counter[tuple[str, str]] = Counter()
         self._deployments: Counter[tuple[str, str]] = Counter()
         self._last_poll: dict[str, float] = {}
+        self._failures: Counter[str] = Counter()  # consecutive failed health polls
         self._watches: dict[str, WatchMark] = {}
         self._refreshed_at: float | None = None  # when the store was last read for watches
         monitor.subscribe(self._on_change)
@@ -85,6 +86,10 @@ class ExportSource:
                 self._errors[(result.env, str(result.error.kind))] += 1
             if result.endpoint is Endpoint.HEALTH:
                 self._last_poll[result.env] = result.ts
+                if result.error is None:
+                    self._failures.pop(result.env, None)
+                else:
+                    self._failures[result.env] += 1
         for event in change.events:
             status = deployment_status(event)
             if status is not None and event.env:
@@ -118,4 +123,5 @@ class ExportSource:
             changesets=changesets,
             probes=self._probes(),
             watches=dict(self._watches),
+            health_failures=dict(self._failures),
         )
