@@ -20,6 +20,7 @@ from umig_tui.demo.documents import EnvReading
 from umig_tui.demo.documents_v2_live import schema_level
 from umig_tui.demo.faults import FAULTS, SimResponse, fault_response
 from umig_tui.demo.fleet import SEED_RELEASES, DemoRelease, demo_fleet
+from umig_tui.demo.scenarios import SCENARIOS
 from umig_tui.models import Tier
 from umig_tui.util.durations import parse_duration
 
@@ -112,8 +113,8 @@ class Simulator:
         dialect: str = "us088",
         probe_delay_factor: float = 1.0,
     ) -> None:
-        if scenario not in ("default", "static"):
-            raise ValueError(f"unknown scenario {scenario!r}; use default or static")
+        if scenario not in SCENARIOS:
+            raise ValueError(f"unknown scenario {scenario!r}; use {' or '.join(SCENARIOS)}")
         self.dialect = dialect
         self.routing = dialects.dialect(dialect)
         self.probe_delay_factor = _finite("probe_delay_factor", probe_delay_factor)
@@ -157,12 +158,32 @@ class Simulator:
             self._script()
 
     def _script(self) -> None:
-        """The demo's story: production deploys 1.2.0, UAT slowly degrades, dev keeps building."""
+        """The demo's story (``SCENARIOS["default"]``): production deploys 1.2.0, hotfix moves
+        to the 1.2 line first, UAT slowly degrades, dev keeps building."""
         if "development" in self.envs:
             self.envs["development"].ci_builds = True
         if "uat" in self.envs:
             self.envs["uat"].degrade_per_min = 0.03
             self.envs["uat"].error_growth_per_min = 0.0012
+        if "hotfix" in self.envs and "production" in self.envs:
+            # On the 1.2 line before production gets 1.2.0: a hotfix environment left on 1.1.x
+            # would be "behind production" (HIGH) the moment the release lands. Its UI is still
+            # not rebuilt (1.2.0 under 1.2.1+hotfix): the demo's component drift, MEDIUM.
+            hotfix = self.envs["hotfix"]
+            self.deploy(
+                "hotfix",
+                "1.2.1+hotfix",
+                after=45.0,
+                database="031",
+                database_semantic="1.2.1",
+                api="2.3.1",
+                ui="1.2.0",
+                backend="1.2.1+hotfix",
+                build="hotfix.2",
+                codename="Granite",
+                by="on-call",
+                base=hotfix.release,
+            )
         if "production" in self.envs:
             prod = self.envs["production"]
             self.deploy(
@@ -338,28 +359,9 @@ class Simulator:
     def _noise(self, sim: SimEnv, bucket: int, salt: str) -> float:
         return random.Random(f"{self.seed}:{sim.name}:{salt}:{bucket}").uniform(-1.0, 1.0)
 
-    def reading(self, env: str) -> EnvReading:
-        now = self.clock()
-        self._advance(now)
-        sim = self._env(env)
-        release = sim.release
-        started = sim.started_at
-        if sim.ci_builds:
-            builds = int((now - self.t0) // _DEV_BUILD_EVERY)
-            if builds > 0:
-                at = self.t0 + builds * _DEV_BUILD_EVERY
-                number = 1245 + builds
-                release = release_for(
-                    f"1.3.0-dev+ci.{number}",
-                    release,
-                    at=at,
-                    by="automation",
-                    ui="1.3.0-dev",
-                    backend="1.3.0-dev",
-                    database_semantic="1.3.0-dev",
-                )
-                started = max(started, at)
-        minutes = max(0.0, (now - self.t0) / 60.0)
+    def load(self, sim: SimEnv, now: float, minutes: float) -> tuple[float, float, int, int]:
+        """Response ms, error rate, users and DB connections at ``now``, ``minutes`` into the
+        story (0 for the history before it: the base load, its wave and its noise)."""
         bucket = int(now // 5)
         wave = math.sin(2 * math.pi * now / 600.0 + sim.index)
         response = (
@@ -382,6 +384,31 @@ class Simulator:
         connections = max(
             1, int(sim.base_connections * (1 + 0.2 * wave) + 2 * self._noise(sim, bucket, "c"))
         )
+        return response, min(1.0, error_rate), users, connections
+
+    def reading(self, env: str) -> EnvReading:
+        now = self.clock()
+        self._advance(now)
+        sim = self._env(env)
+        release = sim.release
+        started = sim.started_at
+        if sim.ci_builds:
+            builds = int((now - self.t0) // _DEV_BUILD_EVERY)
+            if builds > 0:
+                at = self.t0 + builds * _DEV_BUILD_EVERY
+                number = 1245 + builds
+                release = release_for(
+                    f"1.3.0-dev+ci.{number}",
+                    release,
+                    at=at,
+                    by="automation",
+                    ui="1.3.0-dev",
+                    backend="1.3.0-dev",
+                    database_semantic="1.3.0-dev",
+                )
+                started = max(started, at)
+        minutes = max(0.0, (now - self.t0) / 60.0)
+        response, error_rate, users, connections = self.load(sim, now, minutes)
         return EnvReading(
             version=release.version,
             build=release.build,
@@ -398,7 +425,7 @@ class Simulator:
             status=sim.status,
             uptime_seconds=max(0.0, now - started),
             response_time_ms=response,
-            error_rate=min(1.0, error_rate),
+            error_rate=error_rate,
             active_users=users,
             api_calls_24h=int(users * 310 + 1000),
             db_connections=connections,
