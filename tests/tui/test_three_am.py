@@ -404,3 +404,44 @@ class TestAlertLogSearch:
             assert isinstance(app.screen, AlertLogScreen)
             await pilot.press("escape")
             assert not isinstance(app.screen, AlertLogScreen)
+
+
+class TestPrometheusSource:
+    async def test_prometheus_down_is_in_the_header_and_said_once(self, tmp_path: Any) -> None:
+        import socket
+
+        from tests.tui.conftest import RecordingApp
+        from umig_tui.config.lookup import parse_config_text
+
+        with socket.socket() as sock:  # a port nothing listens on
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        config = parse_config_text(
+            f'[source]\nprometheus = "http://127.0.0.1:{port}"\n'
+            '[[environments]]\nname = "production"\nurl = "https://prod.example"\n'
+            'tier = "production"\n'
+        )
+        app = RecordingApp(config, environ={}, use_store=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            line = await wait_for_shown(
+                pilot,
+                app.query_one(FleetHeader),
+                lambda s: "PROMETHEUS DOWN" in s,
+                what="Prometheus down in the header",
+                within=10,
+            )
+            assert line.lstrip().startswith("UMIG")
+            said = [m for _, title, m in app.notices if title == "Prometheus"]
+            assert len(said) == 1 and f"127.0.0.1:{port}" in said[0]
+
+
+async def test_shift_p_opens_the_promotion_board(make_app: AppFactory) -> None:
+    from umig_tui.tui.screens.promotion import PromotionScreen
+
+    app = make_app(use_store=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.press("P")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromotionScreen), "the board")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, PromotionScreen), "back")

@@ -202,7 +202,7 @@ async def test_quitting_with_a_watch_running_asks_first_and_records_it_interrupt
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_data(pilot)
         await watch_from_dashboard(app, pilot, "production", "9.9.9")
-        app.watches.request_quit()
+        await pilot.press("q")
         await wait_for(
             pilot,
             lambda: isinstance(app.screen, ConfirmQuit) and app.screen.query("#confirm-quit-text"),
@@ -219,14 +219,14 @@ async def test_quitting_with_a_watch_running_asks_first_and_records_it_interrupt
         assert "1 deploy watch is running" in question
         assert "production → 9.9.9" in question
         depth = len(app.screen_stack)
-        app.watches.request_quit()  # a second q while asking stacks no second question
+        await pilot.press("q")  # a second q while asking stacks no second question
         await pilot.pause()
         assert len(app.screen_stack) == depth
         await pilot.press("n")
         await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmQuit), "staying")
         assert [s.env for s in app.watches.running()] == ["production"]
 
-        app.watches.request_quit()
+        await pilot.press("q")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmQuit), "the question")
         await pilot.press("y")
         await wait_for(pilot, lambda: not app.is_running, "the dashboard to quit", within=10)
@@ -238,7 +238,7 @@ async def test_quitting_without_a_watch_running_does_not_ask(make_app: AppFactor
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_data(pilot)
-        app.watches.request_quit()
+        await pilot.press("q")
         await wait_for(pilot, lambda: not app.is_running, "the dashboard to quit")
 
 

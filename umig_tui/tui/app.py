@@ -38,6 +38,7 @@ from umig_tui.tui.screens.deploy_dialog import DeployDialog
 from umig_tui.tui.screens.detail import EnvDetailScreen
 from umig_tui.tui.screens.help import HelpScreen
 from umig_tui.tui.screens.history import HistoryScreen
+from umig_tui.tui.screens.promotion import PromotionScreen
 from umig_tui.tui.screens.silence_dialog import SilenceDialog
 from umig_tui.tui.screens.snapshot import SnapshotScreen
 from umig_tui.tui.screens.watch_detail import WatchDetailScreen
@@ -84,6 +85,7 @@ class UmigApp(App[int]):
         Binding("h", "history", "History", id="history"),
         Binding("s", "snapshot", "Snapshot", id="snapshot"),
         Binding("o", "sort", "Sort", id="sort"),
+        Binding("P", "promotion", "Promotion board", id="promotion", show=False),
         Binding("t", "cycle_theme", "Theme", id="theme"),
         Binding("N", "problem(-1)", "Previous problem", id="previous-problem", show=False),
         Binding("o", "sort", "Sort", id="sort"),
@@ -138,6 +140,7 @@ class UmigApp(App[int]):
         self.bell_on_critical = bell and config.alerts.bell
         self.metrics_port = metrics_port
         self.engine: Engine | None = None
+        self._source_notice: str | None = None
 
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="fleet-header")
@@ -289,6 +292,9 @@ class UmigApp(App[int]):
             silenced=alerts.silenced() if alerts is not None else None,
         )
         self.data = data
+        if data.source_notice and data.source_notice != self._source_notice:
+            self.notify(data.source_notice, title="Prometheus", severity="error", timeout=15)
+        self._source_notice = data.source_notice
         self.query_one(FleetHeader).data = data
         for panel in self.query(Panel):
             panel.data = data
@@ -324,6 +330,7 @@ class UmigApp(App[int]):
             ("Alert log", list(AlertLogScreen.BINDINGS)),
             ("Snapshot", list(SnapshotScreen.BINDINGS)),
             ("Help", list(HelpScreen.ALL_BINDINGS)),
+            ("Promotion board", list(PromotionScreen.BINDINGS)),
             ("Alert detail", list(AlertDetailScreen.BINDINGS)),
             ("Silence an alert", list(SilenceDialog.BINDINGS)),
             ("Deploy watch dialog", list(DeployDialog.BINDINGS)),
@@ -343,6 +350,10 @@ class UmigApp(App[int]):
         env = self.selected_env() or self.config.environments[0].name
         suggestion = suggest_expected(self.config, self.monitor.fleet, env)
         self.push_screen(DeployDialog(env, suggestion), self.watches.start)
+
+    def action_promotion(self) -> None:
+        if self.monitor is not None:
+            self.push_screen(PromotionScreen(self.monitor, self.clock))
 
     def action_history(self) -> None:
         if self.monitor is not None:
@@ -421,7 +432,23 @@ class UmigApp(App[int]):
     async def action_quit(self) -> None:
         """``q`` (and ctrl+q): with a deploy watch running, ask first; the watches then end
         recorded as interrupted, as Ctrl-C does in ``deploy watch``."""
-        self.watches.request_quit()
+        if isinstance(self.screen, ConfirmQuit):
+            return  # already asking: a second `q` is no answer
+        running = self.watches.running()
+        if not running:
+            self.exit()
+            return
+
+        async def answered(quit_: bool | None) -> None:
+            if quit_:
+                await self.watches.stop_all("watch interrupted (dashboard quit)")
+                self.exit()
+
+        self.push_screen(ConfirmQuit(running), answered)
+
+    def on_deployments_panel_open_watch(self, message: DeploymentsPanel.OpenWatch) -> None:
+        """Enter on a watch in panel 4: its detail (stages, outage, gates), live."""
+        self.push_screen(WatchDetailScreen(message.env, self.watches))
 
     def action_help_quit(self) -> None:
         """Ctrl+C: Textual's own message is markup, which notify shows as it is."""

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -16,10 +17,18 @@ from umig_tui.deploy.watch_state import Stage, WatchOptions, WatchState
 from umig_tui.service.deploy_watch import prepare_watch, run_watch
 from umig_tui.service.monitor import Monitor
 from umig_tui.tui.messages import FleetChanged
-from umig_tui.tui.screens.confirm import ConfirmQuit
-from umig_tui.tui.screens.deploy_dialog import DeployRequest
 
 REPLACED = "watch interrupted (replaced or dashboard closed)"
+
+
+@dataclass(frozen=True, slots=True)
+class DeployRequest:
+    """What the deploy dialog asks for: watch ``env`` until ``version`` lands."""
+
+    env: str
+    version: str
+    timeout: float
+    monitor: float
 
 
 class DeployWatches:
@@ -74,23 +83,6 @@ class DeployWatches:
         self._workers.pop(env, None)
         self.app.post_message(FleetChanged())
         return True
-
-    def request_quit(self) -> None:
-        """`q`: quit at once, or, with a watch running, ask first; the watches then end
-        recorded as interrupted, as Ctrl-C does in ``deploy watch``."""
-        if isinstance(self.app.screen, ConfirmQuit):
-            return  # already asking: a second `q` is no answer
-        running = self.running()
-        if not running:
-            self.app.exit()
-            return
-
-        async def answered(quit_: bool | None) -> None:
-            if quit_:
-                await self.stop_all("watch interrupted (dashboard quit)")
-                self.app.exit()
-
-        self.app.push_screen(ConfirmQuit(running), answered)
 
     def start(self, request: DeployRequest | None) -> None:
         if request is None:

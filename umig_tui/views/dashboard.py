@@ -63,6 +63,8 @@ class DashboardData:
     hidden_findings: int = 0
     # Alerts someone silenced, by (rule, env): still shown, marked with who and until when.
     silenced: Mapping[tuple[str, str], Silence] = field(default_factory=dict)
+    # Reading from Prometheus (--source) and it does not answer: why, shown in the header.
+    source_notice: str | None = None
 
 
 class DriftMemo:
@@ -137,6 +139,7 @@ def build_dashboard(
         demo=monitor.config.demo,
         paused=paused,
         notice=monitor.store_notice,
+        source_notice=monitor.source_notice,
         filter=filter_text,
         stale=tuple(v.name for v in all_views if v.stale),
         watches=dict(watches or {}),

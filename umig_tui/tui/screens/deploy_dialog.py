@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
@@ -12,15 +11,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from umig_tui.tui.deploy_watches import DeployRequest
 from umig_tui.util.durations import DurationError, parse_duration
-
-
-@dataclass(frozen=True, slots=True)
-class DeployRequest:
-    env: str
-    version: str
-    timeout: float
-    monitor: float
 
 
 class DeployDialog(ModalScreen[DeployRequest | None]):

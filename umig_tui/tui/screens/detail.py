@@ -208,6 +208,11 @@ class EnvDetailScreen(WorkerScreen):
     def _components(self) -> list[tuple[str, list[Cell]]]:
         fleet = self.monitor.fleet
         rows: list[tuple[str, list[Cell]]] = []
+        view = fleet.view(self.env)
+        # The environment is failing now: these are the last answers read, dimmed and dated.
+        old = view.shows_old_values
+        dim = Style(dim=True) if old else Style()
+        age = f" ({ago(view.last_good_at, self.clock())})" if old and view.last_good_at else ""
 
         def add(group: str, name: str, status: str | None, detail: str = "") -> None:
             word = status or "unknown"
@@ -218,7 +223,15 @@ class EnvDetailScreen(WorkerScreen):
                 else ("unknown" if word in ("unknown", "informational") else "healthy"),
             )
             rows.append(
-                (f"{group}:{name}", [group, Text(name), Text(word, style=style), Text(detail)])
+                (
+                    f"{group}:{name}",
+                    [
+                        Text(group, style=dim),
+                        Text(name, style=dim),
+                        Text(word + age, style=style + dim),
+                        Text(detail, style=dim),
+                    ],
+                )
             )
 
         health = fleet.last_good(self.env, Endpoint.HEALTH)

@@ -13,12 +13,12 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from umig_tui.deploy.watch_state import Stage, WatchState
 from umig_tui.tui.colors import status_style
 from umig_tui.tui.deploy_watches import DeployWatches
-from umig_tui.tui.screens.watch_detail import WatchDetailScreen
 from umig_tui.tui.widgets.panel import Panel
 from umig_tui.tui.widgets.table import Cell, SyncTable, fit_last_column
 from umig_tui.util.durations import format_duration
@@ -75,6 +75,13 @@ def verdict_text(panel: Panel, states: list[WatchState]) -> Text:
 
 
 class DeploymentsPanel(Panel):
+    class OpenWatch(Message):
+        """Enter on a row with a watch: the app opens its detail (screens are the app's)."""
+
+        def __init__(self, env: str) -> None:
+            super().__init__()
+            self.env = env
+
     number = 4
     title = "Deployments"
     help = (
@@ -167,4 +174,4 @@ class DeploymentsPanel(Panel):
         if env not in watches.states:
             self.notify(f"No deploy watch of {env}: `d` starts one", timeout=3)
             return
-        self.app.push_screen(WatchDetailScreen(env, watches))
+        self.post_message(self.OpenWatch(env))

@@ -53,6 +53,12 @@ class FleetHeader(Static):
             f"{STATUS_MARK.get(worst, '?')} {worst.upper()}",
             style=status_style(app, worst, bold=True),
         )
+        if data.source_notice:  # the last known state is shown, stale: never dropped
+            status.append("  ")
+            status.append(
+                " PROMETHEUS DOWN ",
+                style=Style(reverse=True, bold=True, color=variable(app, "status-unhealthy")),
+            )
         counts = Text()
         for status_kind in sorted(EnvStatus, key=lambda s: s.rank):
             count = data.summary.counts.get(status_kind, 0)

@@ -68,6 +68,6 @@ class PerformancePanel(Panel):
                         text.append(f" {mark}", style=high if worse else Style(dim=True))
                 cells.append(text)
             rows.append((view.name, cells))
-        old = [v.name for v in data.views if v.shows_old_values]
-        self.set_subtitle(f"dimmed: last values read ({', '.join(old)})" if old else "")
+        failing = [v.name for v in data.views if v.shows_old_values]
+        self.set_subtitle(f"dimmed: last values read ({', '.join(failing)})" if failing else "")
         self.query_one(SyncTable).sync(("Environment", *(label for _, label, _ in METRICS)), rows)
