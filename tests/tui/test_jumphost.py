@@ -288,3 +288,51 @@ def test_a_hostile_fleet_is_drawn_as_plain_text(tmp_path: Path) -> None:
             pane.tmux("send-keys", "-t", "umig", "Escape")
             pane.wait_for(lambda s: "1 Environments" in s, timeout=10)
             pane.tmux("send-keys", "-t", "umig", "Down")  # hotfix
+
+
+def test_the_header_names_a_failing_environments_alert_within_five_seconds(
+    tmp_path: Path,
+) -> None:
+    """The 3 a.m. check: production stops answering; within five seconds the header of an
+    80×24 pane names the firing alert and its environment (polling health every second)."""
+    import json
+    import urllib.request
+
+    config = tmp_path / "fleet.toml"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "umig_tui", "demo-server", "--port", "0",
+         "--scenario", "static", "--write-config", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 15
+        while not (config.exists() and "hotfix" in config.read_text(encoding="utf-8")):
+            assert server.poll() is None and time.monotonic() < deadline, "no demo-server config"
+            time.sleep(0.1)
+        fleet = config.read_text(encoding="utf-8")
+        config.write_text("[polling]\nhealth = 1\n\n" + fleet, encoding="utf-8")
+        base = re.search(r'url = "(http://[^"/]+)/production"', fleet)
+        assert base is not None
+        with dashboard_in_tmux({"TERM": "xterm"}, ("--config", str(config))) as pane:
+            pane.wait_for(lambda s: "UMIG ● HEALTHY" in s.splitlines()[0])
+            request = urllib.request.Request(
+                f"{production.group(1)}/_control/production".replace(
+                    "/production/_control", "/_control"
+                ),
+                data=json.dumps({"fault": "refused"}).encode(),
+                method="POST",
+            )
+            failed_at = time.monotonic()
+            urllib.request.urlopen(request, timeout=5).close()
+            header = pane.wait_for(
+                lambda s: "CRITICAL" in s.splitlines()[0] and "production" in s.splitlines()[0],
+                timeout=8,
+            ).splitlines()[0]
+            took = time.monotonic() - failed_at
+            assert took <= 5.0, f"the header named the alert after {took:.1f} s: {header}"
+            assert "ALERTS" in header and "UNREACHABLE" in header
+            assert len(header) <= 80
+    finally:
+        server.terminate()
+        server.wait(10)
