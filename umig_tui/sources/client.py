@@ -15,7 +15,7 @@ import httpx
 
 from umig_tui import __version__
 from umig_tui.config import Environment, Polling
-from umig_tui.models import Endpoint, ErrorKind, FetchError, NotOffered, PollResult
+from umig_tui.models import Document, Endpoint, ErrorKind, FetchError, NotOffered, PollResult
 from umig_tui.sources.answered import Answered, Credential, DirectAnswer
 from umig_tui.sources.body import BodyTooLarge, read_capped
 from umig_tui.sources.errors import ParseError
@@ -88,6 +88,8 @@ class UmigClient:
         self._has_auth = secret is not None
         self.login = LoginGuard(active=self._has_auth)
         self._urls: dict[str, httpx.URL] = {}
+        # Per signal: the profile, what was answered (paths, statuses, bodies) and its document.
+        self._last: dict[Endpoint, tuple[Profile, tuple[object, ...], Document]] = {}
         # The lean transport is called directly (httpx's client layer costs a third of a poll);
         # other transports (proxies, the in-process demo) go through httpx.
         self._direct = transport if isinstance(transport, StreamTransport) else None
@@ -197,10 +199,13 @@ class UmigClient:
                 )
             answers = await self._answers(requests)
         raw = encode_answers(answers)
-        try:
-            value = profile.parse(endpoint, answers)
-        except ParseError as exc:
-            raise FetchFailed(exc.as_fetch_error(), raw=raw[:4096]) from None
+        value = self._unchanged(endpoint, profile, requests, answers)
+        if value is None:
+            try:
+                value = profile.parse(endpoint, answers)
+            except ParseError as exc:
+                raise FetchFailed(exc.as_fetch_error(), raw=raw[:4096]) from None
+            self._last[endpoint] = (profile, _same_as(answers), value)
         return PollResult(
             env=self.env.name,
             endpoint=endpoint,
@@ -209,6 +214,21 @@ class UmigClient:
             value=value,
             raw=raw,
         )
+
+    def _unchanged(
+        self,
+        endpoint: Endpoint,
+        profile: Profile,
+        requests: Sequence[Request],
+        answers: Sequence[Answer],
+    ) -> Document | None:
+        """The document read from the same bytes last time, so they are not parsed again
+        (a version or components document rarely changes between polls). Never for a signal
+        whose document holds request times (timed probes): those change on every poll."""
+        last = self._last.get(endpoint)
+        if last is None or last[0] is not profile or any(not r.body for r in requests):
+            return None
+        return last[2] if last[1] == _same_as(answers) else None
 
     def _may_redetect(self) -> bool:
         return (
@@ -466,6 +486,11 @@ class UmigClient:
             error=error,
             raw=raw,
         )
+
+
+def _same_as(answers: Sequence[Answer]) -> tuple[object, ...]:
+    """What a document is read from: every answer's path, status, body and error."""
+    return tuple((a.path, a.status, a.body, a.error) for a in answers)
 
 
 def _since(started: float) -> float:
