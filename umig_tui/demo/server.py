@@ -65,6 +65,7 @@ class DemoServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         # The newest requests, bounded so a long demo run does not grow.
         self.requests: deque[SeenRequest] = deque(maxlen=_RECORDED)
+        self.served = 0  # every environment request since start (benchmarks count the load)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -177,6 +178,7 @@ class DemoServer:
                     path = "/" + rest
                 else:
                     name, path = env, target
+                self.served += 1
                 self.requests.append(
                     SeenRequest(
                         name,
