@@ -73,14 +73,18 @@ async def evaluated(
     from umig_tui.service.notify import notifier_for
 
     async with session(args, config, restore=True) as monitor:
-        notifier = notifier_for(config.notify, os.environ)
+        # Reading from Prometheus nothing is evaluated here: the alerts are Alertmanager's
+        # (serve has notified), so no sink is opened.
+        notifier = notifier_for(config.notify, os.environ) if monitor.source is None else None
+        service = AlertService(monitor, notifier=notifier)
         try:
-            service = AlertService(monitor, notifier=notifier)
             await service.restore()
             if before_poll is not None:
                 await before_poll(monitor, service)
             await poll(monitor, args)
             await service.evaluate()
+            if service.notice is not None:
+                print(f"umig-tui: note: {service.notice}", file=sys.stderr)
             if notifier is not None:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(config.notify.timeout * 3):
@@ -89,6 +93,7 @@ async def evaluated(
                 await monitor.store.flush()
             yield monitor, service, notifier
         finally:
+            await service.aclose()
             if notifier is not None:
                 await notifier.aclose()
 

@@ -26,6 +26,7 @@ from umig_tui.analysis.trends import MetricTrend
 from umig_tui.events import AlertChange, Event, EventKind
 from umig_tui.metrics import COMPONENT_SCORE, HEALTH_UP, poll_latency, poll_ok
 from umig_tui.models import Endpoint, EnvStatus, Severity
+from umig_tui.service.alertmanager_alerts import RemoteAlerts
 from umig_tui.service.monitor import Change, Monitor
 from umig_tui.service.notify import Notifier
 from umig_tui.service.silences import SilenceService
@@ -92,6 +93,19 @@ class AlertService:
             clock=clock,
             transport=silence_transport,
         )
+        # Reading from Prometheus: the rules run in serve (and Prometheus), not in every
+        # dashboard; the alerts shown are those Alertmanager holds.
+        self.remote = (
+            RemoteAlerts(
+                config.notify.alertmanager,
+                monitor.fleet.names,
+                timeout=config.notify.timeout,
+                clock=clock,
+                transport=silence_transport,
+            )
+            if monitor.source is not None
+            else None
+        )
         monitor.subscribe(self._on_change)
 
     def subscribe(self, listener: Callable[[Sequence[Transition]], None]) -> None:
@@ -117,7 +131,7 @@ class AlertService:
 
     async def restore(self) -> None:
         store = self.monitor.store
-        if store is None:
+        if store is None or self.remote is not None:  # a cache store holds no alert state
             return
         from umig_tui.store.state import load_alerts
 
@@ -246,6 +260,8 @@ class AlertService:
     async def evaluate(self) -> list[Transition]:
         """One cycle: refresh signals, evaluate, save, record and notify what changed."""
         await self.silences.refresh()
+        if self.remote is not None:
+            return await self._read_remote()
         if not self.owner:
             self.engine.clear()
             await self.restore()  # what the recording instance decided, as it stands now
@@ -288,6 +304,32 @@ class AlertService:
                 continue  # never fired: not worth a line in the timeline
             store.submit(alert_event(alert, now))
 
+    async def _read_remote(self) -> list[Transition]:
+        """Alertmanager's alerts instead of an evaluation; what changed goes to the listeners
+        (and the timeline), never to a sink: serve has notified already."""
+        assert self.remote is not None
+        transitions = [self._silenced(t) for t in await self.remote.refresh()]
+        store = self.monitor.store
+        if store is not None and store.recording:
+            for transition in transitions:
+                store.submit(alert_event(transition.alert, self.clock()))
+        for listener in list(self._listeners):
+            try:
+                listener(transitions)
+            except Exception:
+                log.exception("alert listener failed")
+        return transitions
+
+    @property
+    def notice(self) -> str | None:
+        """Why the alerts shown may be incomplete (read from Prometheus: no Alertmanager to
+        read, or it does not answer)."""
+        return self.remote.notice if self.remote is not None else None
+
+    async def aclose(self) -> None:
+        if self.remote is not None:
+            await self.remote.aclose()
+
     def _silenced(self, transition: Transition) -> Transition:
         silence = self.silences.silence_for(transition.alert)
         if silence is None and transition.alert.phase is AlertPhase.RESOLVED:
@@ -301,17 +343,19 @@ class AlertService:
 
     def silenced(self) -> dict[tuple[str, str], Silence]:
         """The current alerts that are silenced, by (rule, env), with their silence."""
-        return self.silences.for_alerts(self.engine.alerts)
+        return self.silences.for_alerts(self.alerts())
 
     def trends(self) -> dict[str, tuple[MetricTrend, ...]]:
         """The latest trend comparisons per environment (refreshed with the slow signals)."""
         return dict(self._slow.trends)
 
     def firing(self) -> list[AlertState]:
+        if self.remote is not None:
+            return [a for a in self.remote.alerts() if a.phase is AlertPhase.FIRING]
         return self.engine.firing()
 
     def alerts(self) -> list[AlertState]:
-        return self.engine.alerts
+        return self.remote.alerts() if self.remote is not None else self.engine.alerts
 
 
 def alert_event(alert: AlertState, now: float) -> Event:

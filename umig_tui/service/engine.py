@@ -67,11 +67,15 @@ class Engine:
         notices: list[str] = []
         config = self.monitor.config
         try:
-            self.notifier = notifier_for(config.notify, self.environ)
+            # Reading from Prometheus, this run evaluates nothing: serve notifies.
+            if self.monitor.source is None:
+                self.notifier = notifier_for(config.notify, self.environ)
         except ConfigError as exc:  # a webhook token variable unset: alerts on screen only
             notices.append(f"notifications off: {exc}")
         self._alerts = AlertService(self.monitor, notifier=self.notifier, clock=self.monitor.clock)
         await self._alerts.restore()
+        if self._alerts.notice is not None:  # no Alertmanager to read alerts from
+            notices.append(self._alerts.notice)
         if config.history_file is not None:
             self.history = HistoryWriter(self.monitor, config.history_file)
         self.monitor.subscribe(self._on_change)
@@ -130,5 +134,7 @@ class Engine:
                 log.exception("closing %r failed", extra)
         if self.history is not None:
             await self.history.aclose()
+        if self._alerts is not None:
+            await self._alerts.aclose()
         if self.notifier is not None:
             await self.notifier.aclose()
