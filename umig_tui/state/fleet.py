@@ -118,6 +118,9 @@ class FleetState:
         # for every view while one or two environments changed since the last.
         self._views: dict[str, EnvView] = {}
         self._versions: dict[str, VersionRow] = {}
+        # The merged metrics and the status, asked for after every result and again by the view.
+        self._metrics: dict[str, Metrics] = {}
+        self._statuses: dict[str, tuple[EnvStatus, str]] = {}
         self._profiles: dict[str, tuple[str, Mapping[str, str]]] = {}
 
     @property
@@ -137,6 +140,8 @@ class FleetState:
             self._good[key] = result
         self._views.pop(result.env, None)
         self._versions.pop(result.env, None)
+        self._metrics.pop(result.env, None)
+        self._statuses.pop(result.env, None)
         return True
 
     def set_profile(self, env: str, label: str, paths: Mapping[str, str]) -> None:
@@ -156,6 +161,12 @@ class FleetState:
 
     def metrics(self, env: str) -> Metrics:
         """Newest value per metric across the health document and the Prometheus text."""
+        merged = self._metrics.get(env)
+        if merged is None:
+            merged = self._metrics[env] = self._merged_metrics(env)
+        return merged
+
+    def _merged_metrics(self, env: str) -> Metrics:
         sources: list[tuple[float, Metrics]] = []
         health = self._good.get((env, Endpoint.HEALTH))
         if health is not None and isinstance(health.value, HealthSnapshot):
@@ -260,6 +271,12 @@ class FleetState:
 
     def status(self, env: str) -> tuple[EnvStatus, str]:
         """Status and reason only (what the monitor checks after every result)."""
+        known = self._statuses.get(env)
+        if known is None:
+            known = self._statuses[env] = self._derive_status(env)
+        return known
+
+    def _derive_status(self, env: str) -> tuple[EnvStatus, str]:
         components = self._value(env, Endpoint.COMPONENTS)
         return derive_status(
             self._latest.get((env, Endpoint.HEALTH)),
