@@ -262,13 +262,16 @@ async def test_failing_endpoint_backs_off_and_success_resets_the_interval() -> N
     fleet.outcome = lambda env, endpoint: NOT_FOUND
     poller = make_poller(fleet, endpoints=(H,), health=0.05, max_backoff=5.0, circuit_failures=100)
     async with running(poller):
-        await wait_until(lambda: len(fleet.calls) >= 5)
-        failing = gaps(fleet.calls[:5])  # about 0.05, 0.1, 0.2, 0.4 with ±10 % jitter
+        await wait_until(lambda: len(fleet.calls) >= 7)
+        # At the interval until the failure is confirmed (3 in a row, the health alert's
+        # count), then doubling: about 0.05, 0.05, 0.05, 0.1, 0.2, 0.4 with ±10 % jitter.
+        failing = gaps(fleet.calls[:7])
         fleet.outcome = lambda env, endpoint: None
         poller.refresh("a")
-        await wait_until(lambda: len(fleet.calls) >= 9)
-        healthy = gaps(fleet.calls[6:9])
-    for before, after in itertools.pairwise(failing):
+        await wait_until(lambda: len(fleet.calls) >= 11)
+        healthy = gaps(fleet.calls[8:11])
+    assert all(0.04 <= gap <= 0.08 for gap in failing[:3]), failing
+    for before, after in itertools.pairwise(failing[2:]):
         assert after > before * 1.5, failing
     assert failing[-1] >= 0.3
     assert all(0.04 <= gap <= 0.15 for gap in healthy), healthy

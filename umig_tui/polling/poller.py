@@ -159,6 +159,7 @@ class Poller:
         tasks: dict[Endpoint, asyncio.Task[None]] = {}
         wake = self._wake[env]
         breaker = self._breakers[env]
+        confirm = max(0, self.config.thresholds.consecutive_failures - 1)
 
         async def poll(endpoint: Endpoint) -> None:
             ok = False
@@ -168,8 +169,14 @@ class Poller:
             except Exception:  # a client's bug: count it as a failure, keep the schedule
                 log.exception("polling %s %s failed", env, endpoint)
             failures[endpoint] = 0 if ok else failures[endpoint] + 1
+            # No backoff until a failure is confirmed (as many in a row as the health alert
+            # wants): the third failed health check comes two intervals after the first, not
+            # three; then the doubling spares the sick environment.
             delay = next_delay(
-                polling.interval(endpoint), failures[endpoint], polling.max_backoff, self.rng
+                polling.interval(endpoint),
+                max(0, failures[endpoint] - confirm),
+                polling.max_backoff,
+                self.rng,
             )
             # A refresh asked for while this poll ran wants a new answer, not this one.
             refreshed = self._refreshed.get(env, 0) != asked

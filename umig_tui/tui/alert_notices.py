@@ -32,5 +32,5 @@ class AlertNotices:
             self.app.notify(
                 transition.alert.summary, title="CRITICAL alert", severity="error", timeout=15
             )
-        if transitions:
-            self.app.post_message(FleetChanged())
+        if transitions:  # an alert changed state: on screen now, not within the second
+            self.app.post_message(FleetChanged(urgent=True))

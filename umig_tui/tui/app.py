@@ -264,7 +264,7 @@ class UmigApp(App[int]):
 
     def on_fleet_changed(self, message: FleetChanged) -> None:
         elapsed = time.monotonic() - self._last_render
-        if elapsed >= RENDER_EVERY:
+        if elapsed >= RENDER_EVERY or message.urgent:
             self.redraw()
         elif not self._render_pending:
             self._render_pending = True
