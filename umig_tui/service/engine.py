@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 ALERTS = "alert evaluation"
 # Seconds: results that may change an alert wake the evaluation, at most this often.
-ALERT_AT_MOST_EVERY = 1.0
+ALERT_AT_MOST_EVERY = 0.5
 POLL = "poll:"  # + the environment's name
 
 
@@ -106,7 +106,7 @@ class Engine:
             self._alert_due.set()
 
     async def _alert_loop(self) -> None:
-        """Every ``[alerts] interval``, and within a second of a result that may change an
+        """Every ``[alerts] interval``, and within half a second of a result that may change an
         alert: a failing environment is in the header in seconds, not at the next cycle."""
         interval = self.monitor.config.alerts.interval
         await asyncio.sleep(min(interval, 5.0))  # soon after the first polls, then regularly
