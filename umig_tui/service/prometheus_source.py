@@ -19,13 +19,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, cast
 
+from umig_tui import exposition as x
 from umig_tui.config import Config, ConfigError, Environment
 from umig_tui.models import Endpoint, ErrorKind, FetchError, PollResult, Tier
 from umig_tui.service.prometheus_documents import (
     SELECTOR,
+    SIGNALS,
     Described,
     absent,
     describe,
+    group,
     results,
     unknown_health,
 )
@@ -118,6 +121,14 @@ class PrometheusReader:
     def described(self) -> list[Described]:
         return describe(self._samples)
 
+    def probed(self, env: str) -> frozenset[Endpoint] | None:
+        """The signals serve polls of ``env`` (those it reports a probe of); None when
+        Prometheus holds nothing of it."""
+        found = group(self._samples).get(env)
+        if found is None:
+            return None
+        return frozenset(s for s in SIGNALS if str(s) in found.by(x.PROBE_SUCCESS, "signal"))
+
     async def aclose(self) -> None:
         if self._closed:
             return
@@ -125,6 +136,16 @@ class PrometheusReader:
         if self._inflight is not None and not self._inflight.done():
             self._inflight.cancel()
         await self.api.aclose()
+
+
+class Served:
+    """The signals serve polls of one environment, answering ``offers`` as a profile does."""
+
+    def __init__(self, signals: frozenset[Endpoint]) -> None:
+        self.signals = signals
+
+    def offers(self, signal: Endpoint) -> bool:
+        return signal in self.signals
 
 
 class PrometheusClient:
@@ -167,8 +188,12 @@ class PrometheusClient:
     def adopt(self, profile: object, detected_at: float) -> None:
         """Profiles are serve's business here."""
 
-    async def resolve(self) -> object:
-        raise FetchFailed(FetchError(ErrorKind.NOT_FOUND, "read from Prometheus: no profile here"))
+    async def resolve(self) -> Served:
+        """What serve reads of this environment, standing for its profile where a deploy watch
+        asks which gates it has (no smoke check: serve does not run it). Before Prometheus
+        answers: every signal serve can expose."""
+        await self.reader.refresh()
+        return Served(self.reader.probed(self.env.name) or frozenset(SIGNALS))
 
     async def aclose(self) -> None:
         await self.reader.aclose()
