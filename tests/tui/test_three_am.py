@@ -445,3 +445,15 @@ async def test_shift_p_opens_the_promotion_board(make_app: AppFactory) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, PromotionScreen), "the board")
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, PromotionScreen), "back")
+
+
+async def test_the_demo_says_what_its_scenario_plays(make_app: AppFactory) -> None:
+    from umig_tui.demo.scenarios import SCENARIOS
+
+    app = make_app(use_store=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        said = [m for _, title, m in app.notices if title == "Demo fleet: static"]
+        assert said == [SCENARIOS["static"].description]
+        tooltip = str(app.query_one(FleetHeader).tooltip)
+        assert "HIGH drift" in tooltip

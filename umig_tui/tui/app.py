@@ -211,6 +211,8 @@ class UmigApp(App[int]):
             self.notify(notice, title="Not running", severity="warning", timeout=10)
         self.engine.alerts.subscribe(AlertNotices(self, bell=self.bell_on_critical))
         self.redraw()
+        if self.config.demo:
+            self._say_demo_scenario()
         if self.monitor.store_notice:
             self.notify(
                 self.monitor.store_notice, title="No history", severity="warning", timeout=10
@@ -222,6 +224,16 @@ class UmigApp(App[int]):
         exit_on_hangup(self.exit)
         if not self.is_headless:
             no_resume_after_hangup()
+
+    def _say_demo_scenario(self) -> None:
+        """What the demo fleet plays (its drift and alerts are meant): the DEMO badge's help
+        (hover) and a note at start, so nobody takes the story for a bug in the monitor."""
+        from umig_tui.demo.scenarios import SCENARIOS
+
+        scenario = SCENARIOS.get(str(getattr(self.simulator, "scenario", "default")))
+        if scenario is not None:
+            self.query_one(FleetHeader).tooltip = f"DEMO ({scenario.name}): {scenario.description}"
+            self.notify(scenario.description, title=f"Demo fleet: {scenario.name}", timeout=12)
 
     def _extras(self) -> list[Extra]:
         if self.metrics_port is None:
