@@ -69,6 +69,10 @@ class Deployment:
     reason: str | None = None  # why a watch failed
     initiated_by: str | None = None  # who started the watch
     elapsed_s: float | None = None  # how long the watch had run
+    verdict: str | None = None  # pass | fail | inconclusive, once a watch has one
+    # The history line's verdict keys (deploy.verdict_record.verdict_fields): verdict_reason,
+    # verdict_detail, soak — kept as JSON, the events layer knows nothing of their shape.
+    verdict_json: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         key = "watch_id" if self.source == WATCH else "id"
@@ -83,6 +87,8 @@ class Deployment:
             "reason": self.reason,
             "initiated_by": self.initiated_by,
             "elapsed_s": self.elapsed_s,
+            "verdict": self.verdict,
+            "verdict_json": self.verdict_json,
         }
         return {k: v for k, v in data.items() if v is not None}
 
@@ -99,6 +105,10 @@ class Deployment:
             reason=_text(data, "reason"),
             initiated_by=_text(data, "initiated_by"),
             elapsed_s=_number(data, "elapsed_s"),
+            verdict=_text(data, "verdict"),
+            verdict_json=data["verdict_json"]
+            if isinstance(data.get("verdict_json"), dict)
+            else None,
         )
 
     @property

@@ -251,7 +251,10 @@ async def test_quitting_without_a_watch_running_does_not_ask(make_app: AppFactor
             "invalid duration 'soon': use a number and a unit (ms, s, m, h, d, w), e.g. 30s or 5m",
         ),
         ("[b]x[/] 1m", "invalid duration '[b]x[/]': use a number and a unit"),
-        ("1m 2m 3m", "give at most two durations (wait up to, then monitor for), not 3: 1m 2m 3m"),
+        (
+            "1m 2m 3m 4m",
+            "give at most three durations (wait up to, monitor for, soak for), not 4: 1m 2m 3m 4m",
+        ),
     ],
 )
 async def test_the_deploy_dialog_shows_its_error_whole(

@@ -20,7 +20,7 @@ from umig_tui.deploy.watch_state import Outage, Stage
 
 
 def test_every_stage_is_kept_with_its_start_and_end() -> None:
-    h = harness(monitor=20.0)
+    h = harness(monitor=20.0, min_samples=2)  # two checks judged: the stages are pinned here
     h.step(running(PREVIOUS))  # T0+10: still waiting
     h.step(running(EXPECTED))  # T0+20: confirmed, validating
     h.step(gates_pass())  # T0+30: monitoring
@@ -97,11 +97,14 @@ def test_comparisons_name_their_threshold() -> None:
     to_monitoring(h)
     h.step(live(response=130.0, error_rate=0.01))
     limits = {c.metric: c.limit for c in h.state.comparisons}
+    # The [deploy] tolerance at its confidence (the fixed 15 % of before is gone), and the
+    # absolute error-rate limit.
     assert limits == {
-        "response avg": "≤ +15%",
-        "response P95": "≤ +15%",
-        "response P99": "≤ +15%",
-        "error rate": "≤ 5.0%",
+        "response avg": "≤ +10% at 95% confidence",
+        "response P95": "≤ +10% at 95% confidence",
+        "response P99": "≤ +10% at 95% confidence",
+        "error rate": "≤ +0.50% points at 95% confidence",
+        "error rate limit": "≤ 5.0%",
     }
 
 

@@ -1,7 +1,8 @@
 """``umig-tui deploy watch``: follow a deployment through its validation gates.
 
-Exit 0 succeeded, 1 failed, 3 timed out (the version never appeared), 2 usage/config,
-130 interrupted (Ctrl-C), 143 stopped by SIGTERM.
+Exit 0 succeeded (passed, and soaked with --soak), 1 failed, 3 timed out (the version never
+appeared), 4 inconclusive (landed, but too little to judge it by), 2 usage/config, 130
+interrupted (Ctrl-C), 143 stopped by SIGTERM.
 """
 
 from __future__ import annotations
@@ -30,7 +31,13 @@ from umig_tui.util.durations import DurationError, format_duration, parse_durati
 if TYPE_CHECKING:  # the watch's modules load only when a watch runs (start-up of other commands)
     from umig_tui.deploy.watch_state import WatchOptions, WatchState
 
-EXIT_FOR = {"succeeded": EXIT_OK, "failed": EXIT_PROBLEM, "timed_out": EXIT_TIMEOUT}
+EXIT_INCONCLUSIVE = 4  # the version landed; too few samples, no traffic or no baseline to judge
+EXIT_FOR = {
+    "succeeded": EXIT_OK,
+    "failed": EXIT_PROBLEM,
+    "timed_out": EXIT_TIMEOUT,
+    "inconclusive": EXIT_INCONCLUSIVE,
+}
 
 
 def register(commands: Any) -> None:
@@ -40,8 +47,10 @@ def register(commands: Any) -> None:
         "watch",
         help="wait for a version, validate it, then watch it against the previous version",
         description="waiting → confirmed → validating (health healthy, orchestrator active, /teams 200) "
-        "→ monitoring (error rate and response time vs the previous version) → succeeded | failed | "
-        "timed_out. Exit 0 succeeded, 1 failed, 3 timed out, 2 usage/config error.",
+        "→ monitoring (error rate and response time vs the previous version's baseline: a rank test "
+        "for worse by more than the tolerance, with a minimum sample count) → succeeded | failed | "
+        "inconclusive | timed_out (with --soak: soaking after a pass). Exit 0 succeeded, 1 failed, "
+        "3 timed out, 4 inconclusive, 2 usage/config error.",
     )
     add_source_options(parser, env=False)
     parser.add_argument(
@@ -61,6 +70,19 @@ def register(commands: Any) -> None:
         "--monitor", default="5m", help="watch window after validation (default 5m; 0 skips)"
     )
     parser.add_argument("--interval", default="10s", help="time between checks (default 10s)")
+    parser.add_argument(
+        "--min-samples",
+        type=int,
+        metavar="N",
+        help="samples per side a verdict needs ([deploy] min_samples, default 20); fewer is "
+        "inconclusive",
+    )
+    parser.add_argument(
+        "--soak",
+        metavar="DURATION",
+        help="after a pass, keep checking this long before it counts as promotable "
+        "([deploy] soak; default none)",
+    )
     parser.add_argument("--no-validate", action="store_true", help="skip the validation gates")
     parser.add_argument(
         "--history-file", metavar="FILE", help="append to this deployment-history JSONL"
@@ -80,11 +102,20 @@ def _duration(value: str, flag: str, *, allow_zero: bool = False) -> float:
         raise UsageError(f"{flag}: {exc}") from None
 
 
-def options_from(args: argparse.Namespace, thresholds: Any) -> WatchOptions:
+def options_from(args: argparse.Namespace, thresholds: Any, deploy: Any = None) -> WatchOptions:
+    from umig_tui.config.model import DeploySettings
     from umig_tui.deploy.watch_state import WatchOptions
 
+    deploy = deploy if deploy is not None else DeploySettings()
     if not args.expect.strip():
         raise UsageError("--expect needs a version")
+    min_samples = getattr(args, "min_samples", None)
+    if min_samples is None:
+        min_samples = deploy.min_samples
+    elif min_samples < 1:
+        raise UsageError(f"--min-samples must be 1 or more (got {min_samples})")
+    soak_text = getattr(args, "soak", None)
+    soak = deploy.soak if soak_text is None else _duration(soak_text, "--soak", allow_zero=True)
     return WatchOptions(
         expected=args.expect.strip(),
         timeout=_duration(args.timeout, "--timeout"),
@@ -93,6 +124,10 @@ def options_from(args: argparse.Namespace, thresholds: Any) -> WatchOptions:
         validate=not args.no_validate,
         error_rate=thresholds.error_rate,
         degradation=thresholds.degradation,
+        min_samples=min_samples,
+        confidence=deploy.confidence,
+        tolerance=deploy.tolerance,
+        soak=soak,
     )
 
 
@@ -109,7 +144,7 @@ async def run(args: argparse.Namespace) -> int:
         config = config.select([args.watch_env])
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
-    options = options_from(args, config.thresholds)
+    options = options_from(args, config.thresholds, config.deploy)
     history_file = args.history_file or config.history_file
     async with session(args, config, restore=True) as monitor:
         monitor.start()  # a watch runs for minutes: record as it goes
@@ -199,6 +234,7 @@ class _Display:
 
 
 def line_for(state: WatchState) -> str:
+    from umig_tui.deploy.verdict_text import summary_lines
     from umig_tui.util.timefmt import stamp
 
     text = f"{stamp(state.now, seconds=True)} {state.env} {state.stage}: {state.message}"
@@ -206,4 +242,9 @@ def line_for(state: WatchState) -> str:
         text += " [" + ", ".join(f"{g.name} {g.status}" for g in state.gates) + "]"
     if state.stage.terminal:
         text += f" (after {format_duration(state.elapsed)})"
+    if state.verdict_detail and (state.stage.terminal or state.stage == "soaking"):
+        # The verdict for a CI log: what each metric rests on, so it can be read back later.
+        said = state.verdict_reason in state.message
+        lines = [f"  verdict {state.verdict}" + ("" if said else f": {state.verdict_reason}")]
+        text += "\n" + "\n".join(lines + summary_lines(state.verdict_detail))
     return text

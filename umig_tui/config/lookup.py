@@ -19,6 +19,7 @@ from umig_tui.config.model import (
     AlertSettings,
     Config,
     ConfigError,
+    DeploySettings,
     Environment,
     NotifySettings,
     Polling,
@@ -99,6 +100,7 @@ def parse_config_text(text: str, file: Path | None = None) -> Config:
         repository=(
             reader.repository(data["repository"]) if "repository" in data else RepositorySettings()
         ),
+        deploy=reader.deploy(data["deploy"]) if "deploy" in data else DeploySettings(),
         profiles=profiles,
         source=file,
         display_utc=reader.display_utc(data["display"]) if "display" in data else False,

@@ -151,6 +151,16 @@ class RepositorySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class DeploySettings:
+    """``[deploy]``: what a deploy verdict rests on (``deploy.verdict``)."""
+
+    min_samples: int = 20  # per side, per metric; fewer is inconclusive
+    confidence: float = 0.95  # of "worse", Holm-adjusted across the metrics
+    tolerance: float = 0.10  # a change smaller than this is never a regression
+    soak: float = 0.0  # after a pass, keep checking this long (0: no soak)
+
+
+@dataclass(frozen=True, slots=True)
 class SloSettings:
     """Seed 003's service-health table: the targets error budgets are measured against."""
 
@@ -207,6 +217,7 @@ class Config:
     notify: NotifySettings = field(default_factory=NotifySettings)
     slo: SloSettings = field(default_factory=SloSettings)
     repository: RepositorySettings = field(default_factory=RepositorySettings)
+    deploy: DeploySettings = field(default_factory=DeploySettings)
     profiles: Mapping[str, CustomProfileSpec] = field(default_factory=dict)
     demo: bool = False
     demo_dialect: str = "us088"  # what the demo fleet speaks (``--demo --profile``)

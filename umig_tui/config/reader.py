@@ -17,6 +17,7 @@ from umig_tui.config.model import (
     AlertSettings,
     Auth,
     ConfigError,
+    DeploySettings,
     Environment,
     NotifySettings,
     Polling,
@@ -460,6 +461,22 @@ class Reader:
             )
         return RepositorySettings(**values)
 
+    def deploy(self, raw: Any) -> DeploySettings:
+        """``[deploy]``: min_samples, confidence, tolerance, soak."""
+        data = self.table(raw, ("deploy",), set(DeploySettings.__dataclass_fields__))
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            path = ("deploy", key)
+            if key == "min_samples":  # under 8 a rank test's normal approximation is no test
+                values[key] = self.integer(value, path, low=8)
+            elif key == "confidence":
+                values[key] = self.number(value, path, low=0.5, high=0.999)
+            elif key == "tolerance":
+                values[key] = self.number(value, path, low=0, high=1)
+            else:
+                values[key] = self.hold(value, path)
+        return DeploySettings(**values)
+
     def keys(self, raw: Any) -> dict[str, str]:
         data = self.table(raw, ("keys",), set(raw) if isinstance(raw, dict) else set())
         result: dict[str, str] = {}
@@ -511,6 +528,7 @@ TOP_KEYS = {
     "expected",
     "history",
     "repository",
+    "deploy",
     "keys",
     "alerts",
     "notify",

@@ -108,6 +108,8 @@ def make_record(
 _WATCH_LINES = {  # a watch's stage → (line type, status); other stages write no line
     "waiting": ("deployment_start", "in_progress"),
     "succeeded": ("deployment_success", "completed"),
+    "soaking": ("deployment_success", "completed"),  # passed; the soak's end is its own line
+    "inconclusive": ("deployment_inconclusive", "inconclusive"),
     "failed": ("deployment_failure", "failed"),
     "timed_out": ("deployment_ended", "not_seen"),
     "interrupted": ("deployment_ended", "interrupted"),
@@ -147,13 +149,25 @@ def record_for(event: Event) -> dict[str, Any] | None:
     if line is None:
         return None
     kind, status = line
+    verdict = deployment.verdict_json or {}
+    soak = verdict.get("soak")
+    if (
+        deployment.stage in ("succeeded", "failed")
+        and isinstance(soak, dict)
+        and soak.get("state") in ("passed", "failed")
+    ):
+        # The end of a soak after a pass: the pass was its own line (deployment_success).
+        kind, status = "deployment_soak", f"soak_{soak['state']}"
     fields: dict[str, Any] = {"status": status, "fromVersion": deployment.from_version}
     if kind == "deployment_start":
         fields["initiatedBy"] = deployment.initiated_by
     elif kind == "deployment_success" and deployment.elapsed_s is not None:
         fields["duration"] = format_duration(deployment.elapsed_s)
-    elif kind in ("deployment_failure", "deployment_ended"):
-        fields["error"] = deployment.reason
+    elif kind != "deployment_start" and kind != "deployment_success":
+        fields["error"] = deployment.reason  # failed, ended, inconclusive, a soak's end
+    # The verdict's keys (verdict, verdict_reason, verdict_detail, soak): anyone reading the
+    # line later sees what each metric was, against what baseline, and the test.
+    fields.update({k: v for k, v in verdict.items() if k not in fields})
     return make_record(kind, **common, version=deployment.to_version, **fields)
 
 

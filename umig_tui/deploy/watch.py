@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from umig_tui.analysis.stats import WindowStats, relative_change
 from umig_tui.analysis.versions import compare_versions
 from umig_tui.deploy.gates import gate_health, gate_orchestrator, gate_smoke, has_orchestrator
+from umig_tui.deploy.verdict import Judgement, Reference, VerdictSettings, judge
+from umig_tui.deploy.verdict_record import MetricResult
 from umig_tui.deploy.watch_state import (
     GATES,
     Comparison,
@@ -114,8 +115,12 @@ class DeployWatch:
         previous_version: str | None = None,
         baseline_response: Sequence[float] = (),
         baseline_errors: Sequence[float] = (),
+        baseline_window: tuple[float, float] | None = None,
+        references: Sequence[Reference] = (),
         gates: Sequence[str] = GATES,
     ) -> None:
+        """``baseline_*``: the previous version's samples before the deploy (the watch adds what
+        it sees while it waits); ``references``: the other baselines, labelled, in order."""
         self.options = options
         self.gates = tuple(gates)  # the ones this environment's profile has
         if previous_version is not None and (
@@ -127,6 +132,11 @@ class DeployWatch:
             previous_version = None
         self._baseline = _Samples(list(baseline_response), list(baseline_errors))
         self._current = _Samples()
+        self._baseline_window = baseline_window
+        self._references = tuple(references)
+        self._probes = 0
+        self._failed_probes = 0
+        self._monitor_start: float | None = None
         self._unreachable = 0
         self._last_seen: str | None = None  # what the service last said while we waited
         self.state = WatchState(
@@ -138,6 +148,7 @@ class DeployWatch:
             now=now,
             deadline=now + options.timeout,
             previous_version=previous_version,
+            soak=options.soak,
             message=f"waiting for {options.expected}",
             timeline=(StageMark(Stage.WAITING, now, f"waiting for {options.expected}"),),
         )
@@ -182,7 +193,7 @@ class DeployWatch:
             return self._waiting(observation, now)
         if stage is Stage.VALIDATING:
             return self._validating(observation, now)
-        if stage is Stage.MONITORING:
+        if stage in (Stage.MONITORING, Stage.SOAKING):
             return self._monitoring(observation, now)
         return []
 
@@ -276,12 +287,50 @@ class DeployWatch:
 
     def _fail(self, now: float, reason: str, *, rollback: bool = False) -> WatchState:
         previous = self.state.previous_version
+        if self.state.stage is Stage.SOAKING:
+            # It passed its verdict, then failed the soak: the record keeps the pass and says
+            # the soak failed (the promotion board reads "passed, then failed its soak").
+            reason = f"soak failed: {reason}"
+            if rollback:
+                advice = (
+                    f"rollback recommended to {previous}" if previous else "rollback recommended"
+                )
+                reason = f"{reason}; {advice}"
+            return self._move(
+                Stage.FAILED,
+                now,
+                reason=reason,
+                rollback_recommended=rollback,
+                message=reason,
+                soak_state="failed",
+            )
         if rollback:
             advice = f"rollback recommended to {previous}" if previous else "rollback recommended"
             reason = f"{reason}; {advice}"
         return self._move(
-            Stage.FAILED, now, reason=reason, rollback_recommended=rollback, message=reason
+            Stage.FAILED,
+            now,
+            reason=reason,
+            rollback_recommended=rollback,
+            message=reason,
+            verdict="fail",
+            verdict_reason=reason,
+            verdict_detail=self._with_gates(self.state.verdict_detail),
         )
+
+    def _with_gates(self, detail: Sequence[MetricResult]) -> tuple[MetricResult, ...]:
+        """The gates as rows of the verdict (what each wanted, what it saw), then the metrics."""
+        gates = tuple(
+            MetricResult(
+                f"gate {g.name}",
+                {"passed": "pass", "failed": "fail"}.get(g.status, "inconclusive"),
+                threshold=g.wanted,
+                test="gate",
+                why=g.detail,
+            )
+            for g in self.state.gates
+        )
+        return gates + tuple(m for m in detail if m.test != "gate")
 
     def _validating(self, observation: Observation, now: float) -> list[WatchState]:
         gates = {g.name: g for g in self.state.gates}
@@ -346,7 +395,17 @@ class DeployWatch:
 
     def _start_monitoring(self, now: float) -> WatchState:
         if self.options.monitor <= 0:
-            return self._finish(now)
+            # Asked for: the gates alone decide, and the verdict says so.
+            why = "gates only: monitoring skipped (--monitor 0)"
+            return self._move(
+                Stage.SUCCEEDED,
+                now,
+                message=f"{self.options.expected} is live and healthy",
+                verdict="pass",
+                verdict_reason=why,
+                verdict_detail=self._with_gates(()),
+            )
+        self._monitor_start = now
         return self._move(
             Stage.MONITORING,
             now,
@@ -359,13 +418,25 @@ class DeployWatch:
         if failure is not None:
             return [failure]
         response, error = _numbers(observation)
+        if observation.metrics is not None:
+            self._probes += 1
+            self._failed_probes += observation.metrics.error is not None and response is None
         if response is not None:
             self._current.response.append(response)
         if error is not None:
             self._current.errors.append(error)
-        self.state = replace(
-            self.state, samples=len(self._current.response), comparisons=self._compare()
-        )
+        if self.state.stage is Stage.SOAKING:
+            self.state = replace(self.state, samples=len(self._current.response))
+        else:
+            judgement = self._judge(now)
+            self.state = replace(
+                self.state,
+                samples=len(self._current.response),
+                comparisons=self._compare(judgement),
+                verdict=judgement.verdict,
+                verdict_reason=judgement.reason,
+                verdict_detail=judgement.detail,
+            )
         recent = self._current.errors[-3:]
         if len(recent) == 3 and min(recent) > self.options.error_rate:
             return [
@@ -376,48 +447,109 @@ class DeployWatch:
                     rollback=True,
                 )
             ]
+        if self.state.stage is Stage.SOAKING:
+            assert self.state.soak_until is not None
+            return [self._end_soak(now)] if now >= self.state.soak_until else []
         assert self.state.monitor_until is not None
         if now >= self.state.monitor_until:
             return [self._finish(now)]
         return []
 
-    def _compare(self) -> tuple[Comparison, ...]:
-        base = WindowStats.of(self._baseline.response)
-        current = WindowStats.of(self._current.response)
-        limit = self.options.degradation
-        out: list[Comparison] = []
-        for label, before, after in (
-            ("response avg", base.avg, current.avg),
-            ("response P95", base.p95, current.p95),
-            ("response P99", base.p99, current.p99),
-        ):
-            change = relative_change(after, before)
-            ok = change is None or change <= limit
-            out.append(Comparison(label, before, after, change, ok, f"≤ {limit:+.0%}"))
-        errors_now = WindowStats.of(self._current.errors).avg
-        errors_before = WindowStats.of(self._baseline.errors).avg
-        out.append(
-            Comparison(
-                "error rate",
-                errors_before,
-                errors_now,
-                relative_change(errors_now, errors_before),
-                errors_now is None or errors_now <= self.options.error_rate,
-                f"≤ {self.options.error_rate:.1%}",
-            )
+    def _end_soak(self, now: float) -> WatchState:
+        """The soak is over: the whole window since monitoring began, judged again. Only a
+        fail fails it; too little to judge after a pass is said, not held against it."""
+        judgement = self._judge(now)
+        if judgement.verdict == "fail":
+            self.state = replace(self.state, comparisons=self._compare(judgement))
+            return self._fail(now, judgement.reason, rollback=True)
+        note = "" if judgement.verdict == "pass" else f" (not judged again: {judgement.reason})"
+        return self._move(
+            Stage.SUCCEEDED,
+            now,
+            soak_state="passed",
+            message=f"{self.options.expected} is live and healthy; soak passed{note}",
         )
-        return tuple(out)
+
+    def references(self) -> list[Reference]:
+        """The previous version's samples (store + what the watch saw while waiting) first,
+        then the other baselines."""
+        previous = self.state.previous_version
+        first: list[Reference] = []
+        if self._baseline.response or self._baseline.errors:
+            label = f"{previous or 'the version before'} on {self.state.env}, the hour before the deploy"
+            window = self._baseline_window
+            first.append(
+                Reference(
+                    label, tuple(self._baseline.response), tuple(self._baseline.errors), window
+                )
+            )
+        return first + list(self._references)
+
+    def _judge(self, now: float) -> Judgement:
+        options = self.options
+        settings = VerdictSettings(
+            min_samples=options.min_samples,
+            confidence=options.confidence,
+            tolerance=options.tolerance,
+            error_rate=options.error_rate,
+        )
+        start = self._monitor_start if self._monitor_start is not None else now
+        return judge(
+            self._current.response,
+            self._current.errors,
+            self.references(),
+            settings,
+            window=(start, now),
+            probes=self._probes,
+            failed_probes=self._failed_probes,
+        )
+
+    @staticmethod
+    def _compare(judgement: Judgement) -> tuple[Comparison, ...]:
+        """The deciding metrics as the compact comparison rows older views read."""
+        return tuple(
+            Comparison(
+                m.metric,
+                m.baseline,
+                m.value,
+                m.effect if m.metric != "error rate limit" else None,
+                m.outcome != "fail",
+                m.threshold,
+            )
+            for m in judgement.detail
+            if m.role == "decides"
+        )
 
     def _finish(self, now: float) -> WatchState:
-        comparisons = self._compare()
-        self.state = replace(self.state, comparisons=comparisons)
-        worse = [c for c in comparisons if not c.ok]
-        if worse:
-            return self._fail(
+        judgement = self._judge(now)
+        self.state = replace(
+            self.state,
+            comparisons=self._compare(judgement),
+            verdict=judgement.verdict,
+            verdict_reason=judgement.reason,
+            verdict_detail=self._with_gates(judgement.detail),
+        )
+        if judgement.verdict == "fail":
+            return self._fail(now, judgement.reason, rollback=True)
+        if judgement.verdict == "inconclusive":
+            return self._move(
+                Stage.INCONCLUSIVE,
                 now,
-                "worse than before the deploy: " + "; ".join(c.describe() for c in worse),
-                rollback=True,
+                reason=f"inconclusive: {judgement.reason}",
+                message=f"{self.options.expected} is live; not judged: {judgement.reason}",
+            )
+        if self.options.soak > 0:
+            until = now + self.options.soak
+            return self._move(
+                Stage.SOAKING,
+                now,
+                soak_until=until,
+                soak_state="soaking",
+                message=f"{self.options.expected} passed ({judgement.reason}); "
+                f"soaking for {self.options.soak:g}s",
             )
         return self._move(
-            Stage.SUCCEEDED, now, message=f"{self.options.expected} is live and healthy"
+            Stage.SUCCEEDED,
+            now,
+            message=f"{self.options.expected} is live and healthy ({judgement.reason})",
         )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from umig_tui.deploy.verdict_record import MetricResult, Soak
 from umig_tui.models import PollResult
 
 
@@ -14,14 +15,22 @@ class Stage(StrEnum):
     CONFIRMED = "confirmed"
     VALIDATING = "validating"
     MONITORING = "monitoring"
+    SOAKING = "soaking"  # passed; still checked until the soak ends (--soak)
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     TIMED_OUT = "timed_out"  # the expected version was never seen: no deployment to judge
     INTERRUPTED = "interrupted"  # stopped by the person watching (Ctrl-C, SIGTERM, quit)
+    INCONCLUSIVE = "inconclusive"  # landed, but too little to judge it by: neither pass nor fail
 
     @property
     def terminal(self) -> bool:
-        return self in (Stage.SUCCEEDED, Stage.FAILED, Stage.TIMED_OUT, Stage.INTERRUPTED)
+        return self in (
+            Stage.SUCCEEDED,
+            Stage.FAILED,
+            Stage.TIMED_OUT,
+            Stage.INTERRUPTED,
+            Stage.INCONCLUSIVE,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +43,10 @@ class WatchOptions:
     error_rate: float = 0.05
     degradation: float = 0.15
     unreachable_limit: int = 3  # consecutive failed health polls after confirmation
+    min_samples: int = 20  # [deploy]: per side, for a verdict
+    confidence: float = 0.95
+    tolerance: float = 0.10
+    soak: float = 0.0  # after a pass, keep checking this long before it counts as promotable
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +132,12 @@ class WatchState:
     samples: int = 0
     timeline: tuple[StageMark, ...] = ()  # every stage entered, in order
     outages: tuple[Outage, ...] = ()
+    verdict: str | None = None  # pass | fail | inconclusive (live while monitoring: so far)
+    verdict_reason: str = ""
+    verdict_detail: tuple[MetricResult, ...] = ()
+    soak: float = 0.0  # the soak asked for (seconds)
+    soak_until: float | None = None
+    soak_state: str | None = None  # soaking | passed | failed; None: no soak asked
 
     def stages(self) -> list[tuple[StageMark, float | None]]:
         """Each stage entered with when it ended (None: the current one, or the verdict)."""
@@ -142,9 +161,14 @@ class WatchState:
         if self.stage in (Stage.CONFIRMED, Stage.VALIDATING):
             passed = sum(1 for g in self.gates if g.status == "passed")
             return 0.3 + 0.2 * passed / max(1, len(self.gates))
+        if self.stage is Stage.SOAKING and self.soak_until is not None:
+            total = max(1.0, self.soak_until - self.stage_since)
+            return 0.9 + 0.1 * min(1.0, (self.now - self.stage_since) / total)
         if self.monitor_until is not None:
             total = max(1.0, self.monitor_until - self.stage_since)
-            return 0.5 + 0.5 * min(1.0, (self.now - self.stage_since) / total)
+            # With a soak to follow, monitoring is most of the way, not all of it.
+            span = 0.4 if self.soak > 0 else 0.5
+            return 0.5 + span * min(1.0, (self.now - self.stage_since) / total)
         return 0.5
 
     @property
@@ -153,6 +177,8 @@ class WatchState:
             return None
         if self.stage is Stage.MONITORING and self.monitor_until is not None:
             return max(0.0, self.monitor_until - self.now)
+        if self.stage is Stage.SOAKING and self.soak_until is not None:
+            return max(0.0, self.soak_until - self.now)
         return max(0.0, self.deadline - self.now)
 
     def to_json(self) -> dict[str, Any]:
@@ -175,10 +201,22 @@ class WatchState:
                     "current": c.current,
                     "change": c.change,
                     "ok": c.ok,
+                    "threshold": c.limit,
                 }
                 for c in self.comparisons
             ],
+            "samples": self.samples,
+            "verdict": self.verdict,
+            "verdict_reason": self.verdict_reason,
+            "verdict_detail": [m.to_json() for m in self.verdict_detail],
+            "soak": self.soak_json(),
         }
+
+    def soak_json(self) -> dict[str, Any] | None:
+        """``{"until", "state"}`` as the history records it; None without a soak."""
+        if self.soak_until is None or self.soak_state is None:
+            return None
+        return Soak(self.soak_until, self.soak_state).to_json()
 
 
 @dataclass

@@ -6,15 +6,19 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from umig_tui.analysis.versions import compare_versions
 from umig_tui.deploy.gates import gates_for
+from umig_tui.deploy.verdict import Reference
 from umig_tui.deploy.watch import DeployWatch
 from umig_tui.deploy.watch_state import Observation, Stage, WatchOptions, WatchState
-from umig_tui.events import EventKind
-from umig_tui.metrics import ERROR_RATE, RESPONSE_TIME
 from umig_tui.models import Endpoint, PollResult
+from umig_tui.service.deploy_baselines import (
+    ACCEPTED_IN,
+    Before,
+    before_deploy,
+    other_references,
+    same,
+)
 from umig_tui.service.watch_recorder import WatchRecorder
-from umig_tui.store.queries import series_points
 
 if TYPE_CHECKING:
     from umig_tui.service.monitor import Monitor
@@ -27,7 +31,7 @@ def endpoints_for(stage: Stage) -> tuple[Endpoint, ...]:
         return (Endpoint.VERSION, Endpoint.HEALTH, Endpoint.METRICS)
     if stage is Stage.VALIDATING:
         return (Endpoint.HEALTH, Endpoint.COMPONENTS, Endpoint.TEAMS)
-    if stage is Stage.MONITORING:
+    if stage in (Stage.MONITORING, Stage.SOAKING):
         return (Endpoint.HEALTH, Endpoint.METRICS)
     return ()
 
@@ -75,48 +79,33 @@ async def run_watch(
             await sleep(min(interval, left) if left is not None and left > 0 else interval)
 
 
-BASELINE_WINDOW = 3600.0
-
-
 async def prepare_watch(
     monitor: Monitor, env: str, options: WatchOptions, *, now: float
 ) -> tuple[DeployWatch, WatchRecorder]:
-    """A watch of ``env`` with the previous version's samples as its baseline, and its recorder.
-
-    The baseline is the hour before the deploy: before now, or, when the expected version is
-    already live (the watch started late), before the poller saw it land.
-    """
+    """A watch of ``env`` with its baselines from the store (``deploy_baselines``), and its
+    recorder. Started after the version landed, it compares with what ran before it, never
+    with the new version itself."""
     store = monitor.store
-    previous = monitor.fleet.versions(env).umig
-    response: list[float] = []
-    errors: list[float] = []
+    running = monitor.fleet.versions(env).umig
+    before = Before(None if same(running, options.expected) else running)
+    references: list[Reference] = []
     if store is not None:
-        until = now
-        if previous is not None and compare_versions(previous, options.expected) == 0:
-            landed = await store.events(env=env, kinds=[str(EventKind.DEPLOYMENT)], limit=50)
-            seen = [
-                e.deployment
-                for e in landed
-                if e.deployment is not None and e.deployment.to_version == previous
-            ]
-            if seen:
-                until = min(e.ts for e in landed if e.deployment in seen)
-                previous = seen[0].from_version
-        since = until - BASELINE_WINDOW
-        response = [
-            p.value
-            for p in await series_points(store, env, RESPONSE_TIME, since=since, until=until)
-        ]
-        errors = [
-            p.value for p in await series_points(store, env, ERROR_RATE, since=since, until=until)
-        ]
+        before = await before_deploy(store, env, running, options.expected, now=now)
+        tier = next((e.tier for e in monitor.config.environments if e.name == env), None)
+        lower = ACCEPTED_IN.get(tier) if tier is not None else None
+        accepted = [e.name for e in monitor.config.environments if lower and e.tier == lower]
+        references = await other_references(
+            store, env, options.expected, before, accepted_envs=accepted, now=now
+        )
     watch = DeployWatch(
         env,
         options,
         now=now,
-        previous_version=previous,
-        baseline_response=response,
-        baseline_errors=errors,
+        previous_version=before.previous,
+        baseline_response=before.response,
+        baseline_errors=before.errors,
+        baseline_window=before.window,
+        references=references,
         gates=gates_for(await monitor.offered(env)),
     )
     return watch, WatchRecorder(monitor)

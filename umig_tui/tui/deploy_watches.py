@@ -29,6 +29,7 @@ class DeployRequest:
     version: str
     timeout: float
     monitor: float
+    soak: float | None = None  # None: [deploy] soak
 
 
 class DeployWatches:
@@ -111,13 +112,17 @@ class DeployWatches:
             interval=min(10.0, config.polling.health),
             error_rate=config.thresholds.error_rate,
             degradation=config.thresholds.degradation,
+            min_samples=config.deploy.min_samples,
+            confidence=config.deploy.confidence,
+            tolerance=config.deploy.tolerance,
+            soak=config.deploy.soak if request.soak is None else request.soak,
         )
         watch, recorder = await prepare_watch(monitor, request.env, options, now=self.clock())
 
         async def on_state(state: WatchState, transition: bool) -> None:
             await recorder.record(state, transition)
             self.states[request.env] = state
-            if transition and state.stage.terminal:
+            if transition and (state.stage.terminal or state.stage is Stage.SOAKING):
                 self._announce(state)
             self.app.post_message(FleetChanged())
 
@@ -139,11 +144,21 @@ class DeployWatches:
             raise
 
     def _announce(self, state: WatchState) -> None:
-        if state.stage is Stage.SUCCEEDED:
+        if state.stage in (Stage.SUCCEEDED, Stage.SOAKING):
+            soak = {"soaking": "passed; soaking", "passed": "passed and soaked"}
             self.app.notify(
-                f"{state.env}: {state.expected} is live and healthy",
-                title="Deploy succeeded",
+                f"{state.env}: {state.expected} {soak.get(state.soak_state or '', 'passed')}: "
+                f"{state.verdict_reason or 'live and healthy'}",
+                title="Deploy succeeded" if state.stage is Stage.SUCCEEDED else "Deploy passed",
                 timeout=10,
+            )
+            return
+        if state.stage is Stage.INCONCLUSIVE:  # a warning, not a pass
+            self.app.notify(
+                f"{state.env}: {state.expected} is live, not judged: {state.verdict_reason}",
+                title="Deploy inconclusive",
+                severity="warning",
+                timeout=30,
             )
             return
         self.app.bell()

@@ -38,7 +38,7 @@ class DeployDialog(ModalScreen[DeployRequest | None]):
             yield Label(f"Watch a deploy to {self.env}", id="deploy-title")
             yield Label("Expected version (Enter starts, Esc cancels):")
             yield Input(value=self.suggestion, placeholder="e.g. 1.2.0", id="deploy-version")
-            yield Label("Wait up to / then monitor for:")
+            yield Label("Wait up to / then monitor for / then soak for (optional):")
             yield Input(value="10m 5m", placeholder="10m 5m", id="deploy-times")
             yield Static("", id="deploy-error")
 
@@ -55,11 +55,11 @@ class DeployDialog(ModalScreen[DeployRequest | None]):
         if not version:
             error.update(Text("a version is required"))
             return
-        if len(times) > 2:
+        if len(times) > 3:
             # What the person typed is shown as text, never as markup.
             error.update(
                 Text(
-                    f"give at most two durations (wait up to, then monitor for), "
+                    f"give at most three durations (wait up to, monitor for, soak for), "
                     f"not {len(times)}: {' '.join(times)}"
                 )
             )
@@ -71,7 +71,12 @@ class DeployDialog(ModalScreen[DeployRequest | None]):
                 if len(times) > 1 and times[1] in ("0", "0s")
                 else (parse_duration(times[1]) if len(times) > 1 else 300.0)
             )
+            soak = (
+                None
+                if len(times) < 3
+                else (0.0 if times[2] in ("0", "0s") else parse_duration(times[2]))
+            )
         except DurationError as exc:
             error.update(Text(str(exc)))
             return
-        self.dismiss(DeployRequest(self.env, version, timeout, monitor))
+        self.dismiss(DeployRequest(self.env, version, timeout, monitor, soak))
