@@ -7,7 +7,9 @@ kept-alive connections, as the dashboard's loops do: CPU per request (process ti
 writer thread included), then one cProfile of the same cycles: self time by package and the
 functions with the most cumulative time.
 
-    .venv/bin/python bench/profile_poll.py [--envs 50] [--cycles 20] [--top 25]
+    .venv/bin/python bench/profile_poll.py [--envs 50] [--cycles 20] [--top 25] [--cold]
+
+``--cold`` closes every connection before each poll: the CPU of a one-shot ``status``'s poll.
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ def package_of(filename: str) -> str:
     return "stdlib"
 
 
-async def run(config_path: Path, store_path: Path, cycles: int, profile: bool) -> tuple[float, int]:
+async def run(
+    config_path: Path, store_path: Path, cycles: int, profile: bool, cold: bool = False
+) -> tuple[float, int]:
     from umig_tui.config import load_config
     from umig_tui.service.runtime import open_monitor
 
@@ -55,16 +59,22 @@ async def run(config_path: Path, store_path: Path, cycles: int, profile: bool) -
             await monitor.store.flush()
         profiler = cProfile.Profile() if profile else None
         requests = 0
-        cpu0 = time.process_time()
-        if profiler:
-            profiler.enable()
+        cpu = 0.0
         for _ in range(cycles):
+            if cold:  # a one-shot command's poll: every connection new (the profile known)
+                for client in monitor.clients.values():
+                    if client._direct is not None:
+                        await client._direct.aclose()
+                        client._direct._closed = False
+            cpu0 = time.process_time()
+            if profiler:
+                profiler.enable()
             requests += len(await monitor.poll_once())
-        if monitor.store is not None:
-            await monitor.store.flush()
-        if profiler:
-            profiler.disable()
-        cpu = time.process_time() - cpu0
+            if monitor.store is not None:
+                await monitor.store.flush()
+            if profiler:
+                profiler.disable()
+            cpu += time.process_time() - cpu0
         if profiler:
             show(profiler)
         return cpu, requests
@@ -97,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cycles", type=int, default=20)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--profile", default="us088")
+    parser.add_argument(
+        "--cold", action="store_true", help="every poll on new connections (as `status` polls)"
+    )
     args = parser.parse_args(argv)
     TOP = args.top
     umig_tui = console_script("umig-tui")
@@ -108,12 +121,14 @@ def main(argv: list[str] | None = None) -> int:
             umig_tui, envs=args.envs, latency="0ms", workdir=work,
             extra=["--profile", args.profile, "--probe-delay", "0"],
         ) as fleet:  # fmt: skip
-            cpu, requests = asyncio.run(run(fleet.config, work / "s.db", args.cycles, False))
+            cpu, requests = asyncio.run(
+                run(fleet.config, work / "s.db", args.cycles, False, args.cold)
+            )
             print(
                 f"{requests} requests in {args.cycles} cycles of {args.envs} environments: "
                 f"{cpu * 1000 / requests:.3f} ms CPU per request (process time, no profiler)"
             )
-            asyncio.run(run(fleet.config, work / "s2.db", args.cycles, True))
+            asyncio.run(run(fleet.config, work / "s2.db", args.cycles, True, args.cold))
     return 0
 
 
