@@ -337,24 +337,53 @@ async def test_worse_than_the_previous_versions_baseline_fires_after_5_minutes(
     assert firing.alert.severity is Severity.MEDIUM
 
 
-async def test_an_availability_budget_burning_fast_fires_after_5_minutes(
+async def test_an_availability_budget_burning_on_a_sliver_of_data_holds_no_alert(
     services: ServiceFactory, simulator: Simulator
 ) -> None:
+    """Ten polls a few milliseconds apart, one failed: 90 % "available", a 100× burn on
+    nothing like six hours of data. The window's coverage is what the rule looks at first."""
     clock = FakeClock(time.time())
     service = await services(clock)
     simulator.set_fault("hotfix", "http500", "health")
     await service.monitor.poll_once()
     simulator.set_fault("hotfix", None)
-    for _ in range(9):  # 10 health polls, 1 failed: 90 % available, burning 100× the budget
+    for _ in range(9):
         await service.monitor.poll_once()
     assert service.monitor.store is not None
     await service.monitor.store.flush()
     clock.now = time.time() + 1
-    [pending] = await service.evaluate()
+    assert "umig-slo-budget-burn" not in [t.alert.rule for t in await service.evaluate()]
+
+
+async def test_an_availability_budget_burning_fast_fires_after_5_minutes(
+    services: ServiceFactory, simulator: Simulator
+) -> None:
+    """Two and a half hours of healthy history (more than 10 % of the 6 h window), then
+    hotfix fails its health checks for four minutes: about 2.6 % of the covered time down,
+    burning the 0.1 % budget some 26× faster than allowed (limit 6×)."""
+    from umig_tui.demo.history import ensure_demo_metric_history
+    from umig_tui.models import Endpoint, ErrorKind, FetchError, PollResult
+
+    clock = FakeClock(time.time())
+    service = await services(clock)
+    store = service.monitor.store
+    assert store is not None
+    start = clock.now - 240
+    await ensure_demo_metric_history(store, ["hotfix"], now=start, days=0.1)
+    down = FetchError(ErrorKind.HTTP_ERROR, "HTTP 500", 500)
+    for second in range(0, 240, 30):  # a failed health check every 30 s for 4 minutes
+        service.monitor.apply(
+            PollResult("hotfix", Endpoint.HEALTH, ts=start + second, latency_ms=5.0, error=down)
+        )
+    await store.flush()
+    [pending] = [t for t in await service.evaluate() if t.alert.rule == "umig-slo-budget-burn"]
     assert seen([pending]) == [("umig-slo-budget-burn", "hotfix", "pending")]
-    assert pending.alert.value == pytest.approx(100.0)
+    assert pending.alert.value is not None
+    assert pending.alert.value > 6.0
+    assert pending.alert.cause.startswith(f"burning {pending.alert.value:.0f}× (limit 6×)")
     clock.advance(300)
-    assert seen(await service.evaluate()) == [("umig-slo-budget-burn", "hotfix", "firing")]
+    firing = [t for t in await service.evaluate() if t.alert.rule == "umig-slo-budget-burn"]
+    assert seen(firing) == [("umig-slo-budget-burn", "hotfix", "firing")]
 
 
 # -- config: user rules, disabled built-ins; no store ---------------------------------------------

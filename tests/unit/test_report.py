@@ -303,7 +303,7 @@ async def test_report_text_has_every_section_of_the_seed_in_order(monitor: Monit
     assert positions == sorted(positions)
     for heading in headings[1:]:  # each underlined as the seed does
         assert set(lines[lines.index(heading) + 1]) == {"-"}
-    assert "Date: 2025-06-15" in lines
+    assert "Date: 2025-06-15 (times in UTC)" in lines
     assert "Total health checks: 11520" in lines
     assert "Healthy: 11376 (98%)" in lines
     assert "Unhealthy: 144 (1%)" in lines

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from umig_tui.cli.common import EXIT_OK, UsageError
+from umig_tui.demo.scenarios import SCENARIOS
 from umig_tui.util.durations import DurationError, parse_duration
 
 # Kept here, not imported from the simulator: building the parser must stay cheap.
@@ -39,9 +40,9 @@ def register(commands: Any) -> None:
     parser.add_argument("--latency", default="0ms", help="added to every response, e.g. 100ms")
     parser.add_argument(
         "--scenario",
-        choices=["default", "static"],
+        choices=list(SCENARIOS),
         default="default",
-        help="default: a deploy lands, UAT degrades, dev keeps building; static: no story",
+        help="; ".join(f"{s.name}: {s.description}" for s in SCENARIOS.values()),
     )
     parser.add_argument(
         "--profile",

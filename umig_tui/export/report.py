@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from umig_tui.analysis.alert_rules import AlertState
@@ -15,6 +14,7 @@ from umig_tui.analysis.stats import WindowStats
 from umig_tui.deploy.timeline import History
 from umig_tui.events import Event
 from umig_tui.state.fleet import EnvView
+from umig_tui.util.timefmt import day, stamp, stamp_text, zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +62,11 @@ def _ms(value: float | None) -> str:
 
 
 def _date(ts: float) -> str:
-    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d")
+    return day(ts)
 
 
 def _time(ts: float) -> str:
-    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+    return stamp(ts)
 
 
 def _period(data: ReportData) -> str:
@@ -117,7 +117,7 @@ def _text(data: ReportData) -> str:
     out += [
         rule,
         "UMIG Daily Status Report" + (" (DEMO)" if data.demo else ""),
-        f"Date: {_date(data.generated_at)}",
+        f"Date: {_date(data.generated_at)} (times in {zone(data.generated_at)})",
         rule,
         "",
     ]
@@ -134,7 +134,7 @@ def _text(data: ReportData) -> str:
     if data.history.entries:
         for entry in data.history.entries:
             out.append(
-                f"{entry.timestamp} | {entry.environment} | {entry.version or '-'} | {entry.type} | {entry.status or '-'}"
+                f"{stamp_text(entry.timestamp)} | {entry.environment} | {entry.version or '-'} | {entry.type} | {entry.status or '-'}"
             )
     else:
         out.append("No deployments in this period")
@@ -200,7 +200,7 @@ def _markdown(data: ReportData) -> str:
             "| --- | --- | --- | --- | --- |",
         ]
         out += [
-            f"| {md(e.timestamp)} | {md(e.environment)} | {code(e.version or '-')} | {e.type} | {md(e.status or '-')} |"
+            f"| {md(stamp_text(e.timestamp))} | {md(e.environment)} | {code(e.version or '-')} | {e.type} | {md(e.status or '-')} |"
             for e in data.history.entries
         ]
     else:

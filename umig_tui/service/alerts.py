@@ -30,6 +30,7 @@ from umig_tui.service.alertmanager_alerts import RemoteAlerts
 from umig_tui.service.monitor import Change, Monitor
 from umig_tui.service.notify import Notifier
 from umig_tui.service.silences import SilenceService
+from umig_tui.store.slo import BurnSignal
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class SilencedTransition(Transition):
 class _Slow:
     at: float = 0.0
     degradation: dict[str, tuple[float | None, str]] = field(default_factory=dict)
-    burn: dict[str, float | None] = field(default_factory=dict)
+    burn: dict[str, BurnSignal] = field(default_factory=dict)
     failed_deploys: dict[str, str] = field(default_factory=dict)
     trends: dict[str, tuple[MetricTrend, ...]] = field(default_factory=dict)
 
@@ -167,10 +168,9 @@ class AlertService:
         store = self.monitor.store
         if store is None:
             return
-        from umig_tui.analysis.trends import burn_rate
+        from umig_tui.store.slo import burn_signal
         from umig_tui.store.state import load_baselines
         from umig_tui.store.trends import degradation_signal, env_trends
-        from umig_tui.store.windows import availability
 
         config = self.monitor.config
         baselines = await load_baselines(store)
@@ -186,13 +186,10 @@ class AlertService:
             )
             self._slow.degradation[env] = degradation_signal(trends)
             self._slow.trends[env] = tuple(trends)
-            # Only the availability: the burn rate needs nothing of the full SLO report (whose
-            # P95 sorts six hours of raw samples per environment, every minute).
-            ratio, polls = await availability(
-                store, env, since=now - BURN_WINDOW, until=now, now=now
-            )
-            self._slow.burn[env] = (
-                burn_rate(ratio, config.slo.availability) if polls >= 10 else None
+            # Time-weighted availability and how much of the window has data: the rule does
+            # not hold on a sliver (two minutes of six hours).
+            self._slow.burn[env] = await burn_signal(
+                store, env, config.slo.availability, now=now, window=BURN_WINDOW
             )
         # Rebuilt from the store's last day each time, so a failure nothing followed ages out
         # (accumulating it in memory kept it firing for as long as the process ran).
@@ -229,6 +226,7 @@ class AlertService:
                     if latest.latency_ms is not None:
                         series[poll_latency(str(endpoint))] = latest.latency_ms
             degradation, detail = self._slow.degradation.get(env, (None, ""))
+            burn = self._slow.burn.get(env)
             drift = worst.get(env)
             out.append(
                 EnvSignals(
@@ -243,7 +241,8 @@ class AlertService:
                     deployment_failed=self._slow.failed_deploys.get(env),
                     degradation=degradation,
                     degradation_detail=detail,
-                    budget_burn=self._slow.burn.get(env),
+                    budget_burn=burn.rate if burn is not None and burn.polls >= 10 else None,
+                    budget_coverage=burn.coverage if burn is not None else None,
                     series=series,
                 )
             )

@@ -220,6 +220,8 @@ class UmigApp(App[int]):
         if self.poll:
             for name in self.engine.loop_names():
                 self._start_loop(name)
+        if self.config.demo and self.monitor.store is not None:
+            self._seed_demo_history()
         self.set_interval(1.0, self._tick)
         exit_on_hangup(self.exit)
         if not self.is_headless:
@@ -234,6 +236,25 @@ class UmigApp(App[int]):
         if scenario is not None:
             self.query_one(FleetHeader).tooltip = f"DEMO ({scenario.name}): {scenario.description}"
             self.notify(scenario.description, title=f"Demo fleet: {scenario.name}", timeout=12)
+
+    def _seed_demo_history(self) -> None:
+        """A week of metric history in a new demo store, so trends, arrows and SLO windows have
+        something to show: once per store, after the first frame (it takes a second or two)."""
+        from umig_tui.demo.history import ensure_demo_metric_history
+
+        assert self.monitor is not None
+        assert self.monitor.store is not None
+        self.run_worker(
+            ensure_demo_metric_history(
+                self.monitor.store,
+                [env.name for env in self.config.environments],
+                now=self.clock(),
+                recent_step=self.config.polling.health,
+            ),
+            group="demo-history",
+            description="demo: a week of metric history",
+            exit_on_error=False,
+        )
 
     def _extras(self) -> list[Extra]:
         if self.metrics_port is None:
