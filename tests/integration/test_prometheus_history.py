@@ -23,7 +23,7 @@ from tests.integration.test_prometheus_source import DEMO_ENVS, scraped
 from umig_tui.config import load_config
 from umig_tui.demo.server import ServerThread
 from umig_tui.metrics import RESPONSE_TIME, poll_ok
-from umig_tui.service.prometheus_history import HISTORY, backfill, newest_sample
+from umig_tui.service.prometheus_history import HISTORY, RECENT, backfill, newest_sample
 from umig_tui.service.prometheus_source import PrometheusReader, with_source
 from umig_tui.service.runtime import open_monitor
 from umig_tui.sources.prometheus_api import choose_step
@@ -73,21 +73,28 @@ async def test_history_comes_from_query_range_and_a_later_run_asks_only_what_is_
             assert store is not None
             asked = spy(reader)
 
-            # First run, five minutes ago by its clock: the last 7 days, at a step keeping a
-            # series near 600 points.
+            # First run, five minutes ago by its clock: the last 7 days at a step keeping a
+            # series near 600 points, and the last hour at its own finer one (the sparklines').
             first_end = now - 300
+            recent = first_end - RECENT
             reader.clock = lambda: first_end
             written = await backfill(reader, store, config)
             await store.flush()
             assert written > 0
-            assert {(start, stop) for _, start, stop in asked} == {(first_end - HISTORY, first_end)}
-            step = choose_step(first_end - HISTORY, first_end)
+            assert {(start, stop) for _, start, stop in asked} == {
+                (first_end - HISTORY, recent),
+                (recent, first_end),
+            }
+            step = choose_step(first_end - HISTORY, recent)
             assert step == 1200
+            assert choose_step(recent, first_end) == 10
             for i, env in enumerate(DEMO_ENVS):
                 points = await series(store, env, str(RESPONSE_TIME))
                 assert begin <= points[0][0] < begin + step
-                assert end - step <= points[-1][0] <= end + 300  # Prometheus's 5 m look-back
-                assert len(points) == pytest.approx((end - begin) / step, abs=2)
+                assert end - 10 <= points[-1][0] <= end + 300  # Prometheus's 5 m look-back
+                coarse = [ts for ts, _ in points if ts < recent]
+                assert len(coarse) == pytest.approx((recent - begin) / step, abs=2)
+                assert len(points) - len(coarse) == pytest.approx((end + 300 - recent) / 10, abs=2)
                 for ts, value in points:  # the value of the last minute at or before ts
                     sampled = begin + ((ts - begin) // 60) * 60
                     assert value == pytest.approx(response_ms(i, min(sampled, end)), abs=1e-6)

@@ -28,6 +28,9 @@ from umig_tui.store.store import Store
 log = logging.getLogger(__name__)
 
 HISTORY = 7 * 86400.0
+# The last hour is asked for at its own, finer step (seconds, not the 20 minutes of a week's):
+# the sparklines and the deploy watch's baseline read that hour.
+RECENT = 3600.0
 # Metrics field → the series and the factor back to the store's unit.
 _METRICS = {
     "response_time_ms": (x.RESPONSE_TIME_MS.name, 1.0),
@@ -58,16 +61,20 @@ async def backfill(reader: PrometheusReader, store: Store, config: Config) -> in
         return 0
     queries = {field: name for field, (name, _) in _METRICS.items()}
     queries |= {"health_up": x.HEALTH_STATUS.name, "ok": _HEALTH_OK, "latency": _HEALTH_LATENCY}
+    spans = [(start, end)]
+    if end - start > 2 * RECENT:
+        spans = [(start, end - RECENT), (end - RECENT, end)]
+    asked = [(key, q, since, until) for since, until in spans for key, q in queries.items()]
     try:
         answers = await asyncio.gather(
-            *(reader.api.query_range(q, start, end) for q in queries.values())
+            *(reader.api.query_range(q, since, until) for _, q, since, until in asked)
         )
     except FetchFailed as failed:
         log.info("history from Prometheus: %s", failed.error.reason)
         return 0
     started = time.perf_counter()
     points: dict[tuple[str, float], dict[str, float]] = defaultdict(dict)
-    for key, series_list in zip(queries, answers, strict=True):
+    for (key, *_), series_list in zip(asked, answers, strict=True):
         _collect(points, key, series_list)
     names = {env.name for env in config.environments}
     results = [
