@@ -58,7 +58,11 @@ async def _samples(
     if source == "1h":
         return [], "gone"
     points = await series_points(store, env, metric, since=since, until=until, resolution=source)
-    return [p.value for p in points], source
+    # [since, until): a sample at the very moment of the landing is the new version's.
+    # Compared in the store's milliseconds: a sample written at ``until`` reads back a hair
+    # before it.
+    end_ms = int(until * 1000)
+    return [p.value for p in points if round(p.ts * 1000) < end_ms], source
 
 
 async def _window(
@@ -119,6 +123,9 @@ async def before_deploy(
     if same(running, expected):
         landed_at = await _landing(store, env, expected)
         previous = await _from_version(store, env, expected)
+        if previous is None:  # no record of the landing: the newest other version measured
+            stored = _stored(await load_baselines(store, env), env, None, expected)
+            previous = stored.version if stored is not None else None
         if landed_at is None:
             return Before(previous)
         until = landed_at

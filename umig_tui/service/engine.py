@@ -15,11 +15,12 @@ from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any, Protocol
 
 from umig_tui.config import ConfigError
-from umig_tui.models import EnvStatus
+from umig_tui.models import Endpoint, EnvStatus
 from umig_tui.service.alerts import AlertService
 from umig_tui.service.history_writer import HistoryWriter
 from umig_tui.service.monitor import Change, Monitor
 from umig_tui.service.notify import Notifier, notifier_for
+from umig_tui.store.trends import BaselineCapture
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,9 @@ class Engine:
         self.extras = tuple(extras)
         self.notifier: Notifier | None = None
         self.history: HistoryWriter | None = None
+        # Each version's baseline, taken once it has run for the baseline window: what a deploy
+        # watch compares the next version with (service.deploy_baselines).
+        self.baselines: BaselineCapture | None = None
         self._alerts: AlertService | None = None
         self._started: list[Extra] = []
         # Set when a result could change an alert (an environment not healthy, a status flip):
@@ -78,6 +82,8 @@ class Engine:
             notices.append(self._alerts.notice)
         if config.history_file is not None:
             self.history = HistoryWriter(self.monitor, config.history_file)
+        if self.monitor.store is not None:
+            self.baselines = BaselineCapture(self.monitor.store)
         self.monitor.subscribe(self._on_change)
         self.monitor.start()
         for extra in self.extras:
@@ -102,6 +108,14 @@ class Engine:
         return {name: self.loop(name) for name in self.loop_names()}
 
     def _on_change(self, change: Change) -> None:
+        result = change.result
+        if (
+            self.baselines is not None
+            and result is not None
+            and result.error is None
+            and result.endpoint in (Endpoint.VERSION, Endpoint.HEALTH)
+        ):
+            self.baselines.seen(change.env, self.monitor.fleet.versions(change.env).umig, result.ts)
         if change.status is not EnvStatus.HEALTHY or any(e.status_change for e in change.events):
             self._alert_due.set()
 
@@ -113,11 +127,24 @@ class Engine:
         while True:
             self._alert_due.clear()
             await self.alerts.evaluate()
+            await self.capture_baselines()
             await asyncio.sleep(min(interval, ALERT_AT_MOST_EVERY))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
                     self._alert_due.wait(), max(0.0, interval - ALERT_AT_MOST_EVERY)
                 )
+
+    async def capture_baselines(self) -> None:
+        """Store the baseline of each version whose window is over (once per version)."""
+        if self.baselines is None:
+            return
+        try:
+            saved = await self.baselines.capture(self.monitor.clock())
+        except Exception:  # a baseline is worth a log line, never the alert loop
+            log.exception("baseline capture failed")
+            return
+        for baseline in saved:
+            log.info("baseline of %s on %s: %s", baseline.version, baseline.env, baseline.metric)
 
     async def run(self) -> None:
         """Every loop until cancelled (headless); one loop failing stops the run, loudly."""
