@@ -12,7 +12,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -65,6 +65,7 @@ class Store:
         self.batch_window = 1.0  # seconds the background writer gathers results for
         self._hurry = asyncio.Event()
         self._transaction = asyncio.Lock()
+        self._inflight: set[asyncio.Future[bool]] = set()  # transactions run to their end
         self.writes = 0
 
     @property
@@ -237,8 +238,22 @@ class Store:
             items = [item for item in items if not isinstance(item, PollResult)]
             if not items:
                 return False
+        return await self._whole(self._write_locked(self._writer, items))
+
+    async def _write_locked(
+        self, writer: aiosqlite.Connection, items: Sequence[PollResult | Event]
+    ) -> bool:
         async with self._transaction:
-            return await self._write(self._writer, items)
+            return await self._write(writer, items)
+
+    async def _whole(self, transaction: Coroutine[Any, Any, bool]) -> bool:
+        """Run ``transaction`` to its end even if the caller is cancelled (the app quitting
+        mid-way through a write): cancelled half-way it left BEGIN open on the writer, the
+        next write failed in it, and closing rolled back everything queued behind it."""
+        task = asyncio.ensure_future(transaction)
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+        return await asyncio.shield(task)
 
     async def _write(
         self, writer: aiosqlite.Connection, items: Sequence[PollResult | Event]
@@ -371,6 +386,13 @@ class Store:
         writer = self._writer
         if writer is None:
             return False
+        return await self._whole(self._execute(writer, statements))
+
+    async def _execute(
+        self,
+        writer: aiosqlite.Connection,
+        statements: Sequence[tuple[str, Sequence[Sequence[Any]]]],
+    ) -> bool:
         async with self._transaction:
             try:
                 await writer.execute("BEGIN")
@@ -480,6 +502,8 @@ class Store:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.shield(self._task), 5)
             self._task.cancel()
+        if self._inflight:  # a transaction whose caller went away: let it commit first
+            await asyncio.wait(set(self._inflight), timeout=30)
         self._closed = True
         # The writer last: the last connection to close checkpoints the WAL into the file and
         # removes it, so the file alone holds everything (an immutable reader ignores a WAL).

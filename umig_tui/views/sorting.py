@@ -17,7 +17,7 @@ SORT_COLUMN = {
     "status": "Status",
     "name": "Environment",
     "version": "Version",
-    "latency": "Latency / detail",  # "Detail" when narrow
+    "latency": "Detail",  # health latency while all is well, else what is wrong
     "age": "Deployed",
 }
 

@@ -33,7 +33,9 @@ WIDE_COLUMNS = (
     "Uptime",
     "Deployed",
     "By",
-    "Latency / detail",
+    # Latency while all is well, else what is wrong. A short heading: a long one is the
+    # column's least width, and at 120 columns with an unreachable row the table overflowed.
+    "Detail",
 )
 NARROW_COLUMNS = ("Environment", "Status", "Version", "Uptime", "Detail")
 
@@ -116,8 +118,6 @@ class EnvironmentsPanel(Panel):
     def _columns(self, columns: tuple[str, ...]) -> tuple[str, ...]:
         """The sorted column says so; promotion order (the config's) marks none."""
         label = SORT_COLUMN.get(self.row_order)
-        if label == "Latency / detail" and label not in columns:
-            label = "Detail"
         return tuple(f"{c} ▼" if c == label else c for c in columns)
 
     def show_reason(self) -> None:

@@ -13,6 +13,9 @@ from umig_tui.util.timefmt import ago, clock
 from umig_tui.views.dashboard import DashboardData
 
 DIM = Style(dim=True)
+# Under this width, with alerts firing, the header drops "UMIG " and shortens the alert badge.
+COMPACT_BELOW = 100
+SHORT_SEVERITY = {"CRITICAL": "CRIT", "MEDIUM": "MED"}
 
 
 class FleetHeader(Static):
@@ -48,7 +51,9 @@ class FleetHeader(Static):
         the badges, the counts by status, the last update's age."""
         app = self.app
         worst = str(data.summary.worst)
-        status = Text("UMIG ", style=Style(bold=True))
+        width = self.size.width - 2 if self.size.width else 118
+        compact = width + 2 < COMPACT_BELOW and bool(data.firing)  # room for the worst alert
+        status = Text("" if compact else "UMIG ", style=Style(bold=True))
         status.append(
             f"{STATUS_MARK.get(worst, '?')} {worst.upper()}",
             style=status_style(app, worst, bold=True),
@@ -58,6 +63,11 @@ class FleetHeader(Static):
             status.append(
                 " PROMETHEUS DOWN ",
                 style=Style(reverse=True, bold=True, color=variable(app, "status-unhealthy")),
+            )
+        if data.paused:  # the values are not moving: never dropped
+            status.append("  ")
+            status.append(
+                " PAUSED ", style=Style(reverse=True, color=variable(app, "status-degraded"))
             )
         counts = Text()
         for status_kind in sorted(EnvStatus, key=lambda s: s.rank):
@@ -70,14 +80,10 @@ class FleetHeader(Static):
             counts.append(
                 f"  {len(data.stale)} stale", style=Style(color=variable(app, "status-degraded"))
             )
-        alerts, cause = self.alert_parts(data)
+        alerts, cause = self.alert_parts(data, compact=compact)
         badges = Text()
         if data.demo:
             badges.append(" DEMO ", style=Style(reverse=True, bold=True))
-        if data.paused:
-            badges.append(
-                " PAUSED ", style=Style(reverse=True, color=variable(app, "status-degraded"))
-            )
         if data.notice:
             badges.append(" no history", style=Style(color=variable(app, "status-degraded")))
         updated = Text(
@@ -95,21 +101,28 @@ class FleetHeader(Static):
             (6, False, updated),
             (2, False, now),
         ]
-        width = self.size.width - 2 if self.size.width else 118
 
         def length(kept: list[tuple[int, bool, Text]]) -> int:
             shown = [piece for _, _, piece in kept if piece]
             return sum(piece.cell_len for piece in shown) + 2 * max(0, len(shown) - 1)
 
         kept = [p for p in pieces if p[2]]
-        # Narrow: the update's age goes first, then the counts; the cause is cut to a word or
-        # two; then the badges go, then the cause. Status, alerts and clock always stay.
-        for priority in (6, 5, 3, 4, 3):
+        # Narrow: the update's age goes first, then the counts, then the DEMO badge; the worst
+        # alert is named shorter, cut, then dropped. Status (and PAUSED), alerts and the clock
+        # always stay.
+        for priority in (6, 5, 4, 3, 3):
             over = length(kept) - width
             if over <= 0:
                 break
-            if priority == 3 and cause.cell_len > 12 and any(p[0] == 3 for p in kept):
-                cause.truncate(max(12, cause.cell_len - over), overflow="ellipsis")
+            if priority == 3 and any(p[0] == 3 for p in kept) and cause.cell_len > 12:
+                # Whole or named: the cause when it fits, else the rule's name (the cause is
+                # whole in panel 5 and the reason line), cut only as a last resort.
+                room = cause.cell_len - over
+                short = self.alert_name(data)
+                fitted = short if short.cell_len <= room < cause.cell_len else cause
+                fitted.truncate(max(12, room), overflow="ellipsis")
+                kept = [(p, side, fitted if p == 3 else piece) for p, side, piece in kept]
+                cause = fitted
                 continue
             kept = [p for p in kept if p[0] != priority]
         left = Text("  ").join(piece for _, is_left, piece in kept if is_left and piece)
@@ -120,8 +133,17 @@ class FleetHeader(Static):
         line.truncate(max(1, width), overflow="ellipsis")
         return line
 
-    def alert_parts(self, data: DashboardData) -> tuple[Text, Text]:
-        """``ALERTS 5 CRITICAL · 3 HIGH`` and the worst one's cause: ``production: …``."""
+    def alert_name(self, data: DashboardData) -> Text:
+        """The worst firing alert by name: ``production health-check-failed``."""
+        worst = data.firing[0]
+        return Text(
+            f"{worst.env} {worst.rule.removeprefix('umig-')}",
+            style=severity_style(self.app, str(worst.severity)),
+        )
+
+    def alert_parts(self, data: DashboardData, *, compact: bool) -> tuple[Text, Text]:
+        """``ALERTS 5 CRITICAL · 3 HIGH`` and the worst one's cause: ``production: …``.
+        Compact (under 100 columns): `` 5 CRIT  3 HIGH``, the worst count as the badge."""
         silenced = len(data.silenced)
         if not data.firing:
             return (Text(f"{silenced} silenced", style=DIM) if silenced else Text()), Text()
@@ -130,13 +152,15 @@ class FleetHeader(Static):
         for alert in data.firing:
             by_severity[str(alert.severity)] = by_severity.get(str(alert.severity), 0) + 1
         worst = data.firing[0]
-        badge = Text(
-            " ALERTS ",
-            style=severity_style(app, str(worst.severity)) + Style(reverse=True, bold=True),
-        )
+        badge_style = severity_style(app, str(worst.severity)) + Style(reverse=True, bold=True)
+        badge = Text() if compact else Text(" ALERTS ", style=badge_style)
         for index, (severity, count) in enumerate(by_severity.items()):
-            badge.append(" · " if index else " ", style=DIM)
-            badge.append(f"{count} {severity}", style=severity_style(app, severity))
+            word = SHORT_SEVERITY.get(severity, severity) if compact else severity
+            if compact and index == 0:
+                badge.append(f" {count} {word} ", style=badge_style)
+                continue
+            badge.append(" · " if index and not compact else " ", style=DIM)
+            badge.append(f"{count} {word}", style=severity_style(app, severity))
         if silenced:
             badge.append(f" · {silenced} silenced", style=DIM)
         cause = Text(f"{worst.env}: {worst.cause}", style=severity_style(app, str(worst.severity)))
