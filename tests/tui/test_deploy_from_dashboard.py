@@ -72,14 +72,20 @@ async def test_a_deploy_watched_from_the_dashboard_and_the_cli_at_once(
             within=25,
         )
         out, err = await asyncio.wait_for(cli.communicate(), 30)
-        assert cli.returncode == 0, out.decode() + err.decode()
+        # A one-second window is far too short to judge (20 samples a side by default): every
+        # watch ends inconclusive — exit 4 for the CLI, a warning on the dashboard, no pass.
+        assert cli.returncode == 4, out.decode() + err.decode()
         assert {env: s.stage for env, s in app.watches.states.items()} == {
-            "production": Stage.SUCCEEDED,
-            "uat": Stage.SUCCEEDED,
+            "production": Stage.INCONCLUSIVE,
+            "uat": Stage.INCONCLUSIVE,
         }
         lines = out.decode().splitlines()
-        assert '"succeeded"' in lines[-1], lines
+        assert '"inconclusive"' in lines[-1], lines
         await wait_for_shown(
-            pilot, panel, lambda shown: shown.count("succeeded") >= 2, "both watches succeeded"
+            pilot,
+            panel,
+            lambda shown: shown.count("inconclusive") >= 2,
+            "both watches inconclusive",
         )
-        assert any(title == "Deploy succeeded" for _, title, _ in app.notices)
+        assert any(title == "Deploy inconclusive" for _, title, _ in app.notices)
+        assert not any(title == "Deploy succeeded" for _, title, _ in app.notices)

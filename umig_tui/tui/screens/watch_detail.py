@@ -15,6 +15,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from umig_tui.deploy.verdict_text import baselines, post_window, row, window_text
 from umig_tui.deploy.watch_state import Stage, WatchState
 from umig_tui.tui.colors import status_style
 from umig_tui.tui.deploy_watches import DeployWatches
@@ -26,10 +27,13 @@ STAGE_STATUS = {
     Stage.FAILED: "unhealthy",
     Stage.TIMED_OUT: "unreachable",
     Stage.INTERRUPTED: "unknown",
+    Stage.INCONCLUSIVE: "degraded",  # a warning, not a pass
     Stage.MONITORING: "degraded",
     Stage.VALIDATING: "degraded",
+    Stage.SOAKING: "healthy",
 }
 _RESULT_STATUS = {"passed": "healthy", "failed": "unhealthy", "pending": "degraded"}
+_OUTCOME_STATUS = {"pass": "healthy", "fail": "unhealthy", "inconclusive": "degraded"}
 BOLD = Style(bold=True)
 DIM = Style(dim=True)
 
@@ -49,6 +53,8 @@ def rollback_advice(state: WatchState) -> str | None:
         return f"nothing to roll back: {state.expected} never appeared"
     if state.stage is Stage.INTERRUPTED:
         return "no verdict: the watch was stopped before it could judge the deploy"
+    if state.stage is Stage.INCONCLUSIVE:
+        return "not judged, and not a pass: watch it longer or with more traffic"
     return None
 
 
@@ -68,9 +74,16 @@ class WatchView:
         parts += [self.section(f"Stages ({times})"), self.stages(state, now)]
         parts += [self.section("Outage"), self.outages(state, now)]
         parts += [self.section("Validation gates"), self.gates(state)]
-        against = state.previous_version or "the thresholds"
-        parts += [self.section(f"Monitoring against {against}"), self.comparisons(state)]
+        parts += [self.section(self.verdict_title(state)), self.verdict(state)]
         return Group(*parts)
+
+    @staticmethod
+    def verdict_title(state: WatchState) -> str:
+        final = state.stage.terminal or state.stage is Stage.SOAKING
+        word = (state.verdict or "").upper()
+        if not word:
+            return "Verdict"
+        return f"Verdict: {word}" + ("" if final else " so far")
 
     @staticmethod
     def section(title: str) -> Text:
@@ -156,6 +169,50 @@ class WatchView:
                 clock(gate.decided_at) if gate.decided_at is not None else "",
             )
         return table
+
+    def verdict(self, state: WatchState) -> RenderableType:
+        """What the verdict rests on: the post-deploy window, each baseline (labelled), and per
+        metric the value, baseline, threshold, test, p, sample counts and result."""
+        detail = [m for m in state.verdict_detail if m.test != "gate"]  # gates are above
+        if not detail:
+            return self.comparisons(state)
+        parts: list[RenderableType] = []
+        head = Text()
+        if state.verdict_reason:
+            head.append(state.verdict_reason + "\n")
+        window = post_window(detail)
+        if window is not None:
+            head.append(f"after the deploy: {window_text(window)}\n", style=DIM)
+        for role, label, span in baselines(detail):
+            head.append("baseline: " if role == "decides" else "also vs: ", style=DIM)
+            head.append(label)
+            head.append(f" ({span})\n" if span != "-" else "\n", style=DIM)
+        if state.soak_state is not None and state.soak_until is not None:
+            head.append(f"soak: {state.soak_state} until {stamp(state.soak_until)}\n")
+        parts.append(head)
+        table = _table("Metric", "Now", "Baseline", "Threshold", "Test", "p", "n", "Result")
+        for m in detail:
+            r = row(m)
+            cells = [Text(c) for c in r.cells()]
+            cells[-1] = Text(r.outcome, style=self.style(_OUTCOME_STATUS.get(r.outcome, "unknown")))
+            if m.role == "context":
+                cells = [Text(c.plain, style=DIM) for c in cells]
+            table.add_row(*cells)
+        parts.append(table)
+        whys = Text()
+        for m in detail:
+            if m.why and m.role == "decides":
+                whys.append(f"{m.metric}: ", style=BOLD)
+                whys.append(f"{m.why}\n")
+        if whys.plain:
+            parts.append(whys)
+        parts.append(
+            Text(
+                "n: samples after the deploy / baseline; dim rows: other baselines, shown, not deciding",
+                style=DIM,
+            )
+        )
+        return Group(*parts)
 
     def comparisons(self, state: WatchState) -> RenderableType:
         if not state.comparisons:

@@ -16,6 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from umig_tui.deploy.verdict_text import window_text
 from umig_tui.deploy.watch_state import Stage, WatchState
 from umig_tui.tui.colors import status_style
 from umig_tui.tui.deploy_watches import DeployWatches
@@ -30,8 +31,10 @@ _STAGE_STATUS = {
     Stage.FAILED: "unhealthy",
     Stage.TIMED_OUT: "unreachable",
     Stage.INTERRUPTED: "unknown",
+    Stage.INCONCLUSIVE: "degraded",  # a warning, not a pass
     Stage.MONITORING: "degraded",
     Stage.VALIDATING: "degraded",
+    Stage.SOAKING: "healthy",
 }
 
 
@@ -43,6 +46,8 @@ def watch_text(panel: Panel, state: WatchState) -> Text:
     text.append(str(state.stage), style=style + Style(bold=True))
     if state.time_left is not None:
         text.append(f" {format_duration(state.time_left)} left")
+        if state.stage is Stage.MONITORING:  # what the verdict will rest on, so far
+            text.append(f" · {state.samples} samples", style=Style(dim=True))
     elif state.reason and state.stage is not Stage.SUCCEEDED:
         text.append(f": {state.reason}")
     return text
@@ -70,8 +75,25 @@ def verdict_text(panel: Panel, states: list[WatchState]) -> Text:
         text.append(f" after {format_duration(state.elapsed)}: ")
         text.append(state.reason or state.message or "no reason given")
         text.append("\n")
+        # What the verdict rested on: the baseline, and each metric that did not pass.
+        for line in _evidence(state):
+            text.append(f"{line}\n", style=Style(dim=True))
     text.append("Enter: the watch's detail · x: dismiss", style=Style(dim=True))
     return text
+
+
+def _evidence(state: WatchState) -> list[str]:
+    """One line: the baseline the verdict was judged against, and the samples on each side
+    (the detail screen has every metric)."""
+    deciding = [m for m in state.verdict_detail if m.role == "decides" and m.test != "gate"]
+    first = next((m for m in deciding if m.baseline_label), None)
+    if first is None:
+        return []
+    line = f"  vs {first.baseline_label}"
+    window = window_text(first.baseline_window)
+    if window != "-":
+        line += f" ({window})"
+    return [line + f" · samples {first.n_post} after / {first.n_base} before"]
 
 
 class DeploymentsPanel(Panel):
