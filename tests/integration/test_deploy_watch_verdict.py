@@ -20,6 +20,7 @@ from tests.integration.test_deploy_watch import (
     once_old_version_seen,
 )
 from umig_tui.demo.server import ServerThread
+from umig_tui.deploy.verdict_record import last_verdicts
 
 
 @pytest.fixture
@@ -98,3 +99,45 @@ def test_a_watch_started_after_the_landing_compares_with_the_version_before(
     assert final["reason"].startswith(f"worse than {PREVIOUS} on production")
     failure = assert_recorded(deploy, outcome="deployment_failure", status="failed")[1]
     assert failure["fromVersion"] == PREVIOUS
+
+
+def test_a_soak_after_the_pass_is_recorded_and_makes_it_promotable(deploy: Deploy) -> None:
+    watch = deploy.watch(
+        "--soak",
+        "1s",
+        on_state=once_old_version_seen(deploy, version=EXPECT, after=LANDS_AFTER),
+    )
+    assert watch.code == 0, watch.stderr
+    assert watch.stages[-3:] == ["monitoring", "soaking", "succeeded"]
+    soaking = watch.states[watch.stages.index("soaking")]
+    assert soaking["verdict"] == "pass"
+    assert soaking["soak"]["state"] == "soaking"
+    assert soaking["time_left_s"] == pytest.approx(1.0, abs=0.2)
+    assert watch.final["soak"]["state"] == "passed"
+    lines = deploy.lines()
+    assert [(line["type"], line["status"]) for line in lines] == [
+        ("deployment_start", "in_progress"),
+        ("deployment_success", "completed"),
+        ("deployment_soak", "soak_passed"),
+    ]
+    assert lines[1]["soak"]["state"] == "soaking"
+    assert lines[2]["soak"] == watch.final["soak"]
+    # What the promotion board reads: passed, and soaked.
+    verdict = last_verdicts(lines)[("production", EXPECT)]
+    assert (verdict.verdict, verdict.soak and verdict.soak.state) == ("pass", "passed")
+    assert verdict.soaked
+    assert verdict.detail  # the metrics the pass rested on, kept through the soak line
+
+
+def test_soak_and_min_samples_usage_errors_exit_2(deploy: Deploy) -> None:
+    for args, message in (
+        (("--soak", "soon"), "--soak"),
+        (("--min-samples", "0"), "--min-samples must be 1 or more (got 0)"),
+    ):
+        proc = run_cli(
+            *("deploy", "watch", "--config", deploy.config, "--env", "production"),
+            *("--expect", EXPECT, "--no-store", *args),
+        )
+        assert proc.returncode == 2, proc.stderr
+        assert message in proc.stderr
+        assert "Traceback" not in proc.stderr
