@@ -5,6 +5,7 @@ Skips, saying why, without ``prometheus`` / ``promtool``."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.integration.conftest import RawServer
 from tests.integration.prometheus_blocks import (
     openmetrics,
     promtool_binary,
@@ -23,9 +25,10 @@ from tests.integration.test_prometheus_source import DEMO_ENVS, scraped
 from umig_tui.config import load_config
 from umig_tui.demo.server import ServerThread
 from umig_tui.metrics import RESPONSE_TIME, poll_ok
+from umig_tui.models import EnvStatus
 from umig_tui.service.prometheus_history import HISTORY, RECENT, backfill, newest_sample
 from umig_tui.service.prometheus_source import PrometheusReader, with_source
-from umig_tui.service.runtime import open_monitor
+from umig_tui.service.runtime import FIRST_ANSWER_WITHIN, open_monitor
 from umig_tui.sources.prometheus_api import choose_step
 from umig_tui.store.store import Store
 
@@ -63,6 +66,10 @@ async def test_history_comes_from_query_range_and_a_later_run_asks_only_what_is_
     begin, end = now - 2 * DAY, now - 600  # two days, ending 10 minutes ago, a point a minute
     outage = (end - 6 * 3600, end - 5 * 3600)  # production down for an hour
     write_blocks(openmetrics(DEMO_ENVS, begin, end, outage=outage), tmp_path / "tsdb", tmp_path)
+    running = {
+        name: sim.release.version
+        for name, sim in demo_server.call(lambda: dict(demo_server.simulator.envs)).items()
+    }
     with scraped(fleet_config, tmp_path) as url:
         config = with_source(load_config(str(fleet_config), environ={}), url, demo=False)
         monitor = await open_monitor(config, environ={}, store_path=tmp_path / "cache.db")
@@ -127,5 +134,35 @@ async def test_history_comes_from_query_range_and_a_later_run_asks_only_what_is_
             asked.clear()
             assert await backfill(reader, store, config) == 0
             assert asked == []
+        finally:
+            await monitor.aclose()
+
+        # A dashboard opening that cache shows the fleet as Prometheus holds it now, before any
+        # poll cycle: a cache store has no bodies to restore from.
+        opened = await open_monitor(
+            config, environ={}, store_path=tmp_path / "cache.db", restore=True
+        )
+        try:
+            for env in DEMO_ENVS:
+                assert opened.fleet.versions(env).umig == running[env]
+                assert opened.fleet.status(env)[0] is EnvStatus.HEALTHY
+        finally:
+            await opened.aclose()
+
+
+async def test_a_prometheus_that_hangs_holds_the_first_frame_a_second_at_most(
+    fleet_config: Path, tmp_path: Path
+) -> None:
+    async def hang(_reader: asyncio.StreamReader, _writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(30)
+
+    async with RawServer(hang) as server:
+        config = with_source(load_config(str(fleet_config), environ={}), server.url, demo=False)
+        started = time.monotonic()
+        monitor = await open_monitor(config, environ={}, use_store=False, restore=True)
+        try:
+            waited = time.monotonic() - started
+            assert FIRST_ANSWER_WITHIN <= waited < FIRST_ANSWER_WITHIN + 0.5
+            assert {monitor.fleet.status(env)[0] for env in DEMO_ENVS} == {EnvStatus.UNKNOWN}
         finally:
             await monitor.aclose()

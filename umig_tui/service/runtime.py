@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -16,6 +18,7 @@ from umig_tui.sources.factory import ClientFactory
 from umig_tui.sources.profiles.base import Profile
 
 if TYPE_CHECKING:
+    from umig_tui.service.prometheus_source import PrometheusReader
     from umig_tui.store.store import Store
 
 
@@ -132,9 +135,14 @@ async def open_monitor(
     monitor = Monitor(
         config, clients, store=store, store_notice=notice, endpoints=endpoints, clock=clock
     )
+    first: asyncio.Future[None] | None = None
     if reader is not None:
         monitor.source = reader  # faces say where the state comes from, and when it cannot
         reader.on_profile = lambda env, label: monitor.fleet.set_profile(env, label, {})
+        if restore:
+            # The state now, asked while the history is: a cache store holds no bodies to
+            # restore from, and the first frame should not wait for the first poll cycle.
+            first = asyncio.ensure_future(_first_answer(reader, config.polling.timeout))
         if store is not None and restore:
             from umig_tui.service.prometheus_history import backfill
 
@@ -144,4 +152,20 @@ async def open_monitor(
             monitor.adopt_profile(name, profile, detected_at)
     if restore:
         await monitor.restore()
+    if first is not None:
+        await first
+        if reader is not None and reader.answered_at is not None:
+            for client in monitor.clients.values():
+                for signal in monitor.signals:
+                    monitor.apply(await client.fetch(signal))  # read from the one answer
     return monitor
+
+
+FIRST_ANSWER_WITHIN = 1.0  # seconds the first frame waits for Prometheus, at most
+
+
+async def _first_answer(reader: PrometheusReader, within: float) -> None:
+    """One query of the current state, waited for a second at most (a Prometheus that hangs
+    leaves the environments unknown until the poll loops hear from it)."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(reader.refresh(), min(within, FIRST_ANSWER_WITHIN))
