@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from tests.tui.conftest import AppFactory, RecordingApp, wait_for, wait_for_data, wait_for_shown
 from tests.tui.test_deploy_from_dashboard import watch_from_dashboard
@@ -19,7 +19,9 @@ from umig_tui.config import Config
 from umig_tui.config.model import DeploySettings
 from umig_tui.demo.simulator import Simulator
 from umig_tui.deploy.watch_state import Stage
+from umig_tui.tui.screens.deploy_dialog import DeployDialog
 from umig_tui.tui.screens.watch_detail import WatchDetailScreen
+from umig_tui.tui.widgets.environments import EnvTable
 
 
 async def land(app: RecordingApp, pilot: Pilot[Any], sim: Simulator, stage: Stage) -> None:
@@ -80,3 +82,26 @@ async def test_the_watch_detail_shows_what_the_verdict_rests_on(
             r"[\d.e-]+ \d+ / \d+ pass",
             shown,
         ), shown
+
+
+async def test_the_deploy_dialog_takes_a_soak_as_a_third_duration(
+    make_app: AppFactory, fast_config: Config
+) -> None:
+    app = make_app(config=fast_config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_data(pilot)
+        table = app.query_one(EnvTable)
+        table.focus()
+        assert app.data is not None
+        table.move_cursor(row=[v.name for v in app.data.views].index("production"))
+        await pilot.pause()
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, DeployDialog), "the dialog")
+        dialog = app.screen
+        dialog.query_one("#deploy-version", Input).value = "1.2.0"
+        dialog.query_one("#deploy-times", Input).value = "30s 1m 2h"
+        dialog.query_one("#deploy-version", Input).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "production" in app.watches.states, "the watch to start")
+        state = app.watches.states["production"]
+        assert (state.deadline - state.started_at, state.soak) == (30.0, 7200.0)

@@ -911,3 +911,20 @@ def test_the_terminal_view_shows_markup_in_a_version_as_text() -> None:
     console = Console(record=True, width=100, color_system=None)
     console.print(render_watch(h.state))
     assert "[bold]1.1.2[/bold] → 1.2.0" in console.export_text()
+
+
+def test_a_long_window_redraws_the_live_verdict_every_hundredth_of_its_samples() -> None:
+    # Judging costs more as samples grow; every step would hold the event loop on long windows.
+    h = harness(monitor=100_000.0)
+    to_monitoring(h)
+    for value in noisy(100.0, 400, seed=30):
+        h.step(live(response=value))
+    avg = next(m for m in h.state.verdict_detail if m.metric == "response avg")
+    assert (h.state.samples, avg.n_post) == (400, 400)
+    h.step(live(response=101.0))
+    avg = next(m for m in h.state.verdict_detail if m.metric == "response avg")
+    assert (h.state.samples, avg.n_post) == (401, 400)  # redrawn at 404
+    for _ in range(3):
+        h.step(live(response=101.0))
+    avg = next(m for m in h.state.verdict_detail if m.metric == "response avg")
+    assert avg.n_post == 404

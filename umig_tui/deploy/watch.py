@@ -13,6 +13,14 @@ from typing import Any
 
 from umig_tui.analysis.versions import compare_versions
 from umig_tui.deploy.gates import gate_health, gate_orchestrator, gate_smoke, has_orchestrator
+from umig_tui.deploy.observed import (
+    UNHEALTHY,
+    not_offered,
+    numbers,
+    reported_version,
+    service_down,
+    short_reason,
+)
 from umig_tui.deploy.verdict import Judgement, Reference, VerdictSettings, judge
 from umig_tui.deploy.verdict_record import MetricResult
 from umig_tui.deploy.watch_state import (
@@ -26,81 +34,15 @@ from umig_tui.deploy.watch_state import (
     WatchOptions,
     WatchState,
 )
-from umig_tui.models import HealthSnapshot, MetricsSnapshot, NotOffered, PollResult, VersionInfo
+from umig_tui.models import HealthSnapshot
 
-# Health statuses that mean the service is down, not just degraded.
-UNHEALTHY = ("unhealthy", "down", "error", "failed", "critical")
+LIVE_JUDGE_EVERY = 100  # above this many samples, the live verdict every count/100 new ones
 
 
 @dataclass
 class _Samples:
     response: list[float] = field(default_factory=list)
     errors: list[float] = field(default_factory=list)
-
-
-def reported_version(observation: Observation) -> tuple[str | None, str | None]:
-    """(version, why unknown) from the version endpoint, falling back to health."""
-    for result in (observation.version, observation.health):
-        if result is None:
-            continue
-        if result.error is not None:
-            continue
-        value = result.value
-        if isinstance(value, VersionInfo | HealthSnapshot) and value.version:
-            return value.version, None
-    failed = next(
-        (r for r in (observation.version, observation.health) if r is not None and r.error), None
-    )
-    return None, (
-        f"{failed.error.kind}: {failed.error.reason}" if failed and failed.error else None
-    )
-
-
-def _short(why: str | None) -> str | None:
-    """``http_error: HTTP 500 Internal Server Error`` → ``HTTP 500 Internal Server Error``."""
-    return why.split(": ", 1)[-1] if why else None
-
-
-def _numbers(observation: Observation) -> tuple[float | None, float | None]:
-    """(response ms, error rate) from the metrics text, else the health document."""
-    response = error = None
-    for result in (observation.metrics, observation.health):
-        if result is None or result.error is not None:
-            continue
-        value = result.value
-        metrics = value.metrics if isinstance(value, HealthSnapshot | MetricsSnapshot) else None
-        if metrics is None:
-            continue
-        response = response if response is not None else metrics.response_time_ms
-        error = error if error is not None else metrics.error_rate
-    return response, error
-
-
-def service_down(observation: Observation) -> tuple[bool | None, str]:
-    """(down?, what failed) from the health and version answers; None when neither was asked.
-
-    Down is no answer from either, or a health answer that says unhealthy.
-    """
-    asked = [r for r in (observation.health, observation.version) if r is not None]
-    if not asked:
-        return None, ""
-    health = observation.health
-    if (
-        health is not None
-        and health.error is None
-        and isinstance(health.value, HealthSnapshot)
-        and health.value.status in UNHEALTHY
-    ):
-        return True, f"health {health.value.status}"
-    if any(r.error is None for r in asked):
-        return False, ""
-    error = asked[0].error
-    assert error is not None
-    return True, f"{error.kind}: {error.reason}"
-
-
-def _not_offered(result: PollResult | None) -> bool:
-    return result is not None and isinstance(result.value, NotOffered)
 
 
 class DeployWatch:
@@ -230,7 +172,7 @@ class DeployWatch:
         if version is not None:
             if self.state.previous_version is None:
                 self.state = replace(self.state, previous_version=version)
-            response, error = _numbers(observation)
+            response, error = numbers(observation)
             if response is not None:
                 self._baseline.response.append(response)
             if error is not None:
@@ -244,7 +186,7 @@ class DeployWatch:
             self.state = replace(
                 self.state, message=f"waiting for the service to respond ({why or 'no answer'})"
             )
-        self._last_seen = version or _short(why) or self._last_seen
+        self._last_seen = version or short_reason(why) or self._last_seen
         if now >= self.state.deadline:
             # Never a deployment to judge: neither a success nor a failure of one.
             return [
@@ -339,7 +281,7 @@ class DeployWatch:
         # profile names no smoke path.
         if "orchestrator" in gates and not has_orchestrator(observation.components):
             del gates["orchestrator"]
-        if "smoke" in gates and _not_offered(observation.teams):
+        if "smoke" in gates and not_offered(observation.teams):
             del gates["smoke"]
         checks = {"health": gate_health, "orchestrator": gate_orchestrator, "smoke": gate_smoke}
         sources = {
@@ -417,7 +359,7 @@ class DeployWatch:
         failure = self._health_failure(observation, now)
         if failure is not None:
             return [failure]
-        response, error = _numbers(observation)
+        response, error = numbers(observation)
         if observation.metrics is not None:
             self._probes += 1
             self._failed_probes += observation.metrics.error is not None and response is None
@@ -425,8 +367,12 @@ class DeployWatch:
             self._current.response.append(response)
         if error is not None:
             self._current.errors.append(error)
-        if self.state.stage is Stage.SOAKING:
-            self.state = replace(self.state, samples=len(self._current.response))
+        count = len(self._current.response)
+        if self.state.stage is Stage.SOAKING or count % max(1, count // LIVE_JUDGE_EVERY) != 0:
+            # The verdict so far is redrawn about every 1/LIVE_JUDGE_EVERY of new samples: on
+            # long windows a judgement costs ms to 100s of ms (the exact tail test), every step
+            # would hold the event loop.
+            self.state = replace(self.state, samples=count)
         else:
             judgement = self._judge(now)
             self.state = replace(
