@@ -195,8 +195,8 @@ BY_NAME: dict[str, Series] = {s.name: s for s in CATALOG}
 
 # Label values of the one-hot families (the reader maps them back).
 DEPLOY_WATCH_STAGES = (
-    "waiting", "confirmed", "validating", "monitoring",
-    "succeeded", "failed", "timed_out", "interrupted",
+    "waiting", "confirmed", "validating", "monitoring", "soaking",
+    "succeeded", "failed", "timed_out", "interrupted", "inconclusive",
 )  # fmt: skip
-DEPLOY_WATCH_VERDICTS = DEPLOY_WATCH_STAGES[4:]  # the stages a watch ends in
+DEPLOY_WATCH_VERDICTS = DEPLOY_WATCH_STAGES[5:]  # the stages a watch ends in
 SIGNALS = ("health", "version", "components", "metrics")

@@ -308,6 +308,30 @@ async def test_a_failed_deploy_fires_until_a_success_or_a_day_later(
     assert seen(await cycle(service)) == [("umig-deployment-failed", "uat", "resolved")]
 
 
+async def test_an_inconclusive_deploy_is_a_warning_until_a_watch_judges_the_environment(
+    services: ServiceFactory,
+) -> None:
+    clock = FakeClock(time.time())
+    service = await services(clock)
+    store = service.monitor.store
+    assert store is not None
+
+    def deploy(stage: str, reason: str | None = None) -> Event:
+        payload = Deployment(WATCH, to_version="1.2.1", stage=stage, reason=reason)
+        return Event(clock(), "uat", EventKind.DEPLOYMENT, f"uat: deploy {stage}", payload=payload)
+
+    await store.add_event(deploy("inconclusive", "inconclusive: too few samples: 6 < 20"))
+    [firing] = await cycle(service)
+    assert seen([firing]) == [("umig-deployment-inconclusive", "uat", "firing")]
+    assert firing.alert.severity is Severity.MEDIUM  # a warning, not a pass, not a failure
+    assert firing.alert.summary == (
+        "uat: umig-deployment-inconclusive (inconclusive: too few samples: 6 < 20)"
+    )
+    clock.advance(61)  # store-backed signals are refreshed once a minute
+    await store.add_event(deploy("succeeded"))
+    assert seen(await cycle(service)) == [("umig-deployment-inconclusive", "uat", "resolved")]
+
+
 async def test_worse_than_the_previous_versions_baseline_fires_after_5_minutes(
     services: ServiceFactory,
 ) -> None:

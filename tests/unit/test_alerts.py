@@ -318,6 +318,12 @@ BUILTIN = {
         EnvSignals("uat", deployment_failed="validation: /teams answered 500"),
         EnvSignals("uat"),
     ),
+    "umig-deployment-inconclusive": (
+        Severity.MEDIUM,
+        0.0,
+        EnvSignals("uat", deployment_inconclusive="inconclusive: too few samples: 6 < 20"),
+        EnvSignals("uat"),
+    ),
     "umig-performance-degraded": (
         Severity.MEDIUM,
         300.0,

@@ -69,6 +69,8 @@ tests:
         values: '0 1 1'
       - series: 'umig_deploy_watch_stage{{environment="uat",stage="failed",{S}}}'
         values: '0 0 0'
+      - series: 'umig_deploy_watch_stage{{environment="uat",stage="inconclusive",{S}}}'
+        values: '0 1 1'
     alert_rule_test:
 {case("1m", "umig-health-check-failed", alert("umig-health-check-failed", "uat", "critical", "1", d["umig-health-check-failed"]))}
 {case("2m", "umig-health-check-failed")}
@@ -81,6 +83,8 @@ tests:
 {case("3m", "umig-api-error-rate-high", alert("umig-api-error-rate-high", "uat", "high", "0.1", d["umig-api-error-rate-high"]))}
 {case("0m", "umig-deployment-failed")}
 {case("2m", "umig-deployment-failed", alert("umig-deployment-failed", "production", "critical", "1", d["umig-deployment-failed"]))}
+{case("0m", "umig-deployment-inconclusive")}
+{case("2m", "umig-deployment-inconclusive", alert("umig-deployment-inconclusive", "uat", "medium", "1", d["umig-deployment-inconclusive"]))}
   - interval: 1m
     input_series:
       - series: 'umig_health_status{{environment="production",{S}}}'

@@ -38,6 +38,9 @@ class EnvSignals:
     drift: Severity | None = None  # worst drift finding for this env
     drift_detail: str = ""
     deployment_failed: str | None = None  # reason of a failed deploy not yet followed by a success
+    # Why the last deploy watch could not judge the version (too few samples, no traffic, no
+    # baseline), until a watch of the environment gives a verdict: a warning, never a pass.
+    deployment_inconclusive: str | None = None
     degradation: float | None = None  # worst relative worsening vs the previous version's baseline
     degradation_detail: str = ""
     budget_burn: float | None = None  # error-budget burn rate (1.0 = exactly on budget)
@@ -184,6 +187,17 @@ def builtin_rules(thresholds: Thresholds) -> list[Rule]:
             0.0,
             None,
             lambda s: Check(s.deployment_failed is not None, None, s.deployment_failed or ""),
+        ),
+        Rule(
+            "umig-deployment-inconclusive",
+            Severity.MEDIUM,
+            "UMIG deployment landed but could not be judged (too few samples, no traffic, "
+            "no baseline): not a pass",
+            0.0,
+            None,
+            lambda s: Check(
+                s.deployment_inconclusive is not None, None, s.deployment_inconclusive or ""
+            ),
         ),
         Rule(
             "umig-performance-degraded",

@@ -71,6 +71,9 @@ def _expressions(config: Config) -> dict[str, Callable[[Rule], str]]:
         "umig-deployment-failed": lambda rule: _by_env(
             f'{x.DEPLOY_WATCH_STAGE.name}{{stage="failed"}} == 1'
         ),
+        "umig-deployment-inconclusive": lambda rule: _by_env(
+            f'{x.DEPLOY_WATCH_STAGE.name}{{stage="inconclusive"}} == 1'
+        ),
         "umig-slo-budget-burn": lambda rule: _by_env(
             f"(1 - avg_over_time({x.HEALTH_STATUS.name}[{BURN_WINDOW}])) "
             f"/ {_number(1 - availability)} > {_number(rule.threshold)} "

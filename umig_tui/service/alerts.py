@@ -62,6 +62,7 @@ class _Slow:
     degradation: dict[str, tuple[float | None, str]] = field(default_factory=dict)
     burn: dict[str, BurnSignal] = field(default_factory=dict)
     failed_deploys: dict[str, str] = field(default_factory=dict)
+    inconclusive_deploys: dict[str, str] = field(default_factory=dict)
     trends: dict[str, tuple[MetricTrend, ...]] = field(default_factory=dict)
 
 
@@ -120,15 +121,25 @@ class AlertService:
             if event.kind is EventKind.DEPLOYMENT and event.env:
                 self._remember_deploy(event)
 
-    def _remember_deploy(self, event: Event, into: dict[str, str] | None = None) -> None:
+    def _remember_deploy(
+        self,
+        event: Event,
+        into: dict[str, str] | None = None,
+        unsure: dict[str, str] | None = None,
+    ) -> None:
         assert event.env is not None
         failed = self._slow.failed_deploys if into is None else into
+        unjudged = self._slow.inconclusive_deploys if unsure is None else unsure
         deployment = event.deployment
         stage = deployment.stage if deployment is not None else None
         if deployment is not None and stage == "failed":  # a version never seen is no failure
             failed[event.env] = deployment.reason or f"deploy {stage}"
-        elif stage == "succeeded":
+            unjudged.pop(event.env, None)
+        elif deployment is not None and stage == "inconclusive":
+            unjudged[event.env] = deployment.reason or "deploy inconclusive"
+        elif stage in ("succeeded", "soaking"):
             failed.pop(event.env, None)
+            unjudged.pop(event.env, None)
 
     async def restore(self) -> None:
         store = self.monitor.store
@@ -195,12 +206,14 @@ class AlertService:
         # (accumulating it in memory kept it firing for as long as the process ran).
         since = now - FAILED_DEPLOY_MEMORY
         failed: dict[str, str] = {}
+        unsure: dict[str, str] = {}
         for event in reversed(
             await store.events(since=since, kinds=[str(EventKind.DEPLOYMENT)], limit=1000)
         ):
             if event.env:
-                self._remember_deploy(event, failed)
+                self._remember_deploy(event, failed, unsure)
         self._slow.failed_deploys = failed
+        self._slow.inconclusive_deploys = unsure
 
     def signals(self) -> list[EnvSignals]:
         fleet = self.monitor.fleet
@@ -239,6 +252,7 @@ class AlertService:
                     drift=drift[0] if drift else None,
                     drift_detail=drift[1] if drift else "",
                     deployment_failed=self._slow.failed_deploys.get(env),
+                    deployment_inconclusive=self._slow.inconclusive_deploys.get(env),
                     degradation=degradation,
                     degradation_detail=detail,
                     budget_burn=burn.rate if burn is not None and burn.polls >= 10 else None,
