@@ -81,7 +81,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="what the demo fleet speaks; status finds it on first contact (auto)",
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
-    return parser.parse_args(argv)
+    # run_all.py passes the same ARGS to every benchmark: ignore the ones meant for others
+    args, _unknown = parser.parse_known_args(argv)
+    return args
 
 
 def say(text: str) -> None:

@@ -35,6 +35,10 @@ from benchlib import (  # bench/ is not a package: found via sys.path above
     venv_python,
 )
 
+# Where the time goes (profiles, what was removed, why a target is still missed): written by
+# hand, appended to BENCHMARKS.md under the table on every run.
+NOTES = BENCH_DIR / "NOTES.md"
+
 
 def discover(only: list[str]) -> list[Path]:
     scripts = sorted(BENCH_DIR.glob("bench_*.py"))
@@ -92,6 +96,8 @@ def document(rows: list[Row], host: dict[str, Any], scripts: list[Path]) -> str:
         f"Targets missed: {len(missed)}." if missed else "Every target is met.",
         "",
     ]
+    if NOTES.exists():  # the analysis behind the figures, kept by hand beside the benchmarks
+        lines += [NOTES.read_text(encoding="utf-8").rstrip(), ""]
     return "\n".join(lines)
 
 
