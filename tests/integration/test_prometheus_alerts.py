@@ -11,10 +11,11 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.conftest import write_config
-from tests.integration.conftest import run_cli
+from tests.integration.conftest import FakeClock, run_cli
 from tests.integration.test_alertmanager import (  # noqa: F401 - the fixture
     alertmanager,
     free_port,
@@ -27,6 +28,7 @@ from tests.integration.test_serve_team import serve
 from umig_tui.analysis.alert_rules import AlertPhase
 from umig_tui.config import load_config
 from umig_tui.demo.server import ServerThread
+from umig_tui.service.alertmanager_alerts import READ_AT_MOST_EVERY
 from umig_tui.service.alerts import AlertService
 from umig_tui.service.engine import Engine
 from umig_tui.service.runtime import open_monitor
@@ -57,6 +59,19 @@ metric = "error_rate"
 comparison = ">"
 threshold = -1
 """
+
+
+class CountingTransport(httpx.AsyncHTTPTransport):
+    """The real transport, counting the reads of Alertmanager's alert list."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.alert_reads = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and request.url.path == "/api/v2/alerts":
+            self.alert_reads += 1
+        return await super().handle_async_request(request)
 
 
 def post_alerts(url: str, alerts: list[dict[str, Any]]) -> None:
@@ -114,10 +129,13 @@ async def test_alerts_are_alertmanagers_for_this_fleet_with_changes_and_silences
         ],
     )
     monitor = await open_monitor(config, environ={}, store_path=tmp_path / "cache.db")
-    service = AlertService(monitor)
+    clock = FakeClock(time.time())
+    counted = CountingTransport()
+    service = AlertService(monitor, clock=clock, silence_transport=counted)
     try:
         await service.restore()
         assert await service.evaluate() == []  # already firing when we looked: no news
+        assert counted.alert_reads == 1
         alerts = {(a.rule, a.env): a for a in service.alerts()}
         assert set(alerts) == {
             ("umig-api-error-rate-high", "production"),
@@ -141,6 +159,12 @@ async def test_alerts_are_alertmanagers_for_this_fleet_with_changes_and_silences
             alertmanager,
             [am_alert("umig-version-drift-detected", "uat", endsAt="2020-01-01T00:00:00Z")],
         )
+        # Woken again a moment later (an environment failing wakes the loop twice a second):
+        # Alertmanager is not asked again so soon.
+        clock.advance(READ_AT_MOST_EVERY - 1)
+        assert await service.evaluate() == []
+        assert counted.alert_reads == 1
+        clock.advance(1)
         changes = {
             (t.alert.rule, t.alert.env, t.alert.phase, t.previous) for t in await service.evaluate()
         }
@@ -153,6 +177,7 @@ async def test_alerts_are_alertmanagers_for_this_fleet_with_changes_and_silences
         assert set(service.silenced()) == {("umig-api-error-rate-high", "production")}
         assert service.silenced()[production.key].id == silence.id
         # Still listed (Alertmanager shows it suppressed): silenced, not gone.
+        clock.advance(READ_AT_MOST_EVERY)
         await service.evaluate()
         assert ("umig-api-error-rate-high", "production") in {a.key for a in service.alerts()}
     finally:
@@ -167,7 +192,8 @@ async def test_alertmanager_down_keeps_the_last_alerts_and_says_so(
     config = load_config(str(source_config(tmp_path, closed(), alertmanager)), environ={})
     post_alerts(alertmanager, [am_alert("umig-api-error-rate-high", "production")])
     monitor = await open_monitor(config, environ={}, use_store=False)
-    service = AlertService(monitor)
+    clock = FakeClock(time.time())
+    service = AlertService(monitor, clock=clock)
     try:
         await service.evaluate()
         assert [a.env for a in service.alerts()] == ["production"]
@@ -175,6 +201,7 @@ async def test_alertmanager_down_keeps_the_last_alerts_and_says_so(
         assert service.remote.client is not None
         gone = closed()
         service.remote.client.url = gone  # as if it went away
+        clock.advance(READ_AT_MOST_EVERY)
         assert await service.evaluate() == []
         assert [a.env for a in service.alerts()] == ["production"]
         assert service.notice is not None

@@ -38,6 +38,10 @@ QUERY = {
     "inhibited": "true",
     "unprocessed": "true",
 }
+# Seconds between two reads at most once: the alert loop wakes every half second while an
+# environment is failing, and twenty dashboards in an incident must not poll Alertmanager 40
+# times a second for a list that changes when serve (or Prometheus) evaluates.
+READ_AT_MOST_EVERY = 5.0
 _SEVERITIES = {
     "critical": Severity.CRITICAL,
     "high": Severity.HIGH,
@@ -164,7 +168,9 @@ class RemoteAlerts:
         timeout: float = 5.0,
         clock: Callable[[], float] = time.time,
         transport: httpx.AsyncBaseTransport | None = None,
+        every: float = READ_AT_MOST_EVERY,
     ) -> None:
+        self.every = every
         self.client = (
             AlertmanagerAlerts(alertmanager, timeout=timeout, transport=transport)
             if alertmanager
@@ -207,6 +213,12 @@ class RemoteAlerts:
         alerts already firing are no news), never raises."""
         if self.client is None:
             return []
+        if (
+            self.read_at is not None
+            and self.error is None
+            and self.clock() - self.read_at < self.every
+        ):
+            return []  # read moments ago
         try:
             found = await self.client.current(self.envs)
         except AlertsUnavailable as exc:
