@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import Any
 
 import pytest
@@ -467,3 +468,19 @@ async def test_the_demo_says_what_its_scenario_plays(make_app: AppFactory) -> No
         assert said == [SCENARIOS["static"].description]
         tooltip = str(app.query_one(FleetHeader).tooltip)
         assert "HIGH drift" in tooltip
+
+
+async def test_a_new_demo_store_gets_a_week_of_history_after_the_first_frame(
+    make_app: AppFactory,
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        store = app.monitor.store if app.monitor else None
+        assert store is not None
+        deadline = time.monotonic() + 30
+        while not await store.query("SELECT 1 FROM meta WHERE key = 'demo_metric_history'"):
+            assert time.monotonic() < deadline, "the demo's history was never written"
+            await pilot.pause(0.2)
+        [(oldest,)] = await store.query("SELECT min(ts) FROM samples")
+        assert app.clock() - float(oldest) / 1000 > 6 * 86400

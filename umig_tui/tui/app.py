@@ -118,6 +118,7 @@ class UmigApp(App[int]):
         keymap: Mapping[str, str] | None = None,
         bell: bool = True,
         metrics_port: int | None = None,
+        demo_history: bool = True,
     ) -> None:
         super().__init__()
         self.config = config
@@ -139,6 +140,7 @@ class UmigApp(App[int]):
         self.watches = DeployWatches(self, lambda: self.monitor, clock)
         self.bell_on_critical = bell and config.alerts.bell
         self.metrics_port = metrics_port
+        self.demo_history = demo_history  # a demo store gets a week of history at first start
         self.engine: Engine | None = None
         self._source_notice: str | None = None
 
@@ -220,7 +222,7 @@ class UmigApp(App[int]):
         if self.poll:
             for name in self.engine.loop_names():
                 self._start_loop(name)
-        if self.config.demo and self.monitor.store is not None:
+        if self.config.demo and self.demo_history and self.monitor.store is not None:
             self._seed_demo_history()
         self.set_interval(1.0, self._tick)
         exit_on_hangup(self.exit)

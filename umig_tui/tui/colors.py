@@ -6,6 +6,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import App
 
+from umig_tui.deploy.watch_state import Stage
 from umig_tui.tui.theme_files import VARIABLE_DEFAULTS
 
 STATUS_MARK = {
@@ -41,6 +42,19 @@ def status_text(
     if stale:
         text.append(f" (stale {age})" if age else " (stale)", style=Style(dim=True))
     return text
+
+
+# A deploy watch's stage in the status colours: a verdict reads like an environment's status.
+STAGE_STATUS = {
+    Stage.SUCCEEDED: "healthy",
+    Stage.FAILED: "unhealthy",
+    Stage.TIMED_OUT: "unreachable",
+    Stage.INTERRUPTED: "unknown",
+    Stage.INCONCLUSIVE: "degraded",  # a warning, not a pass
+    Stage.MONITORING: "degraded",
+    Stage.VALIDATING: "degraded",
+    Stage.SOAKING: "healthy",
+}
 
 
 SPARK_CHARS = "▁▂▃▄▅▆▇█"

@@ -30,6 +30,7 @@ from umig_tui.service.monitor import Monitor
 from umig_tui.store.queries import series_points
 from umig_tui.tui.colors import status_style, status_text
 from umig_tui.tui.widgets.table import Cell, SyncTable
+from umig_tui.tui.widgets.tabs import cycle_tab
 from umig_tui.tui.workers import WorkerScreen
 from umig_tui.util.sanitize import clean_block
 from umig_tui.util.timefmt import ago, stamp, stamp_text
@@ -107,17 +108,11 @@ class EnvDetailScreen(WorkerScreen):
         self.window = (self.window + 1) % len(WINDOWS)
         self.load_charts()
 
-    def _switch_tab(self, step: int) -> None:
-        tabs = self.query_one(TabbedContent)
-        ids = [pane.id for pane in tabs.query(TabPane) if pane.id]
-        if tabs.active in ids:
-            tabs.active = ids[(ids.index(tabs.active) + step) % len(ids)]
-
     def action_next_tab(self) -> None:
-        self._switch_tab(1)
+        cycle_tab(self.query_one(TabbedContent), 1)
 
     def action_previous_tab(self) -> None:
-        self._switch_tab(-1)
+        cycle_tab(self.query_one(TabbedContent), -1)
 
     # -- content ------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from umig_tui.service.monitor import Monitor
 from umig_tui.tui.colors import severity_style, status_style
 from umig_tui.tui.widgets.search import SearchBox, matching_rows
 from umig_tui.tui.widgets.table import Cell, SyncTable
+from umig_tui.tui.widgets.tabs import cycle_tab
 from umig_tui.tui.workers import WorkerScreen
 from umig_tui.util.timefmt import stamp
 
@@ -66,17 +67,11 @@ class HistoryScreen(WorkerScreen):
 
     # -- tabs and search ----------------------------------------------------------------------
 
-    def _switch_tab(self, step: int) -> None:
-        tabs = self.query_one(TabbedContent)
-        ids = [pane.id for pane in tabs.query(TabPane) if pane.id]
-        if tabs.active in ids:
-            tabs.active = ids[(ids.index(tabs.active) + step) % len(ids)]
-
     def action_next_tab(self) -> None:
-        self._switch_tab(1)
+        cycle_tab(self.query_one(TabbedContent), 1)
 
     def action_previous_tab(self) -> None:
-        self._switch_tab(-1)
+        cycle_tab(self.query_one(TabbedContent), -1)
 
     def action_search(self) -> None:
         self.query_one(SearchBox).open()

@@ -17,21 +17,11 @@ from textual.widgets import Footer, Static
 
 from umig_tui.deploy.verdict_text import baselines, post_window, row, window_text
 from umig_tui.deploy.watch_state import Stage, WatchState
-from umig_tui.tui.colors import status_style
+from umig_tui.tui.colors import STAGE_STATUS, status_style
 from umig_tui.tui.deploy_watches import DeployWatches
 from umig_tui.util.durations import format_duration
 from umig_tui.util.timefmt import clock, stamp, zone
 
-STAGE_STATUS = {
-    Stage.SUCCEEDED: "healthy",
-    Stage.FAILED: "unhealthy",
-    Stage.TIMED_OUT: "unreachable",
-    Stage.INTERRUPTED: "unknown",
-    Stage.INCONCLUSIVE: "degraded",  # a warning, not a pass
-    Stage.MONITORING: "degraded",
-    Stage.VALIDATING: "degraded",
-    Stage.SOAKING: "healthy",
-}
 _RESULT_STATUS = {"passed": "healthy", "failed": "unhealthy", "pending": "degraded"}
 _OUTCOME_STATUS = {"pass": "healthy", "fail": "unhealthy", "inconclusive": "degraded"}
 BOLD = Style(bold=True)

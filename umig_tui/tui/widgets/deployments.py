@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Static
 
 from umig_tui.deploy.verdict_text import window_text
 from umig_tui.deploy.watch_state import Stage, WatchState
-from umig_tui.tui.colors import status_style
+from umig_tui.tui.colors import STAGE_STATUS, status_style
 from umig_tui.tui.deploy_watches import DeployWatches
 from umig_tui.tui.widgets.panel import Panel
 from umig_tui.tui.widgets.table import Cell, SyncTable, fit_last_column
@@ -26,22 +26,11 @@ from umig_tui.util.durations import format_duration
 from umig_tui.util.timefmt import ago, parse_iso
 from umig_tui.views.dashboard import DashboardData
 
-_STAGE_STATUS = {
-    Stage.SUCCEEDED: "healthy",
-    Stage.FAILED: "unhealthy",
-    Stage.TIMED_OUT: "unreachable",
-    Stage.INTERRUPTED: "unknown",
-    Stage.INCONCLUSIVE: "degraded",  # a warning, not a pass
-    Stage.MONITORING: "degraded",
-    Stage.VALIDATING: "degraded",
-    Stage.SOAKING: "healthy",
-}
-
 
 def watch_text(panel: Panel, state: WatchState) -> Text:
     """``▰▰▰▱▱ monitoring 2m left`` in the stage's colour."""
     filled = round(state.progress * 5)
-    style = status_style(panel.app, _STAGE_STATUS.get(state.stage, "unknown"))
+    style = status_style(panel.app, STAGE_STATUS.get(state.stage, "unknown"))
     text = Text("▰" * filled + "▱" * (5 - filled) + " ", style=style)
     text.append(str(state.stage), style=style + Style(bold=True))
     if state.time_left is not None:
@@ -69,7 +58,7 @@ def verdict_text(panel: Panel, states: list[WatchState]) -> Text:
     1.2.0`` per watch, whole (it wraps), then the keys."""
     text = Text()
     for state in states:
-        style = status_style(panel.app, _STAGE_STATUS.get(state.stage, "unknown"), bold=True)
+        style = status_style(panel.app, STAGE_STATUS.get(state.stage, "unknown"), bold=True)
         text.append(f"✖ {state.env} → {state.expected} ", style=style)
         text.append(str(state.stage).replace("_", " "), style=style)
         text.append(f" after {format_duration(state.elapsed)}: ")
