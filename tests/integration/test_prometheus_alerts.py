@@ -232,15 +232,16 @@ async def test_without_alertmanager_the_dashboard_says_no_alerts_are_shown(tmp_p
         await monitor.aclose()
 
 
-def test_alerts_command_without_alertmanager_says_so_and_evaluates_nothing(tmp_path: Path) -> None:
+def test_alerts_command_without_alertmanager_is_a_config_error(tmp_path: Path) -> None:
+    """Nowhere to read alerts from: exit 2 with why, never "0, nothing firing"."""
     proc = run_cli(
         "alerts", "--json", "--config", source_config(tmp_path, closed(), None), "--no-store"
     )
-    assert json.loads(proc.stdout)["alerts"] == []
-    assert proc.returncode == 0
+    assert proc.stdout == ""
+    assert proc.returncode == 2
     assert (
-        "umig-tui: note: no alerts shown: reading from Prometheus, the alert rules run in "
-        "`umig-tui serve`, not here; set [notify] alertmanager to show the alerts it holds\n"
+        "no alerts shown: reading from Prometheus, the alert rules run in "
+        "`umig-tui serve`, not here; set [notify] alertmanager to show the alerts it holds"
     ) in proc.stderr
 
 
@@ -249,7 +250,10 @@ def test_alertmanager_unreachable_is_a_note_naming_it(tmp_path: Path) -> None:
     proc = run_cli(
         "alerts", "--json", "--config", source_config(tmp_path, closed(), gone), "--no-store"
     )
-    assert json.loads(proc.stdout)["alerts"] == []
+    document = json.loads(proc.stdout)
+    assert document["alerts"] == []
+    assert document["notice"].startswith(f"alerts: Alertmanager at {gone} is unreachable (")
+    assert proc.returncode == 1  # the list may be old or empty: not "nothing firing"
     assert f"umig-tui: note: alerts: Alertmanager at {gone} is unreachable (" in proc.stderr
     assert "no alerts known" in proc.stderr
 

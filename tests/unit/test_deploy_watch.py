@@ -7,11 +7,12 @@ deployment-status-monitor / validate_post_deployment, seed 000 §4.2 and §6.2.
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 from rich.console import Console
@@ -87,11 +88,15 @@ def teams(code: int = 200) -> PollResult:
     return failed(Endpoint.TEAMS, ErrorKind.HTTP_ERROR, f"HTTP {code}", code)
 
 
+_ANSWERS = itertools.count()
+
+
 def metrics(response: float, error_rate: float = 0.002) -> PollResult:
+    """A fresh metrics answer (its own time: a repeated answer is not a new sample)."""
     snapshot = MetricsSnapshot(
         samples=(), metrics=Metrics(response_time_ms=response, error_rate=error_rate)
     )
-    return ok(Endpoint.METRICS, snapshot)
+    return ok(Endpoint.METRICS, snapshot, ts=T0 + next(_ANSWERS) / 1000)
 
 
 def running(
@@ -198,10 +203,13 @@ def monitor_with(h: Harness, responses: Sequence[float]) -> list[WatchState]:
 
 
 def monitor_through(h: Harness, observation: Observation) -> list[WatchState]:
-    """Feed the same monitoring observation every interval until the watch ends."""
+    """Feed the same monitoring figures every interval (each a fresh answer) until the watch
+    ends."""
     states: list[WatchState] = []
-    for _ in range(100):
-        states = h.step(observation)
+    for index in range(100):
+        answer = observation.metrics
+        fresh = replace(answer, ts=answer.ts + index + 1) if answer is not None else None
+        states = h.step(replace(observation, metrics=fresh))
         if h.state.stage.terminal:
             return states
     raise AssertionError(f"still {h.state.stage} after 100 intervals")
@@ -928,3 +936,18 @@ def test_a_long_window_redraws_the_live_verdict_every_hundredth_of_its_samples()
         h.step(live(response=101.0))
     avg = next(m for m in h.state.verdict_detail if m.metric == "response avg")
     assert avg.n_post == 404
+
+
+def test_the_same_metrics_answer_twice_is_one_sample() -> None:
+    """Through Prometheus a watch reads the same scrape until serve polls again: counting it
+    at every interval would inflate the rank tests' sample size."""
+    h = harness()
+    to_monitoring(h)
+    before = h.state.samples
+    repeated = live(response=120.0)
+    h.step(repeated)
+    h.step(repeated)
+    assert h.state.samples == before + 1
+    assert repeated.metrics is not None
+    h.step(replace(repeated, metrics=replace(repeated.metrics, ts=T0 + 99)))
+    assert h.state.samples == before + 2

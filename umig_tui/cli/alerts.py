@@ -12,7 +12,13 @@ import sys
 import time
 from typing import Any
 
-from umig_tui.cli.common import EXIT_OK, EXIT_PROBLEM, add_source_options, add_wait_option
+from umig_tui.cli.common import (
+    EXIT_OK,
+    EXIT_PROBLEM,
+    UsageError,
+    add_source_options,
+    add_wait_option,
+)
 
 
 def register(commands: Any) -> None:
@@ -34,14 +40,29 @@ async def run(args: argparse.Namespace) -> int:
 
     async with evaluated(args, load(args)) as (_monitor, service, notifier):
         alerts = service.alerts()
+        notice = service.notice
+        remote = service.remote
+    if remote is not None and remote.client is None:
+        # Reading from Prometheus with nowhere to read alerts from: "0, nothing firing" would
+        # be a lie a cron job believes.
+        raise UsageError(f"alerts: {notice}")
     if args.json:
         print(
             json.dumps(
-                {"alerts": [a.to_json() for a in alerts], "sinks": sink_status(notifier)}, indent=2
+                {
+                    "alerts": [a.to_json() for a in alerts],
+                    "sinks": sink_status(notifier),
+                    "notice": notice,
+                },
+                indent=2,
             )
         )
+    elif not alerts and notice is not None:
+        print("no alerts known here (Alertmanager did not answer; see the note on stderr)")
     else:
         print(render_alerts(alerts, notifier))
+    if notice is not None and remote is not None:
+        return EXIT_PROBLEM  # Alertmanager did not answer: the list may be old or empty
     return EXIT_PROBLEM if any(str(a.phase) == "firing" for a in alerts) else EXIT_OK
 
 

@@ -78,6 +78,9 @@ class DeployWatch:
         self._references = tuple(references)
         self._probes = 0
         self._failed_probes = 0
+        # The metrics answer last counted: read through Prometheus the same scrape comes back
+        # until serve polls again, and a repeated sample would inflate the rank tests' n.
+        self._metrics_ts: float | None = None
         self._monitor_start: float | None = None
         self._unreachable = 0
         self._last_seen: str | None = None  # what the service last said while we waited
@@ -360,7 +363,11 @@ class DeployWatch:
         if failure is not None:
             return [failure]
         response, error = numbers(observation)
-        if observation.metrics is not None:
+        answer = observation.metrics
+        if answer is not None and answer.ok and answer.ts == self._metrics_ts:
+            response = error = None  # the same answer again: no new sample
+        elif observation.metrics is not None:
+            self._metrics_ts = observation.metrics.ts
             self._probes += 1
             self._failed_probes += observation.metrics.error is not None and response is None
         if response is not None:

@@ -143,6 +143,7 @@ class UmigApp(App[int]):
         self.demo_history = demo_history  # a demo store gets a week of history at first start
         self.engine: Engine | None = None
         self._source_notice: str | None = None
+        self._alerts_notice: str | None = None
 
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="fleet-header")
@@ -211,6 +212,7 @@ class UmigApp(App[int]):
         self.engine = Engine(self.monitor, environ=self.environ, extras=self._extras())
         for notice in await self.engine.start():
             self.notify(notice, title="Not running", severity="warning", timeout=10)
+        self._alerts_notice = self.engine.alerts.notice  # said above, if at all: not twice
         self.engine.alerts.subscribe(AlertNotices(self, bell=self.bell_on_critical))
         self.redraw()
         if self.config.demo:
@@ -330,6 +332,10 @@ class UmigApp(App[int]):
         if data.source_notice and data.source_notice != self._source_notice:
             self.notify(data.source_notice, title="Prometheus", severity="error", timeout=15)
         self._source_notice = data.source_notice
+        alerts_notice = alerts.notice if alerts is not None else None
+        if alerts_notice and alerts_notice != self._alerts_notice:  # Alertmanager went away
+            self.notify(alerts_notice, title="Alertmanager", severity="warning", timeout=15)
+        self._alerts_notice = alerts_notice
         self.query_one(FleetHeader).data = data
         for panel in self.query(Panel):
             panel.data = data
