@@ -128,6 +128,50 @@ class TestMainScreen:
         assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
 
 
+async def failing_with_alerts(pilot: Pilot[Any], sim: Simulator, env: str) -> None:
+    """``env`` failed its last three health checks and the alert rules have run: the header
+    names the firing alert; ``n`` selects the row so its reason line shows."""
+    app = pilot.app
+    assert isinstance(app, UmigApp)
+    await frozen_fleet(pilot, sim)
+    assert app.monitor is not None
+    assert app.engine is not None
+    error = FetchError(ErrorKind.CONNECT_ERROR, "connection refused")
+    for step in (3, 2, 1):
+        for endpoint in app.monitor.signals:
+            app.monitor.apply(
+                PollResult(env, endpoint, ts=FROZEN - step, latency_ms=None, error=error)
+            )
+    await app.engine.alerts.evaluate()
+    app.redraw()
+    await pilot.pause()
+    await pilot.press("n")
+    await pilot.pause()
+
+
+class TestThreeAm:
+    """What an on-call engineer sees first: the header names the firing alert, the selected
+    row's whole reason is under the table, an unreachable row's values are dimmed."""
+
+    def test_firing_alert_and_reason_line_at_80x24(
+        self, snap_compare: Any, app: UmigApp, frozen_sim: Simulator
+    ) -> None:
+        async def run_before(pilot: Pilot[Any]) -> None:
+            await failing_with_alerts(pilot, frozen_sim, "production")
+
+        assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+    def test_sorted_by_status_with_a_firing_alert_at_120x40(
+        self, snap_compare: Any, app: UmigApp, frozen_sim: Simulator
+    ) -> None:
+        async def run_before(pilot: Pilot[Any]) -> None:
+            await failing_with_alerts(pilot, frozen_sim, "hotfix")
+            await pilot.press("o")
+            await pilot.pause()
+
+        assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
 class TestDetailScreen:
     def test_overview_tab(self, snap_compare: Any, app: UmigApp, frozen_sim: Simulator) -> None:
         async def run_before(pilot: Pilot[Any]) -> None:
