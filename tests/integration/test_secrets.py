@@ -208,16 +208,18 @@ import sys
 from umig_tui.cli.main import main
 from umig_tui.service.monitor import Monitor
 
-poll_once = Monitor.poll_once
+fetch = Monitor.fetch
 
-async def crash(self):
-    results = await poll_once(self)
+async def crash(self, *args, **kwargs):
+    # Every poll goes through Monitor.fetch, whatever orchestrates it: crash with everything
+    # a careless message could carry (config, clients and their state, results, views).
+    result = await fetch(self, *args, **kwargs)
     raise RuntimeError(
-        f"provoked: {self.config!r} {self.clients!r} {results!r} {self.fleet.views()!r} "
+        f"provoked: {self.config!r} {self.clients!r} {result!r} {self.fleet.views()!r} "
         f"{[vars(c) for c in self.clients.values()]!r}"
     )
 
-Monitor.poll_once = crash
+Monitor.fetch = crash
 sys.exit(main(sys.argv[1:]))
 """
 

@@ -305,6 +305,7 @@ def test_a_real_prometheus_scrapes_serve_and_loads_the_rules(
         assert set(loaded) == {
             "umig-health-check-failed", "umig-version-drift-detected", "umig-component-degraded",
             "umig-api-error-rate-high", "umig-deployment-failed", "umig-slo-budget-burn",
+            "umig-deployment-inconclusive",
         }  # fmt: skip
         wait_for(
             lambda: all(h == "ok" for h in rule_health(url).values()),

@@ -22,8 +22,9 @@ async def test_board_shows_each_environment_and_step(
         app.push_screen(screen)
         await wait_for(pilot, lambda: screen.board is not None, "the board to be read")
         board = screen.query_one("#promotion-board", Static)
+        # The whole board laid out, not the first frame of it (one line, then the rest).
         shown = await wait_for_shown(
-            pilot, board, lambda text: "Promotion board" in text, "the board heading"
+            pilot, board, lambda text: "repository:" in text, "the board drawn whole"
         )
         assert "repository: none configured" in shown
         assert "development ahead of uat" in shown

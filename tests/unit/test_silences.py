@@ -3,6 +3,7 @@ every instance on the file, kept across the migration that added them)."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from pathlib import Path
@@ -121,7 +122,8 @@ def test_the_mark_says_who_and_until_when() -> None:
     s = silence(start=NOW, hours=1)
     mark = s.mark(NOW)
     assert mark.startswith("silenced by alice until ")
-    assert len(mark.removeprefix("silenced by alice until ")) == 5  # HH:MM
+    # HH:MM and the zone, by the one time rule: "silenced by alice until 16:06 CET".
+    assert re.fullmatch(r"\d\d:\d\d \S+", mark.removeprefix("silenced by alice until "))
 
 
 # -- the store ----------------------------------------------------------------------------------

@@ -52,7 +52,8 @@ async def run(args: argparse.Namespace) -> int:
                 {
                     "alerts": [a.to_json() for a in alerts],
                     "sinks": sink_status(notifier),
-                    "notice": notice,
+                    # Only when there is something to know (reading from Prometheus).
+                    **({"notice": notice} if notice is not None else {}),
                 },
                 indent=2,
             )
