@@ -7,13 +7,19 @@ import subprocess
 import sys
 
 LOADED = (
-    "import sys, umig_tui.cli.status, umig_tui.service.monitor;"
+    "import sys; {imports};"
     "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in {names!r})))"
+)
+STATUS = "import umig_tui.cli.status, umig_tui.service.monitor"
+# The dashboard as `umig-tui` starts it: the parser (every command module), then the app.
+DASHBOARD = (
+    "from umig_tui.cli.main import build_parser; build_parser();"
+    "import umig_tui.cli.dashboard, umig_tui.tui.app"
 )
 
 
-def loaded(*names: str) -> set[str]:
-    code = LOADED.format(names=set(names))
+def loaded(*names: str, imports: str = STATUS) -> set[str]:
+    code = LOADED.format(names=set(names), imports=imports)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return set(out.stdout.split())
 
@@ -21,6 +27,10 @@ def loaded(*names: str) -> set[str]:
 def test_the_status_path_loads_neither_httpx_command_line_nor_prometheus_client() -> None:
     assert loaded("click", "pygments", "prometheus_client") == set()
     assert "httpx" in loaded("httpx")  # the path does load httpx itself
+
+
+def test_the_dashboard_path_loads_neither_either() -> None:
+    assert loaded("click", "pygments", "prometheus_client", imports=DASHBOARD) == set()
 
 
 def test_httpx_command_line_still_runs_when_asked_for() -> None:
