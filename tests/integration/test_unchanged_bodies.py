@@ -15,7 +15,7 @@ import pytest
 from umig_tui.config import Config, Environment, Polling
 from umig_tui.models import Endpoint, Tier, VersionInfo
 from umig_tui.service.runtime import build_clients
-from umig_tui.sources.client import UmigClient
+from umig_tui.sources.client import REMEMBER_BODIES_UP_TO, UmigClient
 from umig_tui.sources.profiles.base import Answer, Profile
 from umig_tui.sources.profiles.us088 import US088_SLASH
 from umig_tui.util.httpserve import read_request, send_response
@@ -166,3 +166,18 @@ async def test_each_signal_keeps_its_own_last_body(
     await client.fetch(Endpoint.VERSION)
     await client.fetch(Endpoint.COMPONENTS)
     assert parsed == [Endpoint.VERSION, Endpoint.COMPONENTS]
+
+
+async def test_a_large_body_is_not_remembered_and_is_parsed_each_time(
+    served: tuple[Bodies, UmigClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bodies, client = served
+    assert client.profile is not None
+    parsed = count_parses(monkeypatch, client.profile)
+    document = json.loads(version_body("1.2.0"))
+    document["padding"] = "x" * (REMEMBER_BODIES_UP_TO + 1)
+    bodies.bodies[VERSION_PATH] = json.dumps(document).encode()
+    await client.fetch(Endpoint.VERSION)
+    second = await client.fetch(Endpoint.VERSION)
+    assert parsed == [Endpoint.VERSION, Endpoint.VERSION]
+    assert isinstance(second.value, VersionInfo)

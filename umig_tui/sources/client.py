@@ -47,6 +47,10 @@ DETECT_FAILURE_HOLD = 5.0
 # A detected profile whose paths start answering 404 is detected again, at most this often.
 REDETECT_EVERY = 60.0
 
+# A body up to this size is remembered to skip parsing it again when it comes back unchanged
+# (a large one is compared in full each time and kept twice: not worth it).
+REMEMBER_BODIES_UP_TO = 256 * 1024
+
 ProfileListener = Callable[[str, Profile], None]
 
 
@@ -205,7 +209,10 @@ class UmigClient:
                 value = profile.parse(endpoint, answers)
             except ParseError as exc:
                 raise FetchFailed(exc.as_fetch_error(), raw=raw[:4096]) from None
-            self._last[endpoint] = (profile, _same_as(answers), value)
+            if sum(len(a.body) for a in answers) <= REMEMBER_BODIES_UP_TO:
+                self._last[endpoint] = (profile, _same_as(answers), value)
+            else:
+                self._last.pop(endpoint, None)
         return PollResult(
             env=self.env.name,
             endpoint=endpoint,
