@@ -59,6 +59,7 @@ class DemoServer:
         self._main: asyncio.Server | None = None
         self._env_servers: dict[str, asyncio.Server] = {}
         self._env_ports: dict[str, int] = {}
+        self._held: dict[str, socket.socket] = {}  # ports of refusing environments, kept
         self._connections: dict[asyncio.StreamWriter, str | None] = {}
         self._handlers: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
@@ -90,14 +91,24 @@ class DemoServer:
         refused = self.simulator.envs[env].faults.get("*") == "refused"
         if refused and env in self._env_servers:
             self._env_servers.pop(env).close()
+            # Keep the port: a bound socket that does not listen refuses every connection, and
+            # no other server (another test's, on a busy machine) can take the port meanwhile
+            # and answer for this environment.
+            self._held[env] = _hold_port(self.host, self._env_ports[env])
             for writer, owner in list(self._connections.items()):
                 if owner == env:
                     _reset(writer)
         elif not refused and env not in self._env_servers and self._loop is not None:
+            held = self._held.pop(env, None)
+            if held is not None:
+                held.close()
             self._loop.create_task(self._open_env(env))
 
     async def stop(self) -> None:
         self._stopping.set()
+        for held in self._held.values():
+            held.close()
+        self._held.clear()
         servers = [s for s in [self._main, *self._env_servers.values()] if s is not None]
         for server in servers:
             server.close()
@@ -328,3 +339,11 @@ class ServerThread:
     def env_urls(self) -> dict[str, str]:
         assert self.server is not None
         return self.server.env_urls()
+
+
+def _hold_port(host: str, port: int) -> socket.socket:
+    """``port`` bound and not listening: connections are refused, the port stays ours."""
+    held = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    held.bind((host, port))
+    return held
