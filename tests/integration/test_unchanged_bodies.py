@@ -15,9 +15,10 @@ import pytest
 from umig_tui.config import Config, Environment, Polling
 from umig_tui.models import Endpoint, Tier, VersionInfo
 from umig_tui.service.runtime import build_clients
-from umig_tui.sources.client import REMEMBER_BODIES_UP_TO, UmigClient
+from umig_tui.sources.client import UmigClient
 from umig_tui.sources.profiles.base import Answer, Profile
 from umig_tui.sources.profiles.us088 import US088_SLASH
+from umig_tui.sources.unchanged import REMEMBER_BODIES_UP_TO
 from umig_tui.util.httpserve import read_request, send_response
 
 PREFIX = "/rest/scriptrunner/latest/custom"

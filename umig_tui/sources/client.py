@@ -15,7 +15,7 @@ import httpx
 
 from umig_tui import __version__
 from umig_tui.config import Environment, Polling
-from umig_tui.models import Document, Endpoint, ErrorKind, FetchError, NotOffered, PollResult
+from umig_tui.models import Endpoint, ErrorKind, FetchError, NotOffered, PollResult
 from umig_tui.sources.answered import Answered, Credential, DirectAnswer
 from umig_tui.sources.body import BodyTooLarge, read_capped
 from umig_tui.sources.errors import ParseError
@@ -36,6 +36,7 @@ from umig_tui.sources.profiles.base import Answer, Profile, Request, encode_answ
 from umig_tui.sources.profiles.detect import Candidate, Detected, candidates_for, classify
 from umig_tui.sources.proxies import shown
 from umig_tui.sources.transport import StreamTransport
+from umig_tui.sources.unchanged import LastDocuments
 from umig_tui.util.sanitize import clean_text
 
 USER_AGENT = f"umig-tui/{__version__}"
@@ -46,10 +47,6 @@ log = logging.getLogger(__name__)
 DETECT_FAILURE_HOLD = 5.0
 # A detected profile whose paths start answering 404 is detected again, at most this often.
 REDETECT_EVERY = 60.0
-
-# A body up to this size is remembered to skip parsing it again when it comes back unchanged
-# (a large one is compared in full each time and kept twice: not worth it).
-REMEMBER_BODIES_UP_TO = 256 * 1024
 
 ProfileListener = Callable[[str, Profile], None]
 
@@ -92,8 +89,7 @@ class UmigClient:
         self._has_auth = secret is not None
         self.login = LoginGuard(active=self._has_auth)
         self._urls: dict[str, httpx.URL] = {}
-        # Per signal: the profile, what was answered (paths, statuses, bodies) and its document.
-        self._last: dict[Endpoint, tuple[Profile, tuple[object, ...], Document]] = {}
+        self._last = LastDocuments()  # a body that comes back unchanged is not parsed again
         # The lean transport is called directly (httpx's client layer costs a third of a poll);
         # other transports (proxies, the in-process demo) go through httpx.
         self._direct = transport if isinstance(transport, StreamTransport) else None
@@ -203,16 +199,13 @@ class UmigClient:
                 )
             answers = await self._answers(requests)
         raw = encode_answers(answers)
-        value = self._unchanged(endpoint, profile, requests, answers)
+        value = self._last.find(endpoint, profile, requests, answers)
         if value is None:
             try:
                 value = profile.parse(endpoint, answers)
             except ParseError as exc:
                 raise FetchFailed(exc.as_fetch_error(), raw=raw[:4096]) from None
-            if sum(len(a.body) for a in answers) <= REMEMBER_BODIES_UP_TO:
-                self._last[endpoint] = (profile, _same_as(answers), value)
-            else:
-                self._last.pop(endpoint, None)
+            self._last.keep(endpoint, profile, answers, value)
         return PollResult(
             env=self.env.name,
             endpoint=endpoint,
@@ -221,21 +214,6 @@ class UmigClient:
             value=value,
             raw=raw,
         )
-
-    def _unchanged(
-        self,
-        endpoint: Endpoint,
-        profile: Profile,
-        requests: Sequence[Request],
-        answers: Sequence[Answer],
-    ) -> Document | None:
-        """The document read from the same bytes last time, so they are not parsed again
-        (a version or components document rarely changes between polls). Never for a signal
-        whose document holds request times (timed probes): those change on every poll."""
-        last = self._last.get(endpoint)
-        if last is None or last[0] is not profile or any(not r.body for r in requests):
-            return None
-        return last[2] if last[1] == _same_as(answers) else None
 
     def _may_redetect(self) -> bool:
         return (
@@ -493,11 +471,6 @@ class UmigClient:
             error=error,
             raw=raw,
         )
-
-
-def _same_as(answers: Sequence[Answer]) -> tuple[object, ...]:
-    """What a document is read from: every answer's path, status, body and error."""
-    return tuple((a.path, a.status, a.body, a.error) for a in answers)
 
 
 def _since(started: float) -> float:
