@@ -143,6 +143,7 @@ class UmigApp(App[int]):
         self.demo_history = demo_history  # a demo store gets a week of history at first start
         self.engine: Engine | None = None
         self._source_notice: str | None = None
+        self._change_posted = False  # a FleetChanged is on its way: the next result needs none
         self._alerts_notice: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -297,9 +298,12 @@ class UmigApp(App[int]):
         """Called for every applied result (in the polling worker): record, then coalesce."""
         if self.feed is not None:
             self.feed.on_change(change)
-        self.post_message(FleetChanged())
+        if not self._change_posted:  # one message until it is handled, not one per result
+            self._change_posted = True
+            self.post_message(FleetChanged())
 
     def on_fleet_changed(self, message: FleetChanged) -> None:
+        self._change_posted = False
         elapsed = time.monotonic() - self._last_render
         if elapsed >= RENDER_EVERY or message.urgent:
             self.redraw()
