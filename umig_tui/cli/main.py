@@ -52,7 +52,7 @@ def build_parser() -> Parser:
         prog="umig-tui",
         description="Watch every UMIG environment: health, version drift, deployments, trends.",
         epilog="With no command, opens the dashboard. Exit codes: 0 ok, 1 problem found, "
-        "2 usage/config error, 3 timed out.",
+        "2 usage/config error, 3 timed out, 4 inconclusive (deploy watch).",
     )
     parser.add_argument("--version", action="version", version=f"umig-tui {__version__}")
     add_source_options(parser)
