@@ -22,8 +22,10 @@ from umig_tui.tui.widgets.deployments import DeploymentsPanel
 from umig_tui.tui.widgets.environments import EnvTable
 
 
-async def watch_from_dashboard(app: UmigApp, pilot: Pilot[Any], env: str, version: str) -> None:
-    """Select ``env``, press d, give the version and "30s 1s" (timeout, monitoring), Enter."""
+async def watch_from_dashboard(
+    app: UmigApp, pilot: Pilot[Any], env: str, version: str, times: str = "30s 1s"
+) -> None:
+    """Select ``env``, press d, give the version and ``times`` (timeout, monitoring), Enter."""
     table = app.query_one(EnvTable)
     table.focus()
     assert app.data is not None
@@ -33,7 +35,7 @@ async def watch_from_dashboard(app: UmigApp, pilot: Pilot[Any], env: str, versio
     dialog = app.screen
     assert isinstance(dialog, DeployDialog)
     dialog.query_one("#deploy-version", Input).value = version
-    dialog.query_one("#deploy-times", Input).value = "30s 1s"
+    dialog.query_one("#deploy-times", Input).value = times
     dialog.query_one("#deploy-version", Input).focus()
     await pilot.press("enter")
     await wait_for(pilot, lambda: env in app.watches.states, f"the watch of {env} to start")

@@ -19,13 +19,16 @@ from umig_tui.config import Config
 from umig_tui.config.model import DeploySettings
 from umig_tui.demo.simulator import Simulator
 from umig_tui.deploy.watch_state import Stage
+from umig_tui.models import Endpoint
 from umig_tui.tui.screens.deploy_dialog import DeployDialog
 from umig_tui.tui.screens.watch_detail import WatchDetailScreen
 from umig_tui.tui.widgets.environments import EnvTable
 
 
-async def land(app: RecordingApp, pilot: Pilot[Any], sim: Simulator, stage: Stage) -> None:
-    await watch_from_dashboard(app, pilot, "production", "1.2.0")
+async def land(
+    app: RecordingApp, pilot: Pilot[Any], sim: Simulator, stage: Stage, times: str = "30s 1s"
+) -> None:
+    await watch_from_dashboard(app, pilot, "production", "1.2.0", times)
     sim.deploy("production", "1.2.0")
     await wait_for(
         pilot,
@@ -60,12 +63,26 @@ async def test_an_inconclusive_watch_stays_in_panel_4_as_a_warning_with_why(
 async def test_the_watch_detail_shows_what_the_verdict_rests_on(
     make_app: AppFactory, fast_config: Config, sim: Simulator
 ) -> None:
-    # A 1-second window at 0.2 s polls: a handful of samples, so a low minimum here.
+    # A 3-second window at 0.2 s polls: a handful of samples, so a low minimum here; and a
+    # handful of the previous version's first (on a busy machine polls come slower).
     config = dataclasses.replace(fast_config, deploy=DeploySettings(min_samples=3))
     app = make_app(config=config)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for_data(pilot)
-        await land(app, pilot, sim, Stage.SUCCEEDED)
+        assert app.monitor is not None
+        before: list[float] = []
+        app.monitor.subscribe(
+            lambda change: (
+                before.append(change.result.ts)
+                if change.env == "production"
+                and change.result is not None
+                and change.result.endpoint is Endpoint.METRICS
+                and change.result.ok
+                else None
+            )
+        )
+        await wait_for(pilot, lambda: len(before) >= 6, "six answers of 1.1.2", within=15)
+        await land(app, pilot, sim, Stage.SUCCEEDED, "30s 3s")
         await focus_watch_row(app, pilot, "production")
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, WatchDetailScreen), "the detail")
