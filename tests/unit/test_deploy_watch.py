@@ -951,3 +951,28 @@ def test_the_same_metrics_answer_twice_is_one_sample() -> None:
     assert repeated.metrics is not None
     h.step(replace(repeated, metrics=replace(repeated.metrics, ts=T0 + 99)))
     assert h.state.samples == before + 2
+
+
+def test_a_version_that_loses_one_health_check_in_three_fails_on_unavailability() -> None:
+    """Never three failures in a row (the hard limit), yet a third of the checks lost: judged
+    against the previous version's health checks, it fails."""
+    watch = DeployWatch(
+        ENV,
+        WatchOptions(expected=EXPECTED, timeout=600.0, monitor=300.0, interval=10.0),
+        now=T0,
+        previous_version=PREVIOUS,
+        baseline_response=BASELINE,
+        baseline_errors=(0.002,) * 40,
+        baseline_availability=(1.0,) * 40,
+    )
+    h = Harness(watch)
+    to_monitoring(h)
+    for index in range(40):
+        lost = index % 3 == 0
+        health_check = failed(Endpoint.HEALTH) if lost else health("healthy", EXPECTED)
+        answer = replace(metrics(100.0), ts=T0 + 1000 + index)
+        h.step(Observation(health=health_check, metrics=answer))
+        if h.state.stage.terminal:
+            break
+    assert h.state.stage is Stage.FAILED
+    assert "unavailability" in (h.state.reason or "")

@@ -141,3 +141,37 @@ def test_a_signal_the_environment_does_not_report_is_left_out_not_inconclusive()
     result = judge(response, [], [Reference("before", tuple(base))], SETTINGS, window=WINDOW)
     assert result.verdict == "pass"
     assert {m.metric for m in result.detail} == {"response avg", "response P95", "response P99"}
+
+
+def test_a_version_losing_one_health_check_in_three_fails_on_unavailability() -> None:
+    """Never three failed checks in a row (the watch's hard limit), yet a third of them lost:
+    worse than a baseline that answered every check."""
+    rng = random.Random(7)
+    response, errors = _fleet(rng, 30)
+    reference = _reference(rng)
+    reference = Reference(
+        reference.label, reference.response, reference.errors, availability=(1.0,) * 120
+    )
+    lossy = [0.0 if i % 3 == 0 else 1.0 for i in range(30)]
+    verdict = judge(
+        response, errors, [reference], SETTINGS, window=(0.0, 300.0), availability=lossy
+    )
+    assert verdict.verdict == "fail"
+    assert "unavailability 33.33% vs 0.00%" in verdict.reason
+    row = next(m for m in verdict.detail if m.metric == "unavailability")
+    assert (row.n_post, row.n_base) == (30, 120)
+    steady = judge(
+        response, errors, [reference], SETTINGS, window=(0.0, 300.0), availability=[1.0] * 30
+    )
+    assert steady.verdict == "pass"
+
+
+def test_availability_is_not_judged_without_enough_health_checks_before() -> None:
+    rng = random.Random(8)
+    response, errors = _fleet(rng, 30)
+    reference = _reference(rng)  # no health checks kept with it
+    verdict = judge(
+        response, errors, [reference], SETTINGS, window=(0.0, 300.0), availability=[0.0] * 30
+    )
+    assert verdict.verdict == "pass"
+    assert not any(m.metric == "unavailability" for m in verdict.detail)

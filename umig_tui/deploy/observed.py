@@ -33,6 +33,18 @@ def short_reason(why: str | None) -> str | None:
     return why.split(": ", 1)[-1] if why else None
 
 
+def available(observation: Observation) -> float | None:
+    """1.0 when the health check answered (and not with an unhealthy word), 0.0 when it failed
+    or answered unhealthy, None when no health check was made this interval."""
+    health = observation.health
+    if health is None:
+        return None
+    if health.error is not None:
+        return 0.0
+    value = health.value
+    return 0.0 if isinstance(value, HealthSnapshot) and value.status in UNHEALTHY else 1.0
+
+
 def numbers(observation: Observation) -> tuple[float | None, float | None]:
     """(response ms, error rate) from the metrics text, else the health document."""
     response = error = None

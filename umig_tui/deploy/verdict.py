@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from umig_tui.analysis.mannwhitney import exceedance_greater, finite, holm, mann_whitney_greater
 from umig_tui.analysis.stats import WindowStats, mean, relative_change
-from umig_tui.deploy.verdict_record import MetricResult
+from umig_tui.deploy.verdict_record import MetricResult, is_ratio
 
 # Error rates are small: +100 % of 0.1 % is noise. A change under half a percentage point is
 # never a regression, whatever the test says.
@@ -40,6 +40,9 @@ class Reference:
     response: tuple[float, ...] = ()
     errors: tuple[float, ...] = ()
     window: tuple[float, float] | None = None
+    # Health checks, 1.0 answered healthy, 0.0 not: a version losing one check in three is
+    # worse even when no three fail in a row.
+    availability: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,11 +67,13 @@ def judge(
     window: tuple[float, float],
     probes: int = 0,
     failed_probes: int = 0,
+    availability: Sequence[float] = (),
 ) -> Judgement:
     """The verdict of the post-deploy window against the first usable reference (the others are
     shown for context, each labelled, and do not decide)."""
     post_response = traffic(response)
     post_errors = finite(errors)
+    post_available = finite(availability)
     if probes and failed_probes >= probes:
         return Judgement("inconclusive", f"every metrics probe failed ({probes} of {probes})", ())
     if not references:
@@ -79,7 +84,7 @@ def judge(
         (r for r in references if len(traffic(r.response)) >= settings.min_samples),
         references[0],
     )
-    detail = list(_metrics(post_response, post_errors, primary, settings, window))
+    detail = list(_metrics(post_response, post_errors, primary, settings, window, post_available))
     if finite(response) and not post_response:
         reason = f"no traffic after the deploy: response time 0 or missing in all {len(finite(response))} checks"
         return Judgement("inconclusive", reason, tuple(detail))
@@ -87,7 +92,9 @@ def judge(
         if other is not primary:
             detail.extend(
                 replace(m, role="context")
-                for m in _metrics(post_response, post_errors, other, settings, window)
+                for m in _metrics(
+                    post_response, post_errors, other, settings, window, post_available
+                )
                 if m.metric in ("response avg", "error rate")
             )
     deciding = [m for m in detail if m.role == "decides"]
@@ -116,7 +123,7 @@ def _why(m: MetricResult) -> str:
 def _fmt(metric: str, value: float | None) -> str:
     if value is None:
         return "-"
-    return f"{value:.2%}" if metric.startswith("error") else f"{value:.0f}ms"
+    return f"{value:.2%}" if is_ratio(metric) else f"{value:.0f}ms"
 
 
 def _metrics(
@@ -125,9 +132,14 @@ def _metrics(
     ref: Reference,
     settings: VerdictSettings,
     window: tuple[float, float],
+    post_available: list[float] | None = None,
 ) -> list[MetricResult]:
     base_response = traffic(ref.response)
     base_errors = finite(ref.errors)
+    # Availability is tested as unavailability (share of checks not answered healthy): "worse"
+    # is then "greater", as for every other row.
+    post_down = [1.0 - v for v in post_available or []]
+    base_down = [1.0 - v for v in finite(ref.availability)]
     alpha = 1.0 - settings.confidence
     tol = settings.tolerance
     now = WindowStats.of(post_response)
@@ -144,6 +156,14 @@ def _metrics(
             mean(base_errors),
             "mann-whitney-u",
         ),
+        (
+            "unavailability",
+            post_down,
+            base_down,
+            mean(post_down),
+            mean(base_down),
+            "mann-whitney-u",
+        ),
     ]
     results: list[MetricResult] = []
     p_values: list[float] = []
@@ -151,7 +171,11 @@ def _metrics(
     for metric, post, base, value, baseline, test in rows:
         if not post and not base:
             continue  # not a signal this environment reports (the shipped API has no error rate)
-        is_error = metric == "error rate"
+        if metric == "unavailability" and len(base) < settings.min_samples:
+            # Health checks before the deploy too few (an older store kept no poll outcomes, or
+            # the reference is a stored summary): the health gate alone stands for availability.
+            continue
+        is_error = metric in ("error rate", "unavailability")
         if is_error:
             effect = None if value is None or baseline is None else value - baseline
             threshold = f"≤ +{max(tol * (baseline or 0.0), ERROR_FLOOR):.2%} points"
@@ -183,7 +207,11 @@ def _metrics(
             continue
         # Tested against the baseline moved by the tolerance: "worse by more than 10 %" is the
         # hypothesis, so noise around an equal version is almost never significant.
-        if is_error:
+        if metric == "unavailability":
+            # 0/1 per check: a shifted baseline would rank every answered check below it.
+            # Tested as it is; the effect must still exceed the margin to fail (below).
+            moved = list(base)
+        elif is_error:
             margin = max(tol * (baseline or 0.0), ERROR_FLOOR)
             moved = [v + margin for v in base]
         else:
@@ -197,7 +225,7 @@ def _metrics(
         results.append(row)
     for index, p_adjusted in zip(tested, holm(p_values), strict=True):
         row = results[index]
-        is_error = row.metric == "error rate"
+        is_error = row.metric in ("error rate", "unavailability")
         limit = max(tol * (row.baseline or 0.0), ERROR_FLOOR) if is_error else tol
         worse = p_adjusted < alpha and row.effect is not None and row.effect > limit
         results[index] = replace(row, p_value=p_adjusted, outcome="fail" if worse else "pass")

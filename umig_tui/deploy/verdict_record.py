@@ -239,3 +239,8 @@ def _num(value: Any) -> float | None:
 
 def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def is_ratio(metric: str) -> bool:
+    """Shown as a percentage (error rate, unavailability), not in milliseconds."""
+    return metric.startswith(("error", "unavailability"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from umig_tui.deploy.verdict_record import MetricResult
+from umig_tui.deploy.verdict_record import MetricResult, is_ratio
 from umig_tui.util.durations import format_duration
 from umig_tui.util.timefmt import clock
 
@@ -44,7 +44,7 @@ class Row:
 def fmt(metric: str, value: float | None) -> str:
     if value is None:
         return "-"
-    return f"{value:.2%}" if metric.startswith("error") else f"{value:.0f}ms"
+    return f"{value:.2%}" if is_ratio(metric) else f"{value:.0f}ms"
 
 
 def row(m: MetricResult) -> Row:
@@ -52,11 +52,7 @@ def row(m: MetricResult) -> Row:
         return Row(m.metric, m.why or "-", "", m.threshold, "gate", "", "", m.outcome, "")
     effect = ""
     if m.effect is not None and m.metric != "error rate limit":
-        effect = (
-            f" ({m.effect * 100:+.2f} pt)"
-            if m.metric.startswith("error")
-            else f" ({m.effect:+.0%})"
-        )
+        effect = f" ({m.effect * 100:+.2f} pt)" if is_ratio(m.metric) else f" ({m.effect:+.0%})"
     n = f"{m.n_post}" if m.test == "limit" else f"{m.n_post} / {m.n_base}"
     return Row(
         m.metric,

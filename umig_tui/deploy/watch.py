@@ -15,6 +15,7 @@ from umig_tui.analysis.versions import compare_versions
 from umig_tui.deploy.gates import gate_health, gate_orchestrator, gate_smoke, has_orchestrator
 from umig_tui.deploy.observed import (
     UNHEALTHY,
+    available,
     not_offered,
     numbers,
     reported_version,
@@ -43,6 +44,7 @@ LIVE_JUDGE_EVERY = 100  # above this many samples, the live verdict every count/
 class _Samples:
     response: list[float] = field(default_factory=list)
     errors: list[float] = field(default_factory=list)
+    availability: list[float] = field(default_factory=list)  # per health check: 1 healthy
 
 
 class DeployWatch:
@@ -57,6 +59,7 @@ class DeployWatch:
         previous_version: str | None = None,
         baseline_response: Sequence[float] = (),
         baseline_errors: Sequence[float] = (),
+        baseline_availability: Sequence[float] = (),
         baseline_window: tuple[float, float] | None = None,
         references: Sequence[Reference] = (),
         gates: Sequence[str] = GATES,
@@ -72,7 +75,9 @@ class DeployWatch:
             # Started after the version had landed: what ran before it is not known, and
             # "roll back to" the expected version would be no advice at all.
             previous_version = None
-        self._baseline = _Samples(list(baseline_response), list(baseline_errors))
+        self._baseline = _Samples(
+            list(baseline_response), list(baseline_errors), list(baseline_availability)
+        )
         self._current = _Samples()
         self._baseline_window = baseline_window
         self._references = tuple(references)
@@ -180,6 +185,8 @@ class DeployWatch:
                 self._baseline.response.append(response)
             if error is not None:
                 self._baseline.errors.append(error)
+            if (up := available(observation)) is not None:
+                self._baseline.availability.append(up)
             self.state = replace(
                 self.state,
                 current_version=version,
@@ -362,6 +369,8 @@ class DeployWatch:
         failure = self._health_failure(observation, now)
         if failure is not None:
             return [failure]
+        if (up := available(observation)) is not None:
+            self._current.availability.append(up)
         response, error = numbers(observation)
         answer = observation.metrics
         if answer is not None and answer.ok and answer.ts == self._metrics_ts:
@@ -433,7 +442,11 @@ class DeployWatch:
             window = self._baseline_window
             first.append(
                 Reference(
-                    label, tuple(self._baseline.response), tuple(self._baseline.errors), window
+                    label,
+                    tuple(self._baseline.response),
+                    tuple(self._baseline.errors),
+                    window,
+                    tuple(self._baseline.availability),
                 )
             )
         return first + list(self._references)
@@ -455,6 +468,7 @@ class DeployWatch:
             window=(start, now),
             probes=self._probes,
             failed_probes=self._failed_probes,
+            availability=self._current.availability,
         )
 
     @staticmethod

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from umig_tui.deploy.verdict_record import MetricResult, Soak
+from umig_tui.deploy.verdict_record import MetricResult, Soak, is_ratio
 from umig_tui.models import PollResult
 
 
@@ -83,7 +83,7 @@ class Comparison:
 def _fmt(metric: str, value: float | None) -> str:
     if value is None:
         return "-"
-    return f"{value:.1%}" if metric.startswith("error") else f"{value:.0f}ms"
+    return f"{value:.1%}" if is_ratio(metric) else f"{value:.0f}ms"
 
 
 GATES = ("health", "orchestrator", "smoke")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from umig_tui.analysis.versions import compare_versions
 from umig_tui.deploy.verdict import Reference
 from umig_tui.events import EventKind
-from umig_tui.metrics import ERROR_RATE, RESPONSE_TIME
+from umig_tui.metrics import ERROR_RATE, RESPONSE_TIME, poll_ok
 from umig_tui.models import Tier
 from umig_tui.store.queries import series_points
 from umig_tui.store.state import Baseline, load_baselines
@@ -35,6 +35,9 @@ WEEK = 7 * 86400.0
 ACCEPTED_IN = {Tier.PRODUCTION: Tier.UAT, Tier.UAT: Tier.DEVELOPMENT, Tier.HOTFIX: Tier.UAT}
 
 
+HEALTH_OK = poll_ok("health")  # 1 per health check answered, 0 per failed one
+
+
 @dataclass(frozen=True, slots=True)
 class Before:
     """The previous version's hour before the deploy (the watch adds what it sees waiting)."""
@@ -44,6 +47,7 @@ class Before:
     errors: tuple[float, ...] = ()
     window: tuple[float, float] | None = None
     landed_at: float | None = None  # when the expected version landed, if it already had
+    availability: tuple[float, ...] = ()  # health checks: 1 answered, 0 failed
 
 
 def same(a: str | None, b: str | None) -> bool:
@@ -70,11 +74,13 @@ async def _window(
 ) -> Reference:
     response, how = await _samples(store, env, RESPONSE_TIME, since, until, now)
     errors, _ = await _samples(store, env, ERROR_RATE, since, until, now)
+    checks, checks_how = await _samples(store, env, HEALTH_OK, since, until, now)
     if how == "1m":
         label += " (1-minute averages: raw samples no longer kept)"
     elif how == "gone":
         label += " (samples no longer kept)"
-    return Reference(label, tuple(response), tuple(errors), (since, until))
+    availability = tuple(checks) if checks_how == "raw" else ()  # averages of 0/1 are no checks
+    return Reference(label, tuple(response), tuple(errors), (since, until), availability)
 
 
 async def _landing(store: Store, env: str, version: str) -> float | None:
@@ -136,7 +142,15 @@ async def before_deploy(
             since = previous_landed  # only the previous version's own samples
     response, _ = await _samples(store, env, RESPONSE_TIME, since, until, now)
     errors, _ = await _samples(store, env, ERROR_RATE, since, until, now)
-    return Before(previous, tuple(response), tuple(errors), (since, until), landed_at)
+    checks, how = await _samples(store, env, HEALTH_OK, since, until, now)
+    return Before(
+        previous,
+        tuple(response),
+        tuple(errors),
+        (since, until),
+        landed_at,
+        tuple(checks) if how == "raw" else (),  # averages of 0/1 are no checks
+    )
 
 
 def _stored(

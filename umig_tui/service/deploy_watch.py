@@ -104,6 +104,7 @@ async def prepare_watch(
         previous_version=before.previous,
         baseline_response=before.response,
         baseline_errors=before.errors,
+        baseline_availability=before.availability,
         baseline_window=before.window,
         references=references,
         gates=gates_for(await monitor.offered(env)),

@@ -15,6 +15,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from umig_tui.deploy.verdict_record import is_ratio
 from umig_tui.deploy.verdict_text import baselines, post_window, row, window_text
 from umig_tui.deploy.watch_state import Stage, WatchState
 from umig_tui.tui.colors import STAGE_STATUS, status_style
@@ -210,7 +211,7 @@ class WatchView:
             return Text("no samples yet" if reached else _not_reached(state), style=DIM)
         table = _table("Metric", "Before", "Now", "Change", "Limit", "Result")
         for c in state.comparisons:
-            percent = c.metric.startswith("error")
+            percent = is_ratio(c.metric)
 
             def fmt(value: float | None, percent: bool = percent) -> str:
                 if value is None:
