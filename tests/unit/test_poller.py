@@ -168,6 +168,41 @@ async def test_each_endpoint_keeps_its_own_interval() -> None:
     assert 0.28 <= statistics.median(gaps(version)) <= 0.45
 
 
+async def test_every_environment_polls_on_one_grid_whatever_its_latency() -> None:
+    # Due an interval after each poll's *end*, a slower environment drifted by its latency
+    # every cycle: after a few, the fleet's answers were spread over the whole interval and
+    # the dashboard drew a frame for each. On one grid they arrive together.
+    fleet = Fleet(["fast", "slow"])
+    fleet.delay["slow"] = 0.06
+    poller = make_poller(fleet, endpoints=(H,), health=0.2)
+    async with running(poller):
+        await wait_until(lambda: len(fleet.of("slow", H)) >= 6, within=5.0)
+    fast = [c.start for c in fleet.of("fast", H)]
+    slow = [c.start for c in fleet.of("slow", H)]
+    for start in slow:
+        nearest = min(abs(start - other) for other in fast)
+        assert nearest < 0.04, (gaps(fleet.of("slow", H)), gaps(fleet.of("fast", H)))
+    # The slow one keeps the interval (not the interval plus its latency).
+    assert statistics.median(gaps(fleet.of("slow", H))) < 0.23
+
+
+async def test_a_refreshed_environment_rejoins_the_grid() -> None:
+    fleet = Fleet(["a", "b"])
+    poller = make_poller(fleet, endpoints=(H,), health=0.2)
+    async with running(poller):
+        await wait_until(lambda: len(fleet.of("b", H)) >= 2)
+        await asyncio.sleep(0.07)
+        poller.refresh("b")  # off the grid, once
+        await wait_until(lambda: len(fleet.of("b", H)) >= 6, within=5.0)
+    a = [c.start for c in fleet.of("a", H)]
+    b = fleet.of("b", H)
+    off = [c.start for c in b if min(abs(c.start - x) for x in a) >= 0.04]
+    assert len(off) == 1, gaps(b)  # the refresh itself; the next polls are back on the grid
+    # and the one after the refresh comes at least half an interval after it.
+    index = next(i for i, c in enumerate(b) if c.start == off[0])
+    assert b[index + 1].start - b[index].start >= 0.09, gaps(b)
+
+
 async def test_same_endpoint_is_never_in_flight_twice_despite_refresh_spam() -> None:
     fleet = Fleet(["a", "b"], delay=0.15)
     poller = make_poller(fleet, health=0.05, version=0.05, components=0.05, metrics=0.05)

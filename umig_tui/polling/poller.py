@@ -56,6 +56,7 @@ class Poller:
         self._wake = {name: asyncio.Event() for name in clients}
         self._due: dict[str, dict[Endpoint, float]] = {}
         self._refreshed: dict[str, int] = {}  # refresh() calls per env, to not lose one
+        self._grid: float | None = None  # every environment's polls fall on one time grid
         self._running = asyncio.Event()
         self._running.set()
         self._closed = False
@@ -151,9 +152,25 @@ class Poller:
             for name in self.clients:
                 group.create_task(self.run_env(name))
 
+    def _next_on_grid(self, started: float, interval: float) -> float:
+        """When a poll that started at ``started`` is next due: the grid's next point.
+
+        Every environment's polls of an interval fall on one grid (its start, then every
+        interval), not each an interval after its own last answer: answers then arrive together,
+        and the dashboard draws one frame per interval instead of one for every environment's
+        own phase. A poll off the grid (a refresh, the end of a backoff) rejoins it at the
+        point at least half an interval after it started; a poll slower than the interval is
+        followed at once by the next.
+        """
+        grid = self._grid if self._grid is not None else started
+        steps = max(1, int((started - grid) / interval + 0.5) + 1)
+        return grid + steps * interval
+
     async def run_env(self, env: str) -> None:
         """Poll ``env``'s endpoints on their intervals until cancelled; never two in flight."""
         polling = self.config.polling
+        if self._grid is None:
+            self._grid = self.clock()
         due = self._due.setdefault(env, dict.fromkeys(self.endpoints, self.clock()))
         failures = dict.fromkeys(self.endpoints, 0)
         tasks: dict[Endpoint, asyncio.Task[None]] = {}
@@ -164,23 +181,25 @@ class Poller:
         async def poll(endpoint: Endpoint) -> None:
             ok = False
             asked = self._refreshed.get(env, 0)
+            started = self.clock()
             try:
                 ok = (await self.fetch(env, endpoint)).ok
             except Exception:  # a client's bug: count it as a failure, keep the schedule
                 log.exception("polling %s %s failed", env, endpoint)
             failures[endpoint] = 0 if ok else failures[endpoint] + 1
+            interval = polling.interval(endpoint)
             # No backoff until a failure is confirmed (as many in a row as the health alert
             # wants): the third failed health check comes two intervals after the first, not
             # three; then the doubling spares the sick environment.
-            delay = next_delay(
-                polling.interval(endpoint),
-                max(0, failures[endpoint] - confirm),
-                polling.max_backoff,
-                self.rng,
-            )
-            # A refresh asked for while this poll ran wants a new answer, not this one.
-            refreshed = self._refreshed.get(env, 0) != asked
-            due[endpoint] = self.clock() + (0.0 if refreshed else delay)
+            backoff = max(0, failures[endpoint] - confirm)
+            now = self.clock()
+            if self._refreshed.get(env, 0) != asked:
+                # A refresh asked for while this poll ran wants a new answer, not this one.
+                due[endpoint] = now
+            elif backoff:
+                due[endpoint] = now + next_delay(interval, backoff, polling.max_backoff, self.rng)
+            else:
+                due[endpoint] = self._next_on_grid(started, interval)
 
         def finished(endpoint: Endpoint, task: asyncio.Task[None]) -> None:
             tasks.pop(endpoint, None)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import events, work
@@ -21,9 +21,7 @@ from textual.worker import Worker
 
 from umig_tui.analysis.alert_rules import AlertPhase
 from umig_tui.config import Config
-from umig_tui.deploy.suggest import suggest_expected
 from umig_tui.models import EnvStatus
-from umig_tui.service.engine import POLL, Engine, Extra
 from umig_tui.service.monitor import Change, Monitor
 from umig_tui.service.runtime import open_monitor
 from umig_tui.tui.alert_notices import AlertNotices
@@ -31,17 +29,6 @@ from umig_tui.tui.commands import FleetCommands
 from umig_tui.tui.deploy_watches import DeployWatches
 from umig_tui.tui.messages import FleetChanged
 from umig_tui.tui.panels import PANELS
-from umig_tui.tui.screens.alert_detail import AlertDetailScreen
-from umig_tui.tui.screens.alerts import AlertLogScreen
-from umig_tui.tui.screens.confirm import ConfirmQuit
-from umig_tui.tui.screens.deploy_dialog import DeployDialog
-from umig_tui.tui.screens.detail import EnvDetailScreen
-from umig_tui.tui.screens.help import HelpScreen
-from umig_tui.tui.screens.history import HistoryScreen
-from umig_tui.tui.screens.promotion import PromotionScreen
-from umig_tui.tui.screens.silence_dialog import SilenceDialog
-from umig_tui.tui.screens.snapshot import SnapshotScreen
-from umig_tui.tui.screens.watch_detail import WatchDetailScreen
 from umig_tui.tui.terminal import exit_on_hangup, no_resume_after_hangup
 from umig_tui.tui.theme_switcher import ThemeSwitcher
 from umig_tui.tui.widgets.deployments import DeploymentsPanel
@@ -58,9 +45,15 @@ from umig_tui.views.feed import DashboardFeed
 from umig_tui.views.reasons import reason_line
 from umig_tui.views.sorting import next_sort, sort_views
 
+if TYPE_CHECKING:
+    from umig_tui.service.engine import Engine, Extra
+
 # Seconds: updates arriving faster are coalesced into one repaint. Once a second, like the
 # header's clock: every repaint costs CPU and bytes on the link, whatever the fleet's size.
 RENDER_EVERY = 1.0
+# Seconds: a change after a quiet spell waits this long for the rest of its polling wave (the
+# environments' polls fall on one grid), so one wave is one frame, not two.
+RENDER_SETTLE = 0.2
 # Columns: below this the bottom panels stack and the tables drop their wide columns.
 NARROW_BELOW = 110
 # Keys that act on the dashboard's panels: off while another screen is on top.
@@ -210,6 +203,8 @@ class UmigApp(App[int]):
         self.feed = DashboardFeed(self.monitor)
         self.monitor.subscribe(self._on_change)
         await self.feed.load(self.clock())
+        from umig_tui.service.engine import Engine
+
         self.engine = Engine(self.monitor, environ=self.environ, extras=self._extras())
         for notice in await self.engine.start():
             self.notify(notice, title="Not running", severity="warning", timeout=10)
@@ -271,6 +266,8 @@ class UmigApp(App[int]):
         return [endpoint]
 
     def _start_loop(self, name: str) -> None:
+        from umig_tui.service.engine import POLL
+
         assert self.engine is not None
         self.run_worker(
             self.engine.loop(name),
@@ -304,12 +301,12 @@ class UmigApp(App[int]):
 
     def on_fleet_changed(self, message: FleetChanged) -> None:
         self._change_posted = False
-        elapsed = time.monotonic() - self._last_render
-        if elapsed >= RENDER_EVERY or message.urgent:
+        if message.urgent:
             self.redraw()
         elif not self._render_pending:
+            elapsed = time.monotonic() - self._last_render
             self._render_pending = True
-            self.set_timer(RENDER_EVERY - elapsed, self.redraw)
+            self.set_timer(max(RENDER_SETTLE, RENDER_EVERY - elapsed), self.redraw)
 
     @property
     def repaint_pending(self) -> bool:
@@ -344,8 +341,9 @@ class UmigApp(App[int]):
         for panel in self.query(Panel):
             panel.data = data
         # Not before it is mounted: a repaint due as Enter pushed it finds no widgets yet.
-        if isinstance(self.screen, EnvDetailScreen) and self.screen.is_mounted:
-            self.screen.refresh_data()
+        refresh_data = getattr(self.screen, "refresh_data", None)  # an environment's detail
+        if refresh_data is not None and self.screen.is_mounted:
+            refresh_data()
 
     def _tick(self) -> None:
         # A coalesced render is due within the second and redraws the header with it.
@@ -356,6 +354,19 @@ class UmigApp(App[int]):
 
     def help_sections(self) -> list[tuple[str, list[BindingType]]]:
         """Every key of the app, its panels and screens, grouped where they apply."""
+        # The screens load when first needed, not before the first frame.
+        from umig_tui.tui.screens.alert_detail import AlertDetailScreen
+        from umig_tui.tui.screens.alerts import AlertLogScreen
+        from umig_tui.tui.screens.confirm import ConfirmQuit
+        from umig_tui.tui.screens.deploy_dialog import DeployDialog
+        from umig_tui.tui.screens.detail import EnvDetailScreen
+        from umig_tui.tui.screens.help import HelpScreen
+        from umig_tui.tui.screens.history import HistoryScreen
+        from umig_tui.tui.screens.promotion import PromotionScreen
+        from umig_tui.tui.screens.silence_dialog import SilenceDialog
+        from umig_tui.tui.screens.snapshot import SnapshotScreen
+        from umig_tui.tui.screens.watch_detail import WatchDetailScreen
+
         return [
             (
                 "Everywhere",
@@ -385,6 +396,8 @@ class UmigApp(App[int]):
         return [b for _, items in self.help_sections() for b in items if isinstance(b, Binding)]
 
     def action_help(self) -> None:
+        from umig_tui.tui.screens.help import HelpScreen
+
         self.push_screen(
             HelpScreen(self.help_sections(), [(p.number, p.title, p.help) for p in PANELS])
         )
@@ -392,19 +405,28 @@ class UmigApp(App[int]):
     def action_deploy(self) -> None:
         if self.monitor is None:
             return
+        from umig_tui.deploy.suggest import suggest_expected
+        from umig_tui.tui.screens.deploy_dialog import DeployDialog
+
         env = self.selected_env() or self.config.environments[0].name
         suggestion = suggest_expected(self.config, self.monitor.fleet, env)
         self.push_screen(DeployDialog(env, suggestion), self.watches.start)
 
     def action_promotion(self) -> None:
+        from umig_tui.tui.screens.promotion import PromotionScreen
+
         if self.monitor is not None:
             self.push_screen(PromotionScreen(self.monitor, self.clock))
 
     def action_history(self) -> None:
+        from umig_tui.tui.screens.history import HistoryScreen
+
         if self.monitor is not None:
             self.push_screen(HistoryScreen(self.monitor, self.clock()))
 
     def action_alerts(self) -> None:
+        from umig_tui.tui.screens.alerts import AlertLogScreen
+
         if self.monitor is not None:
             alerts = self.engine.alerts if self.engine is not None else None
             self.push_screen(AlertLogScreen(self.monitor, alerts, self.clock))
@@ -413,6 +435,7 @@ class UmigApp(App[int]):
     async def action_snapshot(self) -> None:
         from umig_tui.export.collect import gather_snapshot
         from umig_tui.export.snapshot import render_snapshot
+        from umig_tui.tui.screens.snapshot import SnapshotScreen
         from umig_tui.util.ui_state import save_snapshot
 
         if self.monitor is None:
@@ -477,6 +500,8 @@ class UmigApp(App[int]):
     async def action_quit(self) -> None:
         """``q`` (and ctrl+q): with a deploy watch running, ask first; the watches then end
         recorded as interrupted, as Ctrl-C does in ``deploy watch``."""
+        from umig_tui.tui.screens.confirm import ConfirmQuit
+
         if isinstance(self.screen, ConfirmQuit):
             return  # already asking: a second `q` is no answer
         running = self.watches.running()
@@ -493,6 +518,8 @@ class UmigApp(App[int]):
 
     def on_deployments_panel_open_watch(self, message: DeploymentsPanel.OpenWatch) -> None:
         """Enter on a watch in panel 4: its detail (stages, outage, gates), live."""
+        from umig_tui.tui.screens.watch_detail import WatchDetailScreen
+
         self.push_screen(WatchDetailScreen(message.env, self.watches))
 
     def action_help_quit(self) -> None:
@@ -567,6 +594,8 @@ class UmigApp(App[int]):
     def open_alert(self, row_key: str) -> None:
         """Enter on an alert of panel 5: its detail (rule, value against threshold, since,
         transitions) where it can be silenced. Looked up by row key: names may hold ':'."""
+        from umig_tui.tui.screens.alert_detail import AlertDetailScreen
+
         if self.engine is None:
             return
         for alert in self.engine.alerts.alerts():
@@ -583,6 +612,8 @@ class UmigApp(App[int]):
         self.redraw()
 
     def open_detail(self, env: str) -> None:
+        from umig_tui.tui.screens.detail import EnvDetailScreen
+
         if self.monitor is not None:
             self.push_screen(EnvDetailScreen(env, self.monitor, clock=self.clock))
 

@@ -14,7 +14,6 @@ from textual.app import App
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from umig_tui.deploy.watch_state import Stage, WatchOptions, WatchState
-from umig_tui.service.deploy_watch import prepare_watch, run_watch
 from umig_tui.service.monitor import Monitor
 from umig_tui.tui.messages import FleetChanged
 
@@ -117,6 +116,8 @@ class DeployWatches:
             tolerance=config.deploy.tolerance,
             soak=config.deploy.soak if request.soak is None else request.soak,
         )
+        from umig_tui.service.deploy_watch import prepare_watch, run_watch  # not before a watch
+
         watch, recorder = await prepare_watch(monitor, request.env, options, now=self.clock())
 
         async def on_state(state: WatchState, transition: bool) -> None:
