@@ -15,6 +15,7 @@ from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.driver import Driver
 from textual.notifications import SeverityLevel
 from textual.widgets import Footer, Input
 from textual.worker import Worker
@@ -138,6 +139,13 @@ class UmigApp(App[int]):
         self._source_notice: str | None = None
         self._change_posted = False  # a FleetChanged is on its way: the next result needs none
         self._alerts_notice: str | None = None
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver for this terminal; on Linux one that writes each style change once
+        (tui/terminal_output.py: about half the bytes over an SSH link)."""
+        from umig_tui.tui.terminal_output import compacting
+
+        return compacting(super().get_driver_class())
 
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="fleet-header")
