@@ -139,6 +139,8 @@ class UmigApp(App[int]):
         self._source_notice: str | None = None
         self._change_posted = False  # a FleetChanged is on its way: the next result needs none
         self._alerts_notice: str | None = None
+        # Said once the screen is up: what starting found (title, severity, seconds shown).
+        self._start_notices: list[tuple[str, str, SeverityLevel, float]] = []
 
     def get_driver_class(self) -> type[Driver]:
         """Textual's driver for this terminal; on Linux one that writes each style change once
@@ -185,20 +187,9 @@ class UmigApp(App[int]):
 
     # -- start and stop -------------------------------------------------------------------------
 
-    async def on_mount(self) -> None:
-        self.screen.set_class(self.size.width < NARROW_BELOW, "-narrow")
-        self.themes.install(self.requested_theme)
-        self.theme_changed_signal.subscribe(self, self._theme_changed)
-        if self.keymap_overrides:
-            known = {b.id for b in self.all_bindings() if b.id}
-            unknown = sorted(set(self.keymap_overrides) - known)
-            if unknown:
-                self.notify(
-                    f"[keys]: no binding with id {', '.join(unknown)}",
-                    title="Config",
-                    severity="warning",
-                )
-            self.set_keymap(self.keymap_overrides)
+    async def on_load(self) -> None:
+        """Open the monitor and read what the store holds before the screen is composed: the
+        first frame then shows the fleet, instead of an empty layout drawn and drawn again."""
         self.monitor = await open_monitor(
             self.config,
             environ=self.environ,
@@ -215,7 +206,26 @@ class UmigApp(App[int]):
 
         self.engine = Engine(self.monitor, environ=self.environ, extras=self._extras())
         for notice in await self.engine.start():
-            self.notify(notice, title="Not running", severity="warning", timeout=10)
+            self._start_notices.append((notice, "Not running", "warning", 10))
+
+    async def on_mount(self) -> None:
+        self.screen.set_class(self.size.width < NARROW_BELOW, "-narrow")
+        self.themes.install(self.requested_theme)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        if self.keymap_overrides:
+            known = {b.id for b in self.all_bindings() if b.id}
+            unknown = sorted(set(self.keymap_overrides) - known)
+            if unknown:
+                self.notify(
+                    f"[keys]: no binding with id {', '.join(unknown)}",
+                    title="Config",
+                    severity="warning",
+                )
+            self.set_keymap(self.keymap_overrides)
+        assert self.monitor is not None
+        assert self.engine is not None
+        for message, title, severity, timeout in self._start_notices:
+            self.notify(message, title=title, severity=severity, timeout=timeout)
         self._alerts_notice = self.engine.alerts.notice  # said above, if at all: not twice
         self.engine.alerts.subscribe(AlertNotices(self, bell=self.bell_on_critical))
         self.redraw()
@@ -270,7 +280,7 @@ class UmigApp(App[int]):
         from umig_tui.export.metrics_server import MetricsEndpoint
 
         endpoint = MetricsEndpoint("127.0.0.1", self.metrics_port)
-        self.notify(f"serving {endpoint.url}", title="Metrics", timeout=4)
+        self._start_notices.append((f"serving {endpoint.url}", "Metrics", "information", 4))
         return [endpoint]
 
     def _start_loop(self, name: str) -> None:
