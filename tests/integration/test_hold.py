@@ -89,6 +89,29 @@ def test_the_exit_code_is_the_fleet_s_whatever_happens_to_stdout(
     assert done.stderr.decode().strip() == "umig-tui: cannot write output: No space left on device"
 
 
+def test_a_large_output_reaches_a_slow_reader_whole() -> None:
+    # A one-shot command ends with os._exit once its output is written (skipping the
+    # interpreter's teardown): the output must be flushed first, all of it, to a pipe that is
+    # read slowly (380 KB: many times a pipe's buffer).
+    proc = subprocess.Popen(
+        [*UMIG_TUI, "status", "--demo", "--demo-envs", "300", "--json", "--no-store"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli_env(),
+    )
+    assert proc.stdout is not None
+    chunks = []
+    while chunk := proc.stdout.read(4096):
+        chunks.append(chunk)
+        time.sleep(0.001)
+    _, err = proc.communicate(timeout=60)
+    out = b"".join(chunks)
+    assert len(out) > 300_000
+    document = json.loads(out)
+    assert len(document["environments"]) == 300, err
+    assert proc.returncode in (0, 1), err
+
+
 def watch_command(config: Path, history: Path, store: Path, expect: str, *extra: str) -> list[str]:
     return [
         *UMIG_TUI, "deploy", "watch", "--config", str(config), "--env", "production",

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
+import contextlib
+import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from umig_tui import __version__
 from umig_tui.cli.common import (
@@ -95,6 +96,18 @@ def build_parser() -> Parser:
     return parser
 
 
+def exit_now(code: int) -> NoReturn:
+    """End a one-shot process that has done everything: its output written, its store and
+    connections closed. Skips the interpreter's teardown (freeing every object and module one
+    by one: 40 ms after a 50-environment ``status``, 120 ms after 300), which nothing here
+    needs."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a closed pipe was said (and coded) by finish
+            stream.flush()
+    os._exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -113,12 +126,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return int(run_dashboard(args))
         output = guard_stdout()
-        code = int(asyncio.run(run(args)))
+        code = finish(output, int(asyncio.run(run(args))))
         if argv is None:
-            # A one-shot process is about to exit: skip freeing every object one by one
-            # (~100 ms of interpreter shutdown for a 50-environment status).
-            gc.freeze()
-        return finish(output, code)
+            exit_now(code)
+        return code
     except ConfigError as exc:
         print(f"umig-tui: {exc}", file=sys.stderr)
         return EXIT_USAGE
