@@ -17,6 +17,7 @@ line feed, other escapes) is written after the styles before it, as it was.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 from textual.driver import Driver
@@ -45,6 +46,7 @@ class Style(NamedTuple):
 DEFAULT = Style()
 
 
+@lru_cache(maxsize=4096)  # a dashboard uses a few dozen styles: parsed once each
 def apply_sgr(state: Style | None, params: str) -> Style | None:
     """The style after ``ESC [ params m`` in ``state``; None when it is not known."""
     codes = params.split(";") if params else ["0"]
@@ -101,6 +103,7 @@ def _full(style: Style) -> str:
     return "\x1b[" + ";".join(codes) + "m" if len(codes) > 1 else "\x1b[0m"
 
 
+@lru_cache(maxsize=4096)
 def transition(current: Style, wanted: Style) -> str:
     """The shortest sequence that takes the terminal from ``current`` to ``wanted``."""
     if current == wanted:
