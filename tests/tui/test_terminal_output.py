@@ -21,6 +21,7 @@ from umig_tui.tui.app import UmigApp
 from umig_tui.tui.terminal_output import (
     DEFAULT,
     CompactLinuxDriver,
+    SgrCompactor,
     Style,
     apply_sgr,
     compact_sgr,
@@ -58,20 +59,25 @@ def same_screen(data: str) -> str:
     return compacted
 
 
-@pytest.mark.parametrize(("writes", "at_most"), [("one", 0.6), ("per_cursor_move", 0.75)])
+@pytest.mark.parametrize(
+    ("writes", "at_most"),
+    [("one", 0.6), ("per_cursor_move", 0.65), ("per_cursor_move_each_alone", 0.75)],
+)
 def test_the_dashboards_own_output_looks_the_same_in_fewer_bytes(
     writes: str, at_most: float
 ) -> None:
     data = gzip.decompress(RECORDED.read_bytes()).decode("utf-8")
-    # As one write, or as many writes each starting at a cursor move (each starts with the
-    # terminal's style unknown to the compactor): played in order on the same screen.
+    # As one write, or as many writes each starting at a cursor move, through one compactor
+    # (as the driver does: it knows the style the last write left) or each through its own
+    # (the style unknown at the start of each): played in order on the same screen.
     chunks = [data] if writes == "one" else re.split(r"(?=\x1b\[\d+;\d+H)", data)
     assert len(chunks) > (0 if writes == "one" else 100)
     screen, compacted_screen = pyte.Screen(120, 40), pyte.Screen(120, 40)
     stream, compacted_stream = pyte.Stream(screen), pyte.Stream(compacted_screen)
     written = 0
+    compactor = SgrCompactor()
     for chunk in chunks:
-        compacted = compact_sgr(chunk)
+        compacted = compact_sgr(chunk) if writes.endswith("alone") else compactor.compact(chunk)
         written += len(compacted.encode())
         stream.feed(chunk)
         compacted_stream.feed(compacted)
@@ -155,3 +161,28 @@ def test_the_dashboard_writes_through_the_compacting_driver_on_linux(
     assert compacting(HeadlessDriver) is HeadlessDriver
     if os.name == "posix":
         assert UmigApp(load_fleet(demo=True)).driver_class is CompactLinuxDriver
+
+
+def test_the_style_a_write_left_is_known_to_the_next() -> None:
+    compactor = SgrCompactor()
+    first = compactor.compact("\x1b[0m\x1b[31mred\x1b[0m")
+    second = compactor.compact("\x1b[1;1H\x1b[31ma\x1b[0m\x1b[31mb\x1b[0m")
+    assert second == "\x1b[1;1H\x1b[31mab\x1b[0m"
+    assert screen_of(first + second) == screen_of(
+        "\x1b[0m\x1b[31mred\x1b[0m\x1b[1;1H\x1b[31ma\x1b[0m\x1b[31mb\x1b[0m"
+    )
+    compactor.forget()  # the application mode started, stopped or was suspended
+    assert compactor.compact("\x1b[31ma\x1b[0m") == "\x1b[31ma\x1b[0m"
+
+
+@pytest.mark.parametrize(
+    "restore",
+    ["\x1b8", "\x1b[?1049l\x1b[?1049h", "\x1bc", "\x1b[!p", "\x1b[?1048l"],
+)
+def test_a_sequence_that_may_restore_a_style_makes_it_unknown(restore: str) -> None:
+    # saved in red, reset, restored (red again, on a terminal): the reset after it must go out
+    data = "\x1b[0m\x1b[31m\x1b7\x1b[?1048h\x1b[0mx" + restore + "\x1b[0mw\x1b[0m"
+    compacted = compact_sgr(data)
+    assert compacted.endswith(restore + "\x1b[0mw")
+    if restore == "\x1b8":
+        assert screen_of(compacted) == screen_of(data)

@@ -10,8 +10,11 @@ same characters in the same colours and attributes in fewer bytes.
 
 It is conservative: a style sequence it does not fully understand (colon sub-parameters,
 double underline, rapid blink, …) passes through unchanged and makes it forget the terminal's
-state until the next reset; anything but a style or a cursor-position sequence (text, erase,
-line feed, other escapes) is written after the styles before it, as it was.
+state until the next reset, as does any escape sequence that is not known to leave the style
+alone (a cursor restore, a terminal reset, …); anything but a style or a cursor-position
+sequence (text, erase, line feed, other escapes) is written after the styles before it, as it
+was. The driver keeps what it knows of the terminal's style from one frame to the next (it is
+the only writer), and forgets it when the application mode starts, stops or is suspended.
 """
 
 from __future__ import annotations
@@ -27,8 +30,17 @@ _SGR = re.compile(r"\x1b\[([0-9;]*)m")
 # Content the style does not affect: cursor positioning only (an erase or a line feed would
 # fill with the current background, so they wait for the style before them).
 _CURSOR_ONLY = re.compile(r"(?:\x1b\[\d*(?:;\d*)?H)+")
-# Any other CSI sequence ending in "m" in passing content may change the style: state unknown.
-_OTHER_SGR = re.compile(r"\x1b\[[0-?]*[ -/]*m")
+# Escape sequences known to leave the style alone: cursor moves, erases, private modes other
+# than the alternate screen's (which saves and restores the cursor with its style), OSC strings
+# (title, clipboard, hyperlinks) and sync-mode queries. Any other escape makes the state unknown.
+_HARMLESS = re.compile(
+    r"\x1b\[[0-9;]*[ABCDEFGHJKdf]"  # cursor moves, erases
+    r"|\x1b\[\?(?![0-9;]*104[789])[0-9;]*[hl]"  # private modes, not the alternate screen's
+    r"|\x1b\[[?>=<][0-9;]*\$?[pu]"  # mode queries, the keyboard protocol
+    r"|\x1b\[[0-9;]*\$p|\x1b\[[0-9;]*n"  # mode and status reports
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC strings: title, clipboard, hyperlinks
+)
+_ESCAPE = re.compile(r"\x1b")
 
 _ON = frozenset(
     {1, 2, 3, 4, 5, 7, 8, 9, 53}
@@ -125,53 +137,92 @@ def transition(current: Style, wanted: Style) -> str:
     return delta if len(delta) <= len(full) else full
 
 
+class SgrCompactor:
+    """Compacts one write after another, knowing the style the last one left the terminal in."""
+
+    def __init__(self) -> None:
+        self.terminal: Style | None = None  # the terminal's style, as far as we know
+
+    def forget(self) -> None:
+        self.terminal = None
+
+    def compact(self, data: str) -> str:
+        """``data`` as the terminal shows it, with each style change written once and minimal."""
+        if "\x1b[" not in data:
+            return data
+        out: list[str] = []
+        terminal = self.terminal
+        wanted = terminal  # what the original stream has set by now
+        pending: list[str] = []  # the original style sequences not written yet
+
+        def settle() -> None:
+            nonlocal terminal
+            if not pending:
+                return
+            if terminal is not None and wanted is not None:
+                out.append(transition(terminal, wanted))
+            else:
+                out.extend(pending)
+            terminal = wanted
+            pending.clear()
+
+        def content(text: str) -> None:
+            nonlocal terminal, wanted
+            if not text:
+                return
+            if not _CURSOR_ONLY.fullmatch(text):
+                settle()
+            out.append(text)
+            if "\x1b" in text and _ESCAPE.search(_HARMLESS.sub("", text)):
+                settle()  # a sequence that may change the style went out as it was
+                terminal = wanted = None
+
+        position = 0
+        for match in _SGR.finditer(data):
+            content(data[position : match.start()])
+            position = match.end()
+            pending.append(match.group())
+            wanted = apply_sgr(wanted, match.group(1))
+        content(data[position:])
+        settle()
+        self.terminal = terminal
+        return "".join(out)
+
+
 def compact_sgr(data: str) -> str:
-    """``data`` as the terminal shows it, with each style change written once and minimal."""
-    if "\x1b[" not in data:
-        return data
-    out: list[str] = []
-    terminal: Style | None = None  # what the terminal is in, as far as we know
-    wanted: Style | None = None  # what the original stream has set by now
-    pending: list[str] = []  # the original style sequences not written yet
-
-    def settle() -> None:
-        nonlocal terminal
-        if not pending:
-            return
-        if terminal is not None and wanted is not None:
-            out.append(transition(terminal, wanted))
-        else:
-            out.extend(pending)
-        terminal = wanted
-        pending.clear()
-
-    def content(text: str) -> None:
-        nonlocal terminal, wanted
-        if not text:
-            return
-        if not _CURSOR_ONLY.fullmatch(text):
-            settle()
-        out.append(text)
-        if _OTHER_SGR.search(text):  # a style we did not parse went out as it was
-            settle()
-            terminal = wanted = None
-
-    position = 0
-    for match in _SGR.finditer(data):
-        content(data[position : match.start()])
-        position = match.end()
-        pending.append(match.group())
-        wanted = apply_sgr(wanted, match.group(1))
-    content(data[position:])
-    settle()
-    return "".join(out)
+    """One write compacted, the terminal's style unknown before it."""
+    return SgrCompactor().compact(data)
 
 
 class CompactLinuxDriver(LinuxDriver):
-    """Textual's Linux driver, writing every frame through ``compact_sgr``."""
+    """Textual's Linux driver, writing every frame through one ``SgrCompactor``."""
+
+    _compactor: SgrCompactor | None = None
 
     def write(self, data: str) -> None:
-        super().write(compact_sgr(data))
+        if self._compactor is None:
+            self._compactor = SgrCompactor()
+        super().write(self._compactor.compact(data))
+
+    def _forget(self) -> None:
+        if self._compactor is not None:
+            self._compactor.forget()
+
+    def start_application_mode(self) -> None:
+        self._forget()
+        super().start_application_mode()  # type: ignore[no-untyped-call]
+
+    def stop_application_mode(self) -> None:
+        self._forget()
+        super().stop_application_mode()
+
+    def suspend_application_mode(self) -> None:
+        self._forget()
+        super().suspend_application_mode()
+
+    def resume_application_mode(self) -> None:
+        self._forget()
+        super().resume_application_mode()
 
 
 def compacting(driver_class: type[Driver]) -> type[Driver]:
