@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.widgets import Static
@@ -17,11 +18,16 @@ class ReasonLine(Static):
         self._line = ""
 
     def say(self, line: str, *, quiet: bool = False) -> None:
-        """Show ``line`` (dimmed when ``quiet``: all is well); a new content is a layout pass,
-        so only when it changed."""
+        """Show ``line`` (dimmed when ``quiet``: all is well), only when it changed; and as a
+        layout pass only when its height may change: a layout pass repaints the whole screen
+        (every row of every table sent again), and the line changes with every latency."""
         if line != self._line:
+            width = self.content_size.width
+            same_height = 0 < cell_len(line) <= width and 0 < cell_len(self._line) <= width
             self._line = line
-            self.update(Text(line, style=Style(dim=True) if quiet else Style()))
+            self.update(
+                Text(line, style=Style(dim=True) if quiet else Style()), layout=not same_height
+            )
 
     @property
     def line(self) -> str:
