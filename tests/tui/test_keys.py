@@ -35,8 +35,7 @@ PANEL_TABLES = {
 
 
 def header_text(app: UmigApp) -> str:
-    content = app.query_one(FleetHeader).content
-    return str(getattr(content, "plain", content))
+    return app.query_one(FleetHeader).plain
 
 
 def count_results(app: UmigApp) -> Counter[str]:

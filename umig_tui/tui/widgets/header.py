@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rich.style import Style
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.widgets import Static
 
@@ -16,39 +18,65 @@ DIM = Style(dim=True)
 # Under this width, with alerts firing, the header drops "UMIG " and shortens the alert badge.
 COMPACT_BELOW = 100
 SHORT_SEVERITY = {"CRITICAL": "CRIT", "MEDIUM": "MED"}
+# Cells: the widest usual "updated …" ("updated 59m ago", "updated waiting"); the header's tail
+# is padded to it so its width stays the same from "updated now" to "updated 12s ago".
+STEADY_AGE = len("updated 59m ago")
 
 
-class FleetHeader(Static):
+class FleetHeader(Horizontal):
+    """One line in two widgets: its tail (the last update's age and the clock), which changes
+    every second, is its own widget, so a tick sends a few dozen cells to the terminal, not the
+    whole line."""
+
     DEFAULT_CSS = """
     FleetHeader { height: 1; width: 1fr; background: $panel; color: $foreground; padding: 0 1; }
+    FleetHeader > #header-line { width: 1fr; height: 1; }
+    FleetHeader > #header-clock { width: auto; height: 1; margin-right: 2; }
     """
 
     data: reactive[DashboardData | None] = reactive(
         None, always_update=True, layout=False, repaint=False
     )
 
-    _shown: Text | None = None
+    _shown: tuple[Text, Text] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="header-line")
+        yield Static(id="header-clock")
+
+    @property
+    def plain(self) -> str:
+        """The line as shown, without styles."""
+        return "" if self._shown is None else self._shown[0].plain + self._shown[1].plain
 
     def watch_data(self, data: DashboardData | None) -> None:
-        if data is None:
+        if data is None or not self.is_mounted:
             return
-        line = self.header_line(data)
+        line, tail = self.header_line(data)
         shown = self._shown
-        if shown is not None and shown.plain == line.plain and shown.spans == line.spans:
-            return  # the tick and a data update in the same second: nothing new to send
-        self._shown = line
+        self._shown = (line, tail)
         # One line, always: no layout pass over the whole screen on every clock tick.
-        self.update(line, layout=False)
+        if shown is None or not same_text(shown[0], line):
+            self.query_one("#header-line", Static).update(line, layout=False)
+        if shown is None or not same_text(shown[1], tail):
+            # Laid out again only when the tail's width changes (the header's width did, or
+            # the line was cut).
+            layout = shown is None or shown[1].cell_len != tail.cell_len
+            self.query_one("#header-clock", Static).update(tail, layout=layout)
+
+    def on_mount(self) -> None:
+        self.watch_data(self.data)
 
     def on_resize(self) -> None:
         # The line is laid out for a width: redo it at once, not at the next tick.
         self._shown = None
         self.watch_data(self.data)
 
-    def header_line(self, data: DashboardData) -> Text:
+    def header_line(self, data: DashboardData) -> tuple[Text, Text]:
         """Everything that matters, most important kept first when the width runs out: the
         fleet's status word, firing alerts by severity, the clock, the worst alert's cause,
-        the badges, the counts by status, the last update's age."""
+        the badges, the counts by status, the last update's age. In two parts: the line, and
+        its right-hand tail (badges, the age and the clock; empty if the line was cut)."""
         app = self.app
         worst = str(data.summary.worst)
         width = self.size.width - 2 if self.size.width else 118
@@ -131,7 +159,13 @@ class FleetHeader(Static):
         line.append(" " * max(1, width - left.cell_len - right.cell_len))
         line.append_text(right)
         line.truncate(max(1, width), overflow="ellipsis")
-        return line
+        # The update's age and the clock change every second: the right-hand pieces go out as
+        # the line's tail, with blanks before them so its width stays as the age grows.
+        if not right or not line.plain.endswith(right.plain):  # cut short
+            return line, Text()
+        aged = any(piece is updated for _, _, piece in kept)
+        steady = len(right.plain) + (max(0, STEADY_AGE - len(updated.plain)) if aged else 0)
+        return split_tail(line, len(right.plain), steady)
 
     def alert_name(self, data: DashboardData) -> Text:
         """The worst firing alert by name: ``production health-check-failed``."""
@@ -165,3 +199,19 @@ class FleetHeader(Static):
             badge.append(f" · {silenced} silenced", style=DIM)
         cause = Text(f"{worst.env}: {worst.cause}", style=severity_style(app, str(worst.severity)))
         return badge, cause
+
+
+def same_text(a: Text, b: Text) -> bool:
+    return a.plain == b.plain and a.spans == b.spans and a.style == b.style
+
+
+def split_tail(line: Text, length: int, steady: int) -> tuple[Text, Text]:
+    """The line without its last ``length`` characters, and those, with the blanks before them
+    up to ``steady`` characters in all (so the tail's width stays the same from "updated now"
+    to "updated 12s ago", and the line's too)."""
+    plain = line.plain
+    cut = len(plain) - length
+    while cut > 0 and plain[cut - 1] == " " and len(plain) - cut < steady:
+        cut -= 1
+    head, tail = line.divide([cut])
+    return head, tail
