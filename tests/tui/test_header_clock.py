@@ -4,6 +4,8 @@ the tail, not the whole line (each redraw of a widget sends all of its cells to 
 from __future__ import annotations
 
 import dataclasses
+import operator
+from functools import partial
 from typing import Any
 
 from rich.text import Text
@@ -45,10 +47,7 @@ async def test_a_clock_tick_redraws_the_tail_and_not_the_rest_of_the_line(
         for later in (7, 12, 95):
             header.data = dataclasses.replace(data, now=data.last_update + later)
             shown = await wait_for_shown(
-                pilot,
-                header,
-                lambda s, was=before: s != was,
-                what=f"the header {later} s later",
+                pilot, header, partial(operator.ne, before), what=f"the header {later} s later"
             )
             before = shown
             assert f"updated {later if later < 60 else later // 60}" in shown
