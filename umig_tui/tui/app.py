@@ -190,6 +190,8 @@ class UmigApp(App[int]):
     async def on_load(self) -> None:
         """Open the monitor and read what the store holds before the screen is composed: the
         first frame then shows the fleet, instead of an empty layout drawn and drawn again."""
+        for problem in self.themes.install(self.requested_theme):
+            self._start_notices.append((problem, "Theme", "warning", 8))
         self.monitor = await open_monitor(
             self.config,
             environ=self.environ,
@@ -210,7 +212,6 @@ class UmigApp(App[int]):
 
     async def on_mount(self) -> None:
         self.screen.set_class(self.size.width < NARROW_BELOW, "-narrow")
-        self.themes.install(self.requested_theme)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         if self.keymap_overrides:
             known = {b.id for b in self.all_bindings() if b.id}

@@ -15,18 +15,19 @@ class ThemeSwitcher:
         self.app = app
         self.names: list[str] = []
 
-    def install(self, requested: str | None) -> None:
-        """Register the shipped and user themes (one notification per bad file), apply one."""
+    def install(self, requested: str | None) -> list[str]:
+        """Register the shipped and user themes, apply one; what was wrong with a theme file,
+        one line per bad file, to be said once the screen is up. Before the screen is composed:
+        a theme set later restyles every widget again (and parses the CSS again)."""
         app = self.app
         themes, problems = load_themes((user_theme_dir(),))
         for theme in themes:
             app.register_theme(theme)
-        for problem in problems:
-            app.notify(f"{problem} (skipped)", title="Theme", severity="warning", timeout=8)
         names = [t.name for t in themes]
         self.names = [n for n in SHIPPED if n in names] + [n for n in names if n not in SHIPPED]
         wanted = requested or DEFAULT_THEME
         app.theme = wanted if wanted in app.available_themes else DEFAULT_THEME
+        return [f"{problem} (skipped)" for problem in problems]
 
     def remember(self) -> None:
         save_ui_state(theme=self.app.theme)
