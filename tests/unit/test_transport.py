@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import socket
 import ssl
@@ -97,6 +98,39 @@ async def test_sequential_requests_reuse_one_keep_alive_connection(
             response = await client.get(f"http://127.0.0.1:{server.port}/x")
             assert response.json() == {"ok": True}
     assert server.connections == 1
+
+
+async def test_each_request_goes_out_with_its_own_path_and_headers() -> None:
+    """Request heads are validated once and kept for the next poll of the same URL with the
+    same headers: a changed header or path is never answered with a kept head."""
+    heads: list[bytes] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+            while True:
+                heads.append(await reader.readuntil(b"\r\n\r\n"))
+                writer.write(ok())
+                await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    transport = StreamTransport()
+    sent = [("/a", "Bearer one"), ("/a", "Bearer one"), ("/a", "Bearer two"), ("/b", "Bearer two")]
+    try:
+        async with httpx.AsyncClient(transport=transport) as client:
+            for path, token in sent:
+                response = await client.get(
+                    f"http://127.0.0.1:{port}{path}", headers={"authorization": token}
+                )
+                assert response.json() == {"ok": True}
+    finally:
+        server.close()
+    assert len(heads) == 4
+    for head, (path, token) in zip(heads, sent, strict=True):
+        assert head.startswith(f"GET {path} HTTP/1.1\r\n".encode())
+        assert f"authorization: {token}\r\n".encode() in head.lower().replace(b"bearer", b"Bearer")
+    assert len(transport._heads) == 3  # the second request's head was the first's
 
 
 async def test_connection_close_is_honoured(client: httpx.AsyncClient) -> None:
