@@ -34,7 +34,7 @@ from umig_tui.models import (
 )
 from umig_tui.sources.parse import parse_document
 from umig_tui.store.queries import latest_rows, restore_results, series_points
-from umig_tui.store.samples import samples_from_result
+from umig_tui.store.samples import RECENT_PER_SERIES, distinct_times, samples_from_result
 from umig_tui.store.schema import SCHEMA_VERSION
 from umig_tui.store.sparklines import bucketed_history
 from umig_tui.store.store import Store, StoreUnavailable
@@ -607,3 +607,17 @@ async def test_starting_the_writer_keeps_what_was_submitted_before(store: Store)
     store.start()
     await store.flush()
     assert [row.env for row in await latest_rows(store)] == ["uat"]
+
+
+def test_distinct_times_hands_back_only_the_series_it_touched() -> None:
+    """The writer commits many small batches: what to remember is the touched series' times
+    (the last RECENT_PER_SERIES), and what was remembered is left as it was (a batch retried
+    after a failed write must move its samples the same way)."""
+    recent = {1: (1000, 1001), 2: tuple(range(2000, 2000 + RECENT_PER_SERIES))}
+    before = dict(recent)
+    samples, remembered = distinct_times([(1, 1000, 1.0), (1, 1000, 2.0), (3, 5, 0.5)], recent)
+    assert samples == [(1, 1002, 1.0), (1, 1003, 2.0), (3, 5, 0.5)]
+    assert remembered == {1: (1000, 1001, 1002, 1003), 3: (5,)}
+    assert recent == before
+    _, remembered = distinct_times([(2, 2000, 1.0)], recent)
+    assert remembered[2] == (*range(2001, 2000 + RECENT_PER_SERIES), 2000 + RECENT_PER_SERIES)

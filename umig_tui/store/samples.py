@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from umig_tui.metrics import (
@@ -89,25 +90,28 @@ RECENT_PER_SERIES = 32  # timestamps remembered per series to keep two samples a
 
 
 def distinct_times(
-    samples: list[tuple[int, int, float]], recent: dict[int, tuple[int, ...]]
+    samples: list[tuple[int, int, float]], recent: Mapping[int, tuple[int, ...]]
 ) -> tuple[list[tuple[int, int, float]], dict[int, tuple[int, ...]]]:
     """``(series_id, ts_ms, value)`` with no two samples of a series at one millisecond.
 
     Health and metrics both report the response time: two answers landing in the same
     millisecond would share the key (series_id, ts), and one would replace the other. A sample
     whose millisecond is taken (in this batch or among ``recent`` ones) moves on by 1 ms. Returns
-    the samples and what to remember once they are committed (``recent`` is not changed, so a
-    batch retried after a failed write keeps its times)."""
-    taken: dict[int, list[int]] = {}
+    the samples and, for each series they touch, the times to remember once they are committed
+    (``recent`` is not changed, so a batch retried after a failed write keeps its times; only
+    the touched series are copied: the writer commits many small batches)."""
+    added: dict[int, list[int]] = {}
     out: list[tuple[int, int, float]] = []
     for sid, ts, value in samples:
-        times = taken.get(sid)
-        if times is None:
-            times = taken[sid] = list(recent.get(sid, ()))
-        while ts in times:
+        known = recent.get(sid, ())
+        new = added.get(sid)
+        if new is None:
+            new = added[sid] = []
+        while ts in known or ts in new:
             ts += 1
-        times.append(ts)
+        new.append(ts)
         out.append((sid, ts, value))
-    remembered = dict(recent)
-    remembered.update((sid, tuple(times[-RECENT_PER_SERIES:])) for sid, times in taken.items())
-    return out, remembered
+    updates = {
+        sid: (recent.get(sid, ()) + tuple(new))[-RECENT_PER_SERIES:] for sid, new in added.items()
+    }
+    return out, updates

@@ -318,7 +318,7 @@ class Store:
                 (result.env, name, ts_ms, value) for name, value in samples_from_result(result)
             )
         await self._series_ids({(env, name) for env, name, _, _ in rows})
-        samples, recent = distinct_times(
+        samples, remembered = distinct_times(
             [(self._series[(env, name)], ts, value) for env, name, ts, value in rows],
             self._recent_times,
         )
@@ -378,7 +378,7 @@ class Store:
             ],
         )
         await writer.commit()
-        self._recent_times = recent
+        self._recent_times.update(remembered)
 
     async def execute(self, statements: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> bool:
         """Run ``(sql, rows)`` pairs with executemany in one transaction (alert state,
