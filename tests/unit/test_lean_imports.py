@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 LOADED = (
     "import sys; {imports};"
@@ -40,3 +41,18 @@ def test_httpx_command_line_still_runs_when_asked_for() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "Usage" in out.stdout
+
+
+def test_a_fleet_without_a_prometheus_source_does_not_load_the_prometheus_reader(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "fleet.toml"
+    config.write_text('[[environments]]\nname = "uat"\nurl = "http://127.0.0.1:9"\n')
+    code = (
+        "import sys; from umig_tui.cli.main import build_parser; import umig_tui.cli.common as c;"
+        f"c.load(build_parser().parse_args(['status', '--config', {str(config)!r}]));"
+        "print(sorted(m for m in sys.modules if 'prometheus' in m))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "umig_tui.service.prometheus_source" not in out.stdout
+    assert "umig_tui.sources.prometheus_api" not in out.stdout

@@ -177,8 +177,7 @@ def load(args: argparse.Namespace) -> Config:
 
 def _reading_prometheus(args: argparse.Namespace) -> Config | None:
     """The config when this run reads Prometheus (``--source`` or ``[source]``), else None."""
-    from umig_tui.config import check_expected, load_config
-    from umig_tui.service.prometheus_source import with_source
+    from umig_tui.config import check_expected, load_config, with_source
 
     demo = bool(option(args, "demo", False))
     url = option(args, "source")

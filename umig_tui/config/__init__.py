@@ -14,6 +14,7 @@ from umig_tui.config.lookup import (
     parse_config_text,
     resolve_secret,
     with_profile,
+    with_source,
 )
 from umig_tui.config.model import (
     BUILTIN_PROFILES,
@@ -68,4 +69,5 @@ __all__ = [
     "parse_config_text",
     "resolve_secret",
     "with_profile",
+    "with_source",
 ]

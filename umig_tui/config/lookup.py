@@ -28,6 +28,7 @@ from umig_tui.config.model import (
     StoreSettings,
     Thresholds,
 )
+from umig_tui.models import Tier
 
 
 def default_config_paths(environ: Mapping[str, str]) -> list[Path]:
@@ -246,3 +247,15 @@ def _check_secret(env: Environment, variable: str, value: str, *, header: bool =
             f"environment {env.name!r}: ${variable} {problem} (the value is not shown); "
             f"set it again without it (defined at {env.origin or 'config'})"
         )
+
+
+def with_source(config: Config, url: str | None, *, demo: bool) -> Config:
+    """``config`` reading from ``--source prometheus=URL`` when given (it replaces ``[source]``)."""
+    if url is not None:
+        from umig_tui.config.reader import prometheus_target
+
+        target = Environment("prometheus", url, Tier.PRODUCTION, origin="--source")
+        config = replace(config, prometheus=prometheus_target(target, url))
+    if config.prometheus is not None and demo:
+        raise ConfigError("--demo polls the embedded demo fleet; it cannot read --source too")
+    return config

@@ -234,18 +234,6 @@ class SourceUnavailable(ConfigError):
     """The Prometheus to read cannot tell which environments there are (exit 2, one line)."""
 
 
-def with_source(config: Config, url: str | None, *, demo: bool) -> Config:
-    """``config`` reading from ``--source prometheus=URL`` when given (it replaces ``[source]``)."""
-    if url is not None:
-        from umig_tui.config.reader import prometheus_target
-
-        target = Environment("prometheus", url, Tier.PRODUCTION, origin="--source")
-        config = replace(config, prometheus=prometheus_target(target, url))
-    if config.prometheus is not None and demo:
-        raise ConfigError("--demo polls the embedded demo fleet; it cannot read --source too")
-    return config
-
-
 def discover(config: Config, environ: Mapping[str, str], names: list[str] | None) -> Config:
     """The environments Prometheus holds, when the config names none (``names``: ``--env``);
     raises SourceUnavailable when Prometheus cannot be read or holds no environment."""
