@@ -22,12 +22,12 @@ from tests.integration.prometheus_blocks import (
 )
 from tests.integration.test_prometheus_scrape import api, wait_for
 from tests.integration.test_prometheus_source import DEMO_ENVS, scraped
-from umig_tui.config import load_config
+from umig_tui.config import load_config, with_source
 from umig_tui.demo.server import ServerThread
 from umig_tui.metrics import RESPONSE_TIME, poll_ok
 from umig_tui.models import EnvStatus
 from umig_tui.service.prometheus_history import HISTORY, RECENT, backfill, newest_sample
-from umig_tui.service.prometheus_source import PrometheusReader, with_source
+from umig_tui.service.prometheus_source import PrometheusReader
 from umig_tui.service.runtime import FIRST_ANSWER_WITHIN, open_monitor
 from umig_tui.sources.prometheus_api import choose_step
 from umig_tui.store.store import Store
