@@ -9,6 +9,8 @@ to render and send before the history appeared: spawn → history 0.74 → 0.65 
 
 from __future__ import annotations
 
+import gc
+import time
 from collections.abc import Iterable
 
 from textual.dom import DOMNode
@@ -18,6 +20,7 @@ from textual.widgets import DataTable
 from umig_tui.demo.simulator import Simulator
 from umig_tui.service.setup import load_fleet
 from umig_tui.tui.app import UmigApp
+from umig_tui.util import collector
 
 
 async def test_the_store_is_read_before_the_screen_is_composed() -> None:
@@ -69,3 +72,25 @@ async def test_the_theme_is_set_before_the_screen_is_composed() -> None:
         assert widgets > 30
         # The tree is restyled once as the screen settles: not once more for the theme.
         assert len([n for n in restyled if n > widgets // 2]) == 1
+
+
+async def test_the_collector_paused_by_the_command_line_is_back_after_the_first_frame() -> None:
+    app = UmigApp(
+        load_fleet(demo=True),
+        environ={},
+        simulator=Simulator(4, scenario="static"),
+        use_store=False,
+        poll=False,
+    )
+    collector.pause()
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            deadline = time.monotonic() + 5
+            while not gc.isenabled() and time.monotonic() < deadline:
+                await pilot.pause(0.01)
+            assert gc.isenabled()
+            assert app.query_one("#env-table", DataTable).row_count == 4
+    finally:
+        collector.resume()
+        gc.enable()
+        gc.unfreeze()

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, NoReturn
 
 from umig_tui import __version__
@@ -27,9 +27,24 @@ from umig_tui.cli.common import (
 from umig_tui.cli.output import finish, guard_stdout
 from umig_tui.cli.parsing import ArgumentsError, Parser, parse
 from umig_tui.config import ConfigError
+from umig_tui.util import collector
 from umig_tui.util.timefmt import set_utc
 
 Command = Callable[[argparse.Namespace], Any]
+
+
+# Seconds: a one-shot command runs without the cyclic garbage collector this long (most are
+# over by then: their objects die with the process); past it (serve, deploy watch) it runs.
+COLLECT_AFTER = 2.0
+
+
+async def collecting_later(command: Awaitable[Any]) -> Any:
+    """``command``, with the collector back (util/collector) after COLLECT_AFTER seconds."""
+    later = asyncio.get_running_loop().call_later(COLLECT_AFTER, collector.resume)
+    try:
+        return await command
+    finally:
+        later.cancel()
 
 
 def build_parser() -> Parser:
@@ -109,6 +124,15 @@ def exit_now(code: int) -> NoReturn:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None:  # the real command line: no collecting while it starts (util/collector)
+        collector.pause()
+    try:
+        return _main(argv)
+    finally:
+        collector.resume()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parse(parser, argv)
@@ -126,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return int(run_dashboard(args))
         output = guard_stdout()
-        code = finish(output, int(asyncio.run(run(args))))
+        code = finish(output, int(asyncio.run(collecting_later(run(args)))))
         if argv is None:
             exit_now(code)
         return code

@@ -40,6 +40,7 @@ from umig_tui.tui.widgets.header import FleetHeader
 from umig_tui.tui.widgets.panel import Panel
 from umig_tui.tui.widgets.table import ROW_KEYS, SyncTable
 from umig_tui.tui.workers import report_worker_error
+from umig_tui.util import collector
 from umig_tui.util.timefmt import toggle_utc, zone
 from umig_tui.views.dashboard import DashboardData
 from umig_tui.views.feed import DashboardFeed
@@ -242,6 +243,9 @@ class UmigApp(App[int]):
         if self.config.demo and self.demo_history and self.monitor.store is not None:
             self._seed_demo_history()
         self.set_interval(1.0, self._tick)
+        # Started: the collector (paused by the command line while the app was built) runs
+        # again once the first frame is out.
+        self.call_after_refresh(collector.resume)
         exit_on_hangup(self.exit)
         if not self.is_headless:
             no_resume_after_hangup()
