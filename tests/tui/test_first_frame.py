@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
+import pytest
 from textual.dom import DOMNode
 from textual.widget import Widget
 from textual.widgets import DataTable
@@ -20,6 +22,8 @@ from textual.widgets import DataTable
 from umig_tui.demo.simulator import Simulator
 from umig_tui.service.setup import load_fleet
 from umig_tui.tui.app import UmigApp
+from umig_tui.tui.widgets.environments import WIDE_COLUMNS
+from umig_tui.tui.widgets.table import SyncTable
 from umig_tui.util import collector
 
 
@@ -94,3 +98,32 @@ async def test_the_collector_paused_by_the_command_line_is_back_after_the_first_
         collector.resume()
         gc.enable()
         gc.unfreeze()
+
+
+async def test_the_first_frame_has_the_columns_of_the_screen_width(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Built before the first layout, the panels that span the screen take its width for
+    theirs: at 120 columns the first frame already has the wide tables (before, it had the
+    narrow ones, and the screen was drawn again a moment later, once the panels knew their
+    width)."""
+    app = UmigApp(
+        load_fleet(demo=True),
+        environ={},
+        simulator=Simulator(4, scenario="static"),
+        use_store=False,
+        poll=False,
+    )
+    synced: list[tuple[str | None, int]] = []
+    sync = SyncTable.sync
+
+    def recording(table: SyncTable, columns: Sequence[str], rows: Any) -> None:
+        synced.append((table.id, len(columns)))
+        sync(table, columns, rows)
+
+    monkeypatch.setattr(SyncTable, "sync", recording)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.query_one("#env-table", SyncTable).row_count == 4
+    # One set of columns from the first frame on: the wide ones.
+    assert {n for table, n in synced if table == "env-table"} == {len(WIDE_COLUMNS)}

@@ -104,7 +104,7 @@ class EnvironmentsPanel(Panel):
                 cached = self._rows[view.name] = (key, self._cells(view, stale, age, when, detail))
             rows.append((view.name, list(cached[1])))
         columns = self._columns(WIDE_COLUMNS if wide else NARROW_COLUMNS)
-        fit_last_column(columns, rows, self.content_size.width - 1)
+        fit_last_column(columns, rows, self.content_width - 1)
         table = self.query_one(EnvTable)
         table.sync(columns, rows)
         self._views = {view.name: view for view in views}

@@ -79,7 +79,7 @@ class FleetHeader(Horizontal):
         its right-hand tail (badges, the age and the clock; empty if the line was cut)."""
         app = self.app
         worst = str(data.summary.worst)
-        width = self.size.width - 2 if self.size.width else 118
+        width = (self.size.width or self.app.size.width - 2) - 2  # before the first layout too
         compact = width + 2 < COMPACT_BELOW and bool(data.firing)  # room for the worst alert
         status = Text("" if compact else "UMIG ", style=Style(bold=True))
         status.append(

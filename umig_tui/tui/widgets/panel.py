@@ -9,6 +9,9 @@ from textual.reactive import reactive
 
 from umig_tui.views.dashboard import DashboardData
 
+# Cells around a panel's content: its border and its padding (app.tcss).
+CHROME = 4
+
 
 class Panel(Vertical):
     """Subclasses set ``number`` and ``title`` and implement ``show``."""
@@ -42,8 +45,16 @@ class Panel(Vertical):
             self.border_subtitle = text
 
     @property
+    def content_width(self) -> int:
+        """The width inside the border. Before the first layout (the first frame is being
+        built), the screen's less the border: the panels that ask span the screen, and a frame
+        drawn narrow would be drawn again, wide, a moment later."""
+        width = self.size.width
+        return width if width else max(0, self.app.size.width - CHROME)
+
+    @property
     def wide(self) -> bool:
-        return self.size.width >= 100
+        return self.content_width >= 100
 
     def focus_content(self) -> None:
         """Focus the panel's first focusable child and bring the panel into view."""
