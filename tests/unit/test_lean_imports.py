@@ -56,3 +56,13 @@ def test_a_fleet_without_a_prometheus_source_does_not_load_the_prometheus_reader
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "umig_tui.service.prometheus_source" not in out.stdout
     assert "umig_tui.sources.prometheus_api" not in out.stdout
+
+
+def test_the_dashboard_path_loads_the_deploy_watch_only_when_one_is_shown() -> None:
+    code = (
+        f"import sys; {DASHBOARD};"
+        "print(sorted(m for m in sys.modules if m.startswith('umig_tui.deploy.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    for module in ("watch_state", "verdict_text", "verdict_record"):
+        assert f"umig_tui.deploy.{module}" not in out.stdout

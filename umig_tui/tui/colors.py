@@ -6,7 +6,6 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import App
 
-from umig_tui.deploy.watch_state import Stage
 from umig_tui.tui.theme_files import VARIABLE_DEFAULTS
 
 STATUS_MARK = {
@@ -45,15 +44,17 @@ def status_text(
 
 
 # A deploy watch's stage in the status colours: a verdict reads like an environment's status.
-STAGE_STATUS = {
-    Stage.SUCCEEDED: "healthy",
-    Stage.FAILED: "unhealthy",
-    Stage.TIMED_OUT: "unreachable",
-    Stage.INTERRUPTED: "unknown",
-    Stage.INCONCLUSIVE: "degraded",  # a warning, not a pass
-    Stage.MONITORING: "degraded",
-    Stage.VALIDATING: "degraded",
-    Stage.SOAKING: "healthy",
+# By the stage's value (Stage is a StrEnum: its members find these), so the deploy watch loads
+# with the first watch, not before the dashboard's first frame.
+STAGE_STATUS: dict[str, str] = {
+    "succeeded": "healthy",
+    "failed": "unhealthy",
+    "timed_out": "unreachable",
+    "interrupted": "unknown",
+    "inconclusive": "degraded",  # a warning, not a pass
+    "monitoring": "degraded",
+    "validating": "degraded",
+    "soaking": "healthy",
 }
 
 

@@ -8,14 +8,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
-from umig_tui.deploy.watch_state import Stage, WatchOptions, WatchState
 from umig_tui.service.monitor import Monitor
 from umig_tui.tui.messages import FleetChanged
+
+# The deploy watch's modules load with the first watch, not before the first frame.
+if TYPE_CHECKING:
+    from umig_tui.deploy.watch_state import WatchState
 
 REPLACED = "watch interrupted (replaced or dashboard closed)"
 
@@ -101,6 +104,8 @@ class DeployWatches:
         )
 
     async def _run(self, request: DeployRequest) -> WatchState:
+        from umig_tui.deploy.watch_state import Stage, WatchOptions
+
         monitor = self.monitor()
         assert monitor is not None
         config = monitor.config
@@ -145,6 +150,8 @@ class DeployWatches:
             raise
 
     def _announce(self, state: WatchState) -> None:
+        from umig_tui.deploy.watch_state import Stage
+
         if state.stage in (Stage.SUCCEEDED, Stage.SOAKING):
             soak = {"soaking": "passed; soaking", "passed": "passed and soaked"}
             self.app.notify(

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from umig_tui.analysis.alert_rules import AlertPhase, AlertState
 from umig_tui.analysis.drift import DriftFinding
 from umig_tui.analysis.silences import Silence
 from umig_tui.analysis.trends import MetricTrend
-from umig_tui.deploy.watch_state import WatchState
 from umig_tui.events import Event
 from umig_tui.metrics import PERFORMANCE_SERIES
 from umig_tui.models import VersionRow
 from umig_tui.service.monitor import Monitor
 from umig_tui.state.fleet import EnvView, FleetState, FleetSummary
 from umig_tui.state.recent import RecentSeries
+
+if TYPE_CHECKING:  # loaded with the first deploy watch, not before the first frame
+    from umig_tui.deploy.watch_state import WatchState
 
 SPARK_WIDTH = 48
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from umig_tui.analysis.alert_rules import AlertState
 from umig_tui.analysis.silences import Silence
 from umig_tui.analysis.trends import MetricTrend
-from umig_tui.deploy.watch_state import WatchState
 from umig_tui.events import Event
 from umig_tui.metrics import PERFORMANCE_SERIES
 from umig_tui.service.monitor import Change, Monitor
@@ -19,6 +19,9 @@ from umig_tui.state.recent import RecentSeries
 from umig_tui.store.samples import samples_from_result
 from umig_tui.store.sparklines import bucketed_history
 from umig_tui.views.dashboard import DashboardData, DeploymentRow, DriftMemo, build_dashboard
+
+if TYPE_CHECKING:  # loaded with the first deploy watch, not before the first frame
+    from umig_tui.deploy.watch_state import WatchState
 
 SPARK_BUCKETS = 48
 EVENTS_KEPT = 200

@@ -7,7 +7,7 @@ under the table, whole, until dismissed with `x`; Enter on a watch's row opens i
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -16,8 +16,6 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from umig_tui.deploy.verdict_text import window_text
-from umig_tui.deploy.watch_state import Stage, WatchState
 from umig_tui.tui.colors import STAGE_STATUS, status_style
 from umig_tui.tui.deploy_watches import DeployWatches
 from umig_tui.tui.widgets.panel import Panel
@@ -26,9 +24,15 @@ from umig_tui.util.durations import format_duration
 from umig_tui.util.timefmt import ago, parse_iso
 from umig_tui.views.dashboard import DashboardData
 
+# The deploy watch's modules load with the first watch shown, not before the first frame.
+if TYPE_CHECKING:
+    from umig_tui.deploy.watch_state import WatchState
+
 
 def watch_text(panel: Panel, state: WatchState) -> Text:
     """``▰▰▰▱▱ monitoring 2m left`` in the stage's colour."""
+    from umig_tui.deploy.watch_state import Stage
+
     filled = round(state.progress * 5)
     style = status_style(panel.app, STAGE_STATUS.get(state.stage, "unknown"))
     text = Text("▰" * filled + "▱" * (5 - filled) + " ", style=style)
@@ -43,6 +47,8 @@ def watch_text(panel: Panel, state: WatchState) -> Text:
 
 
 def ended_badly(state: WatchState) -> bool:
+    from umig_tui.deploy.watch_state import Stage
+
     return state.stage.terminal and state.stage is not Stage.SUCCEEDED
 
 
@@ -74,6 +80,8 @@ def verdict_text(panel: Panel, states: list[WatchState]) -> Text:
 def _evidence(state: WatchState) -> list[str]:
     """One line: the baseline the verdict was judged against, and the samples on each side
     (the detail screen has every metric)."""
+    from umig_tui.deploy.verdict_text import window_text
+
     deciding = [m for m in state.verdict_detail if m.role == "decides" and m.test != "gate"]
     first = next((m for m in deciding if m.baseline_label), None)
     if first is None:
