@@ -212,6 +212,9 @@ class UmigApp(App[int]):
             self._start_notices.append((notice, "Not running", "warning", 10))
 
     async def on_mount(self) -> None:
+        # The collector (paused by the command line while the app is built) runs again once the
+        # first frame is out: asked first, so nothing below can keep it off.
+        self.call_after_refresh(collector.resume)
         self.screen.set_class(self.size.width < NARROW_BELOW, "-narrow")
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         if self.keymap_overrides:
@@ -243,9 +246,6 @@ class UmigApp(App[int]):
         if self.config.demo and self.demo_history and self.monitor.store is not None:
             self._seed_demo_history()
         self.set_interval(1.0, self._tick)
-        # Started: the collector (paused by the command line while the app was built) runs
-        # again once the first frame is out.
-        self.call_after_refresh(collector.resume)
         exit_on_hangup(self.exit)
         if not self.is_headless:
             no_resume_after_hangup()
