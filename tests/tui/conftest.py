@@ -194,3 +194,16 @@ async def show_fleet(pilot: Pilot[Any]) -> None:
     assert isinstance(app.simulator, Simulator)
     feed(app, app.simulator, app.clock())
     await pilot.pause()
+
+
+def recording_refreshes(widget: Widget) -> list[bool]:
+    """The ``layout`` flag of every refresh of ``widget`` from now on."""
+    layouts: list[bool] = []
+    refresh = widget.refresh
+
+    def recording(*args: Any, layout: bool = False, **kwargs: Any) -> Any:
+        layouts.append(layout)
+        return refresh(*args, layout=layout, **kwargs)
+
+    widget.refresh = recording  # type: ignore[method-assign]
+    return layouts

@@ -27,14 +27,20 @@ from umig_tui.tui.widgets.table import SyncTable
 from umig_tui.util import collector
 
 
-async def test_the_store_is_read_before_the_screen_is_composed() -> None:
-    app = UmigApp(
+def still_fleet(**options: Any) -> UmigApp:
+    """The dashboard on 4 demo environments, nothing polled: what it draws at start."""
+    return UmigApp(
         load_fleet(demo=True),
         environ={},
         simulator=Simulator(4, scenario="static"),
         use_store=False,
         poll=False,
+        **options,
     )
+
+
+async def test_the_store_is_read_before_the_screen_is_composed() -> None:
+    app = still_fleet()
     ready_at_compose: list[bool] = []
     compose = app.compose
 
@@ -52,14 +58,7 @@ async def test_the_store_is_read_before_the_screen_is_composed() -> None:
 async def test_the_theme_is_set_before_the_screen_is_composed() -> None:
     """A theme set once the screen is composed restyles every widget a second time before the
     first frame (~40 ms of the dashboard's first frame, at 120×40 with 4 environments)."""
-    app = UmigApp(
-        load_fleet(demo=True),
-        environ={},
-        simulator=Simulator(4, scenario="static"),
-        use_store=False,
-        poll=False,
-        theme="umig-light",
-    )
+    app = still_fleet(theme="umig-light")
     restyled: list[int] = []
     update_nodes = app.stylesheet.update_nodes
 
@@ -79,13 +78,7 @@ async def test_the_theme_is_set_before_the_screen_is_composed() -> None:
 
 
 async def test_the_collector_paused_by_the_command_line_is_back_after_the_first_frame() -> None:
-    app = UmigApp(
-        load_fleet(demo=True),
-        environ={},
-        simulator=Simulator(4, scenario="static"),
-        use_store=False,
-        poll=False,
-    )
+    app = still_fleet()
     collector.pause()
     try:
         async with app.run_test(size=(120, 40)) as pilot:
@@ -107,13 +100,7 @@ async def test_the_first_frame_has_the_columns_of_the_screen_width(
     theirs: at 120 columns the first frame already has the wide tables (before, it had the
     narrow ones, and the screen was drawn again a moment later, once the panels knew their
     width)."""
-    app = UmigApp(
-        load_fleet(demo=True),
-        environ={},
-        simulator=Simulator(4, scenario="static"),
-        use_store=False,
-        poll=False,
-    )
+    app = still_fleet()
     synced: list[tuple[str | None, int]] = []
     sync = SyncTable.sync
 

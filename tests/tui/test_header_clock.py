@@ -6,26 +6,18 @@ from __future__ import annotations
 import dataclasses
 import operator
 from functools import partial
-from typing import Any
 
 from rich.text import Text
 from textual.widgets import Static
 
-from tests.tui.conftest import AppFactory, wait_for_data, wait_for_shown, widget_lines
+from tests.tui.conftest import (
+    AppFactory,
+    recording_refreshes,
+    wait_for_data,
+    wait_for_shown,
+    widget_lines,
+)
 from umig_tui.tui.widgets.header import FleetHeader, split_tail
-
-
-def recording_refreshes(widget: Static) -> list[bool]:
-    """The ``layout`` flag of every refresh of ``widget`` from now on."""
-    layouts: list[bool] = []
-    refresh = widget.refresh
-
-    def recording(*args: Any, layout: bool = False, **kwargs: Any) -> Any:
-        layouts.append(layout)
-        return refresh(*args, layout=layout, **kwargs)
-
-    widget.refresh = recording  # type: ignore[method-assign]
-    return layouts
 
 
 async def test_a_clock_tick_redraws_the_tail_and_not_the_rest_of_the_line(

@@ -3,10 +3,9 @@ may change (a layout pass repaints the whole screen and sends every row again)."
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.app import App, ComposeResult
 
+from tests.tui.conftest import recording_refreshes
 from umig_tui.tui.widgets.reason_line import ReasonLine
 
 
@@ -21,14 +20,7 @@ async def test_a_new_reason_of_the_same_height_is_no_layout_pass() -> None:
         line = app.query_one(ReasonLine)
         line.say("dev — healthy · 12 ms")
         await pilot.pause()
-        layouts: list[bool] = []
-        refresh = line.refresh
-
-        def recording(*args: Any, layout: bool = False, **kwargs: Any) -> Any:
-            layouts.append(layout)
-            return refresh(*args, layout=layout, **kwargs)
-
-        line.refresh = recording  # type: ignore[method-assign]
+        layouts = recording_refreshes(line)
         line.say("dev — healthy · 5 ms")  # one line before and after
         line.say("dev — unreachable: connection refused by the peer at 10.0.0.1")  # wraps
         line.say("dev — unreachable: connection refused by the peer at 10.0.0.2")  # wraps too
