@@ -16,9 +16,11 @@ from typing import Any
 
 import pytest
 from textual.dom import DOMNode
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable
 
+from tests.tui.conftest import wait_for
 from umig_tui.demo.simulator import Simulator
 from umig_tui.service.setup import load_fleet
 from umig_tui.tui.app import UmigApp
@@ -114,3 +116,30 @@ async def test_the_first_frame_has_the_columns_of_the_screen_width(
         assert app.query_one("#env-table", SyncTable).row_count == 4
     # One set of columns from the first frame on: the wide ones.
     assert {n for table, n in synced if table == "env-table"} == {len(WIDE_COLUMNS)}
+
+
+async def test_polling_starts_once_the_first_frame_is_drawn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first request loads the HTTP stack; the first frame does not wait for it."""
+    app = still_fleet()
+    app.poll = True
+    order: list[str] = []
+    refresh = Screen._compositor_refresh
+
+    def drawing(screen: Screen[Any]) -> None:
+        order.append("frame")
+        refresh(screen)
+
+    start = app._start_loops
+
+    def starting() -> None:
+        order.append("polling")
+        start()
+
+    monkeypatch.setattr(Screen, "_compositor_refresh", drawing)
+    app._start_loops = starting  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: "polling" in order, what="the poll loops started")
+        assert order.index("frame") < order.index("polling")
+        await wait_for(pilot, lambda: bool(app.workers), what="a poll loop running")

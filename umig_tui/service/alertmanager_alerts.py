@@ -16,15 +16,16 @@ import ssl
 import time
 from collections.abc import Callable, Collection
 from dataclasses import replace
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from umig_tui import __version__
 from umig_tui.analysis.alert_rules import AlertPhase, AlertState, Transition
 from umig_tui.models import Severity
 from umig_tui.util.sanitize import clean_text
 from umig_tui.util.timefmt import parse_iso
+
+if TYPE_CHECKING:  # httpx loads when a request is sent, not before the first frame
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,8 @@ class AlertmanagerAlerts:
         self._client: httpx.AsyncClient | None = None
 
     def _http(self) -> httpx.AsyncClient:
+        import httpx
+
         if self._client is None:
             import truststore  # the system's trust store, as for the environments
 
@@ -119,6 +122,8 @@ class AlertmanagerAlerts:
     async def current(self, envs: Collection[str]) -> dict[tuple[str, str], AlertState]:
         """The alerts Alertmanager holds for ``envs``, by (rule, environment); raises
         AlertsUnavailable saying why it could not tell."""
+        import httpx
+
         what = f"Alertmanager at {self.url}"
         try:
             response = await self._http().get(self.url + PATH, params=QUERY)

@@ -10,15 +10,16 @@ from __future__ import annotations
 import json
 import ssl
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-
-import httpx
 
 from umig_tui import __version__
 from umig_tui.analysis.silences import Matcher, Silence, SilenceError, SilenceSource
 from umig_tui.util.sanitize import clean_text
 from umig_tui.util.timefmt import parse_iso
+
+if TYPE_CHECKING:  # httpx loads when a request is sent, not before the first frame
+    import httpx
 
 
 def _iso(ts: float) -> str:
@@ -97,6 +98,8 @@ class AlertmanagerSilences:
         self._verify: ssl.SSLContext | None = None
 
     def _client(self) -> httpx.AsyncClient:
+        import httpx
+
         if self._verify is None:
             import truststore  # the system's trust store, as for the environments
 
@@ -110,6 +113,8 @@ class AlertmanagerSilences:
         )
 
     async def _request(self, method: str, path: str, body: Any = None) -> Any:
+        import httpx
+
         what = f"Alertmanager at {self.url}"
         try:
             async with self._client() as client:

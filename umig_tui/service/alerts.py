@@ -10,8 +10,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-
-import httpx
+from typing import TYPE_CHECKING
 
 from umig_tui.analysis.alert_rules import (
     AlertEngine,
@@ -31,6 +30,9 @@ from umig_tui.service.monitor import Change, Monitor
 from umig_tui.service.notify import Notifier
 from umig_tui.service.silences import SilenceService
 from umig_tui.store.slo import BurnSignal
+
+if TYPE_CHECKING:  # httpx loads when a request is sent, not before the first frame
+    import httpx
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,7 @@ import ssl
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from umig_tui import __version__
 from umig_tui.analysis.alert_rules import AlertPhase, AlertState
@@ -23,6 +21,9 @@ from umig_tui.analysis.silences import alert_labels
 from umig_tui.config import ConfigError, NotifySettings
 from umig_tui.util.sanitize import clean_text
 from umig_tui.util.timefmt import iso
+
+if TYPE_CHECKING:  # httpx loads when a request is sent, not before the first frame
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,8 @@ class Notifier:
         transport: httpx.AsyncBaseTransport | None = None,
         backoff: float = 1.0,
     ) -> None:
+        import httpx
+
         headers = {"User-Agent": f"umig-tui/{__version__}", "Content-Type": "application/json"}
         self._webhook_headers = dict(headers)
         if settings.webhook_token_env:
@@ -170,6 +173,8 @@ class Notifier:
                 queue.task_done()
 
     async def _send(self, sink: str, body: Any) -> None:
+        import httpx
+
         status = self.status[sink]
         url = status.url.rstrip("/") + ("/api/v2/alerts" if sink == "alertmanager" else "")
         headers = self._webhook_headers if sink == "webhook" else None

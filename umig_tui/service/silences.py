@@ -14,8 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from enum import StrEnum
-
-import httpx
+from typing import TYPE_CHECKING
 
 from umig_tui.analysis.alert_rules import AlertPhase, AlertState
 from umig_tui.analysis.silences import (
@@ -29,6 +28,9 @@ from umig_tui.analysis.silences import (
 )
 from umig_tui.service.alertmanager_silences import AlertmanagerSilences
 from umig_tui.store.store import Store
+
+if TYPE_CHECKING:  # httpx loads when a request is sent, not before the first frame
+    import httpx
 
 log = logging.getLogger(__name__)
 

@@ -4,9 +4,10 @@ and the credential header that never shows itself."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from umig_tui.sources.transport import ResponseBody
+if TYPE_CHECKING:  # the lean transport loads with the first request
+    from umig_tui.sources.transport import ResponseBody
 
 
 class Credential(bytes):

@@ -10,8 +10,7 @@ import logging
 import ssl
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-
-import httpx
+from typing import TYPE_CHECKING
 
 from umig_tui import __version__
 from umig_tui.config import Environment, Polling
@@ -35,9 +34,15 @@ from umig_tui.sources.profiles import Speaks
 from umig_tui.sources.profiles.base import Answer, Profile, Request, encode_answers
 from umig_tui.sources.profiles.detect import Candidate, Detected, candidates_for, classify
 from umig_tui.sources.proxies import shown
-from umig_tui.sources.transport import StreamTransport
 from umig_tui.sources.unchanged import LastDocuments
 from umig_tui.util.sanitize import clean_text
+
+# httpx, h11 and the lean transport (~40 ms of imports) load with the first request, not on the
+# way to the dashboard's first frame: every use below imports them where it needs them.
+if TYPE_CHECKING:
+    import httpx
+
+    from umig_tui.sources.transport import StreamTransport
 
 USER_AGENT = f"umig-tui/{__version__}"
 log = logging.getLogger(__name__)
@@ -51,6 +56,16 @@ REDETECT_EVERY = 60.0
 ProfileListener = Callable[[str, Profile], None]
 
 
+class Lean:
+    """The lean transport for a client (sources/transport.py), built with its first request."""
+
+    __slots__ = ("connect", "verify")
+
+    def __init__(self, verify: ssl.SSLContext | None, connect: float) -> None:
+        self.verify = verify
+        self.connect = connect
+
+
 class UmigClient:
     """Fetches one environment's signals over a keep-alive connection pool."""
 
@@ -61,7 +76,7 @@ class UmigClient:
         *,
         secret: tuple[str, str] | str | None = None,
         verify: ssl.SSLContext | bool = True,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: httpx.AsyncBaseTransport | Lean | None = None,
         proxy: str | None = None,
         speaks: Speaks | None = None,
     ) -> None:
@@ -81,10 +96,7 @@ class UmigClient:
             # Compressed bodies are read under the cap too, but none is asked for.
             "Accept-Encoding": "identity",
         }
-        auth: httpx.Auth | None = None
-        if isinstance(secret, tuple):
-            auth = httpx.BasicAuth(secret[0], secret[1])
-        elif isinstance(secret, str):
+        if isinstance(secret, str):
             headers["Authorization"] = f"Bearer {secret}"
         self._has_auth = secret is not None
         self.login = LoginGuard(active=self._has_auth)
@@ -92,7 +104,7 @@ class UmigClient:
         self._last = LastDocuments()  # a body that comes back unchanged is not parsed again
         # The lean transport is called directly (httpx's client layer costs a third of a poll);
         # other transports (proxies, the in-process demo) go through httpx.
-        self._direct = transport if isinstance(transport, StreamTransport) else None
+        self._direct: StreamTransport | None = None
         self._raw_headers = [
             (k.lower().encode(), Credential(v.encode()) if k == "Authorization" else v.encode())
             for k, v in headers.items()
@@ -103,22 +115,42 @@ class UmigClient:
         # The proxy comes from the environment the client was built with, not from whatever
         # the process has (trust_env off): one source of truth for which path a request takes.
         self.proxy = proxy
-        self._client = httpx.AsyncClient(
-            headers=headers,
-            auth=auth,
-            verify=verify,
-            transport=transport,
-            proxy=proxy,
-            trust_env=False,
-            timeout=httpx.Timeout(polling.timeout),
-            follow_redirects=False,  # credentials never follow a redirect to another host
-            limits=httpx.Limits(
-                max_connections=4, max_keepalive_connections=4, keepalive_expiry=90
-            ),
-        )
+        # No secret kept here in the clear: the httpx client's headers come from _raw_headers.
+        self._options = (verify, transport, polling.timeout)
+        self._http: httpx.AsyncClient | None = None
+
+    @property
+    def _client(self) -> httpx.AsyncClient:
+        """The httpx client, built on first use (with the lean transport when given one)."""
+        if self._http is None:
+            import httpx
+
+            from umig_tui.sources.transport import StreamTransport
+
+            verify, transport, timeout = self._options
+            if isinstance(transport, Lean):
+                transport = StreamTransport(transport.verify, connect_timeout=transport.connect)
+            if isinstance(transport, StreamTransport):
+                self._direct = transport
+            self._http = httpx.AsyncClient(
+                # The same headers as the lean path sends, the credential's among them (httpx
+                # masks it in its own reprs).
+                headers=[(name, bytes(value)) for name, value in self._raw_headers],
+                verify=verify,
+                transport=transport,
+                proxy=self.proxy,
+                trust_env=False,
+                timeout=httpx.Timeout(timeout),
+                follow_redirects=False,  # credentials never follow a redirect to another host
+                limits=httpx.Limits(
+                    max_connections=4, max_keepalive_connections=4, keepalive_expiry=90
+                ),
+            )
+        return self._http
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
     @property
     def detects(self) -> bool:
@@ -244,6 +276,8 @@ class UmigClient:
         return answers
 
     async def _answer(self, request: Request) -> Answer:
+        import httpx
+
         started = time.perf_counter()
         try:
             return await self.login.send(lambda: self.get(request))
@@ -373,11 +407,15 @@ class UmigClient:
     def _url(self, path: str) -> httpx.URL:
         url = self._urls.get(path)
         if url is None:  # parsed once per path, not on every request
+            import httpx
+
             url = self._urls[path] = httpx.URL(f"{self.env.url}{self.env.api_prefix}/{path}")
         return url
 
     async def get(self, request: Request) -> Answer:
         """One GET; raises FetchFailed (or an httpx error) for anything but an accepted answer."""
+        import httpx
+
         started = time.perf_counter()
         received_headers = False
         try:
@@ -422,8 +460,9 @@ class UmigClient:
 
     @contextlib.asynccontextmanager
     async def _get(self, url: httpx.URL) -> AsyncIterator[Answered]:
+        client = self._client  # built on the first request
         if self._direct is None:
-            async with self._client.stream("GET", url) as response:
+            async with client.stream("GET", url) as response:
                 yield response
             return
         headers = [(b"host", url.netloc), *self._raw_headers]

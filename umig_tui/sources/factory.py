@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Callable, Mapping
-
-import httpx
+from typing import TYPE_CHECKING
 
 from umig_tui.config import ConfigError, Environment, Polling, resolve_secret
-from umig_tui.sources.client import UmigClient
+from umig_tui.sources.client import Lean, UmigClient
 from umig_tui.sources.profiles import speaks
 from umig_tui.sources.profiles.base import Profile
 from umig_tui.sources.proxies import proxy_for
-from umig_tui.sources.transport import StreamTransport
 from umig_tui.util.sanitize import clean_text
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class ClientFactory:
@@ -73,20 +74,22 @@ class ClientFactory:
         verify = self._verify(env)
         transport = self.transport_for(env) if self.transport_for else None
         proxy = proxy_for(env.url, self.environ) if transport is None else None
+        lean = None
         if transport is None and proxy is None:
-            # Proxies need httpx's own transport; everyone else gets the lean one.
-            transport = StreamTransport(
+            # Proxies need httpx's own transport; everyone else gets the lean one (built with
+            # the client's first request).
+            lean = Lean(
                 verify if isinstance(verify, ssl.SSLContext) else None,
                 # A little under the whole fetch's: a connection or TLS handshake that hangs
                 # is named as such, not as "no complete response".
-                connect_timeout=self.polling.timeout * 0.9,
+                connect=self.polling.timeout * 0.9,
             )
         return UmigClient(
             env,
             self.polling,
             secret=secret,
             verify=verify,
-            transport=transport,
+            transport=lean or transport,
             proxy=proxy,
             speaks=speaks(env.profile, self.profiles),
         )

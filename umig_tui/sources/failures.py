@@ -6,12 +6,14 @@ import errno
 import re
 import ssl
 from collections.abc import Mapping
-
-import httpx
+from typing import TYPE_CHECKING
 
 from umig_tui.models import ErrorKind, FetchError
 from umig_tui.sources.proxies import shown
 from umig_tui.util.sanitize import clean_text
+
+if TYPE_CHECKING:  # httpx loads with the first request (sources/client.py)
+    import httpx
 
 _LOGIN_URL = re.compile(r"login|signin|sign-in|dologin|/sso/|saml|oauth|authenticate", re.I)
 _LOGIN_PAGE = re.compile(
@@ -32,6 +34,7 @@ REQUEST_NOT_SENT = FetchError(
 def quotes_a_header(exc: BaseException) -> bool:
     """An exception whose message may carry a request header (and so a secret)."""
     import h11
+    import httpx
 
     return isinstance(exc, httpx.LocalProtocolError | h11.LocalProtocolError)
 
@@ -162,6 +165,8 @@ def classify_exception(
 ) -> FetchError:
     """Map an httpx/transport exception to a FetchError with a one-line human reason; through
     a proxy, the reason names it (the host itself was not even asked)."""
+    import httpx
+
     error = _classify(exc, timeout)
     if proxy is None:
         return error
@@ -176,6 +181,8 @@ def classify_exception(
 
 
 def _classify(exc: httpx.HTTPError, timeout: float) -> FetchError:
+    import httpx
+
     if isinstance(exc, httpx.LocalProtocolError):
         return REQUEST_NOT_SENT
     if isinstance(exc, httpx.ConnectTimeout):
@@ -207,6 +214,8 @@ def _classify(exc: httpx.HTTPError, timeout: float) -> FetchError:
 
 
 def _network_reason(exc: BaseException) -> str:
+    import httpx
+
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:

@@ -241,8 +241,9 @@ class UmigApp(App[int]):
                 self.monitor.store_notice, title="No history", severity="warning", timeout=10
             )
         if self.poll:
-            for name in self.engine.loop_names():
-                self._start_loop(name)
+            # After the first frame: the first request loads the HTTP stack (httpx, h11, the
+            # lean transport: ~40 ms), which the first frame does not need.
+            self.call_after_refresh(self._start_loops)
         if self.config.demo and self.demo_history and self.monitor.store is not None:
             self._seed_demo_history()
         self.set_interval(1.0, self._tick)
@@ -287,6 +288,11 @@ class UmigApp(App[int]):
         endpoint = MetricsEndpoint("127.0.0.1", self.metrics_port)
         self._start_notices.append((f"serving {endpoint.url}", "Metrics", "information", 4))
         return [endpoint]
+
+    def _start_loops(self) -> None:
+        if self.engine is not None and self.is_running:
+            for name in self.engine.loop_names():
+                self._start_loop(name)
 
     def _start_loop(self, name: str) -> None:
         from umig_tui.service.engine import POLL
