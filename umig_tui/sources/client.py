@@ -34,6 +34,7 @@ from umig_tui.sources.profiles import Speaks
 from umig_tui.sources.profiles.base import Answer, Profile, Request, encode_answers
 from umig_tui.sources.profiles.detect import Candidate, Detected, candidates_for, classify
 from umig_tui.sources.proxies import shown
+from umig_tui.sources.target import Origin, Target
 from umig_tui.sources.unchanged import LastDocuments
 from umig_tui.util.sanitize import clean_text
 
@@ -100,10 +101,12 @@ class UmigClient:
             headers["Authorization"] = f"Bearer {secret}"
         self._has_auth = secret is not None
         self.login = LoginGuard(active=self._has_auth)
-        self._urls: dict[str, httpx.URL] = {}
+        self._targets: dict[str, Target] = {}
+        self._origin: Origin | None = None
         self._last = LastDocuments()  # a body that comes back unchanged is not parsed again
-        # The lean transport is called directly (httpx's client layer costs a third of a poll);
-        # other transports (proxies, the in-process demo) go through httpx.
+        # The lean transport is called directly (httpx's client layer costs a third of a poll):
+        # no httpx client is built for it. Other transports (proxies, the in-process demo) go
+        # through httpx.
         self._direct: StreamTransport | None = None
         self._raw_headers = [
             (k.lower().encode(), Credential(v.encode()) if k == "Authorization" else v.encode())
@@ -119,19 +122,27 @@ class UmigClient:
         self._options = (verify, transport, polling.timeout)
         self._http: httpx.AsyncClient | None = None
 
+    def _lean(self) -> StreamTransport | None:
+        """The lean transport, built on first use; None when requests go through httpx."""
+        if self._direct is None and self._http is None:
+            from umig_tui.sources.transport import StreamTransport
+
+            _verify, transport, _timeout = self._options
+            if isinstance(transport, Lean):
+                self._direct = StreamTransport(transport.verify, connect_timeout=transport.connect)
+            elif isinstance(transport, StreamTransport):
+                self._direct = transport
+        return self._direct
+
     @property
     def _client(self) -> httpx.AsyncClient:
-        """The httpx client, built on first use (with the lean transport when given one)."""
+        """The httpx client for the requests the lean transport does not carry, built on first
+        use."""
         if self._http is None:
             import httpx
 
-            from umig_tui.sources.transport import StreamTransport
-
             verify, transport, timeout = self._options
-            if isinstance(transport, Lean):
-                transport = StreamTransport(transport.verify, connect_timeout=transport.connect)
-            if isinstance(transport, StreamTransport):
-                self._direct = transport
+            assert not isinstance(transport, Lean), "the lean transport is called directly"
             self._http = httpx.AsyncClient(
                 # The same headers as the lean path sends, the credential's among them (httpx
                 # masks it in its own reprs).
@@ -150,7 +161,9 @@ class UmigClient:
 
     async def aclose(self) -> None:
         if self._http is not None:
-            await self._http.aclose()
+            await self._http.aclose()  # closes its transport too
+        elif self._direct is not None:
+            await self._direct.aclose()
 
     @property
     def detects(self) -> bool:
@@ -404,13 +417,16 @@ class UmigClient:
 
     # -- one request --------------------------------------------------------------------------
 
-    def _url(self, path: str) -> httpx.URL:
-        url = self._urls.get(path)
-        if url is None:  # parsed once per path, not on every request
-            import httpx
-
-            url = self._urls[path] = httpx.URL(f"{self.env.url}{self.env.api_prefix}/{path}")
-        return url
+    def _target(self, path: str) -> Target:
+        """Where a request for ``path`` goes: the environment's origin, parsed once per client,
+        and the path's request target, percent-encoded once per process (sources/target.py)."""
+        target = self._targets.get(path)
+        if target is None:
+            origin = self._origin
+            if origin is None:
+                origin = self._origin = Origin.of(self.env.url)
+            target = self._targets[path] = origin.target(f"{self.env.api_prefix}/{path}")
+        return target
 
     async def get(self, request: Request) -> Answer:
         """One GET; raises FetchFailed (or an httpx error) for anything but an accepted answer."""
@@ -419,7 +435,7 @@ class UmigClient:
         started = time.perf_counter()
         received_headers = False
         try:
-            async with self._get(self._url(request.path)) as response:
+            async with self._get(request.path) as response:
                 received_headers = True
                 status = response.status_code
                 if not request.body:
@@ -459,15 +475,16 @@ class UmigClient:
         return FetchError(ErrorKind.TOO_LARGE, reason)
 
     @contextlib.asynccontextmanager
-    async def _get(self, url: httpx.URL) -> AsyncIterator[Answered]:
-        client = self._client  # built on the first request
-        if self._direct is None:
-            async with client.stream("GET", url) as response:
+    async def _get(self, path: str) -> AsyncIterator[Answered]:
+        direct = self._lean()  # built on the first request
+        if direct is None:
+            async with self._client.stream("GET", self.env.endpoint_url(path)) as response:
                 yield response
             return
-        headers = [(b"host", url.netloc), *self._raw_headers]
-        event, stream = await self._direct.open(
-            "GET", url, headers, connect_timeout=self.timeout * 0.9
+        target = self._target(path)
+        headers = [(b"host", target.netloc), *self._raw_headers]
+        event, stream = await direct.open(
+            "GET", target, headers, connect_timeout=self.timeout * 0.9
         )
         try:
             yield DirectAnswer(

@@ -15,10 +15,13 @@ import asyncio
 import contextlib
 import ssl
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import h11
 import httpx
+
+if TYPE_CHECKING:
+    from umig_tui.sources.target import Target
 
 _READ = 65536
 _MAX_IDLE_PER_ORIGIN = 4
@@ -191,7 +194,7 @@ class StreamTransport(httpx.AsyncBaseTransport):
     async def open(
         self,
         method: str | bytes,
-        url: httpx.URL,
+        url: httpx.URL | Target,
         headers: list[tuple[bytes, bytes]],
         body: bytes = b"",
         *,
@@ -234,7 +237,7 @@ class StreamTransport(httpx.AsyncBaseTransport):
     async def _exchange(
         self,
         method: str | bytes,
-        url: httpx.URL,
+        url: httpx.URL | Target,
         headers: list[tuple[bytes, bytes]],
         body: bytes,
         origin: Origin,
