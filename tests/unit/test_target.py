@@ -65,9 +65,7 @@ async def test_the_lean_client_sends_the_target_and_host_of_its_url_and_builds_n
 
     server = await asyncio.start_server(serve, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    env = Environment(
-        "uat", f"http://127.0.0.1:{port}/confluence", Tier.UAT, profile="us088"
-    )
+    env = Environment("uat", f"http://127.0.0.1:{port}/confluence", Tier.UAT, profile="us088")
     client = ClientFactory(Polling(timeout=2.0), {}).build(env)
     try:
         await client.fetch(Endpoint.HEALTH)
