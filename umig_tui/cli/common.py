@@ -155,12 +155,20 @@ def option(args: argparse.Namespace, name: str, default: Any = None) -> Any:
 
 def load(args: argparse.Namespace) -> Config:
     """The fleet a command watches: ``--config``/``--demo``/``--profile``, then ``--env``."""
-    from umig_tui.service.setup import load_fleet
+    from umig_tui.config import load_config
+    from umig_tui.service.setup import fleet_from
 
-    source = _reading_prometheus(args)
-    config = source or load_fleet(
-        option(args, "config"),
-        demo=bool(option(args, "demo", False)),
+    demo = bool(option(args, "demo", False))
+    source: Config | None = None
+    if demo and option(args, "source") is None:
+        # The file still says how to show things; its URL variables are not for the demo.
+        read = load_config(option(args, "config"), overrides=False)
+    else:
+        read = load_config(option(args, "config"))  # read once: [source] is in it too
+        source = _reading_prometheus(args, read)
+    config = source or fleet_from(
+        read,
+        demo=demo,
         demo_envs=int(option(args, "demo_envs", 4)),
         profile=option(args, "profile"),
     )
@@ -175,15 +183,11 @@ def load(args: argparse.Namespace) -> Config:
     return config.select(option(args, "env"))
 
 
-def _reading_prometheus(args: argparse.Namespace) -> Config | None:
+def _reading_prometheus(args: argparse.Namespace, read: Config) -> Config | None:
     """The config when this run reads Prometheus (``--source`` or ``[source]``), else None."""
-    from umig_tui.config import check_expected, load_config, with_source
+    from umig_tui.config import check_expected, with_source
 
-    demo = bool(option(args, "demo", False))
-    url = option(args, "source")
-    if demo and url is None:
-        return None
-    config = with_source(load_config(option(args, "config")), url, demo=demo)
+    config = with_source(read, option(args, "source"), demo=bool(option(args, "demo", False)))
     if config.prometheus is None:
         return None
     if config.environments:

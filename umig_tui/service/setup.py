@@ -19,6 +19,13 @@ def load_fleet(
     """The effective configuration: file + environment variables, or the demo fleet (asked
     for, or nothing configured). ``profile`` is ``--profile``."""
     config = load_config(explicit, environ=environ, overrides=not demo)
+    return fleet_from(config, demo=demo, demo_envs=demo_envs, profile=profile)
+
+
+def fleet_from(
+    config: Config, *, demo: bool = False, demo_envs: int = 4, profile: str | None = None
+) -> Config:
+    """:func:`load_fleet` for a configuration already read (by ``load_config``)."""
     if not demo and not config.environments and config.source is not None:
         # Only the absence of any config means the demo: a truncated production config that
         # ran the demo and said "4 healthy" would pass every check that reads it.
