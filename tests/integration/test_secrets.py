@@ -167,7 +167,7 @@ async def test_a_live_run_leaks_no_secret_to_logs_errors_store_or_reprs(
             repr(config.environments),
             repr(monitor.clients),
             *(repr(vars(client)) for client in monitor.clients.values()),
-            *(repr(client._client.headers) for client in monitor.clients.values()),
+            *(repr(client._raw_headers) for client in monitor.clients.values()),  # as sent
             repr(results),
             repr(views),
             *(str(view.to_json()) for view in views),

@@ -3,8 +3,11 @@ plain text) on the path every one-shot command and the dashboard's first frame p
 
 from __future__ import annotations
 
+import http.server
+import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 LOADED = (
@@ -26,10 +29,49 @@ def loaded(*names: str, imports: str = STATUS) -> set[str]:
 
 
 def test_the_status_path_loads_neither_httpx_command_line_nor_prometheus_client() -> None:
-    # httpx itself loads with the first request: here, by hand, as a request would.
-    polling = STATUS + "; import httpx"
-    assert loaded("click", "pygments", "prometheus_client", imports=polling) == set()
-    assert "httpx" in loaded("httpx", imports=polling)
+    # httpx._main: the stand-in for httpx's command line (sources/__init__.py), not httpx.
+    assert loaded("click", "pygments", "prometheus_client", "httpx") <= {"httpx._main"}
+
+
+class _Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b'{"umig": {"version": "1.2.0", "status": "healthy"}, "status": "healthy"}'
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_status_run_sends_through_the_lean_transport_without_loading_httpx(
+    tmp_path: Path,
+) -> None:
+    """httpx (~30 ms of imports) is for a proxy or the in-process demo; a status run's requests
+    go out, and come back, without it."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Health)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    config = tmp_path / "fleet.toml"
+    config.write_text(
+        f'[[environments]]\nname = "uat"\nurl = "http://127.0.0.1:{server.server_port}"\n'
+    )
+    code = (
+        "import sys; from umig_tui.cli.main import main;"
+        f"main(['status', '--config', {str(config)!r}, '--no-store', '--json']);"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'httpx', 'h11'}), file=sys.stderr)"
+    )
+    try:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert json.loads(out.stdout)["environments"][0]["version"] == "1.2.0", out.stderr
+    loaded_modules = out.stderr.strip().splitlines()[-1]
+    assert "'h11'" in loaded_modules  # the requests went out
+    assert "'httpx'" not in loaded_modules
 
 
 def test_the_dashboard_path_leaves_the_http_stack_to_the_first_request() -> None:

@@ -18,7 +18,10 @@ BASES = [
     "https://confluence.example.com",
     "https://Confluence.Example.COM:8443/confluence",
     "http://example.com:80/wiki/",
+    "https://example.com:443",
+    "http://10.0.0.7:8090/confluence",
     "https://[::1]:8443",
+    "https://[::1]",
     "https://bücher.example/ctx",
 ]
 PATHS = [
@@ -28,6 +31,10 @@ PATHS = [
     "/custom/stats/ä ö",
     "/custom/100%25/done",
     "/custom/a/./b/../c",
+    "/custom/..",
+    "/custom/q?a=1&b=x/y?z",
+    "/custom/`{braces}`",
+    "/custom/~user/!$&'()*+,;=:@",
 ]
 
 

@@ -1,21 +1,24 @@
-"""The lean httpx transport: keep-alive, stale-connection retry, TLS, httpx-compatible errors."""
+"""The lean transport: keep-alive, stale-connection retry, TLS, errors classified as httpx's."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import shutil
 import socket
 import ssl
 import subprocess
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
 from umig_tui.sources.client import classify_exception
+from umig_tui.sources.target import Origin
 from umig_tui.sources.transport import StreamTransport
+from umig_tui.sources.transport_errors import ConnectError, RemoteProtocolError
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -84,19 +87,33 @@ def ok(body: bytes = b'{"ok": true}', *, close: bool = False) -> bytes:
     )
 
 
+async def get(
+    transport: StreamTransport, url: str, headers: Sequence[tuple[bytes, bytes]] = ()
+) -> tuple[int, bytes]:
+    """One GET as UmigClient sends it: the status and the whole body."""
+    parts = urlsplit(url)
+    target = Origin.of(f"{parts.scheme}://{parts.netloc}").target(parts.path)
+    event, body = await transport.open("GET", target, [(b"host", target.netloc), *headers])
+    try:
+        return event.status_code, b"".join([chunk async for chunk in body])
+    finally:
+        await body.aclose()
+
+
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=StreamTransport()) as c:
-        yield c
+async def transport() -> AsyncIterator[StreamTransport]:
+    lean = StreamTransport()
+    yield lean
+    await lean.aclose()
 
 
 async def test_sequential_requests_reuse_one_keep_alive_connection(
-    client: httpx.AsyncClient,
+    transport: StreamTransport,
 ) -> None:
     async with TinyServer(lambda conn, n: ok()) as server:
         for _ in range(5):
-            response = await client.get(f"http://127.0.0.1:{server.port}/x")
-            assert response.json() == {"ok": True}
+            status, body = await get(transport, f"http://127.0.0.1:{server.port}/x")
+            assert (status, json.loads(body)) == (200, {"ok": True})
     assert server.connections == 1
 
 
@@ -118,13 +135,13 @@ async def test_each_request_goes_out_with_its_own_path_and_headers() -> None:
     transport = StreamTransport()
     sent = [("/a", "Bearer one"), ("/a", "Bearer one"), ("/a", "Bearer two"), ("/b", "Bearer two")]
     try:
-        async with httpx.AsyncClient(transport=transport) as client:
-            for path, token in sent:
-                response = await client.get(
-                    f"http://127.0.0.1:{port}{path}", headers={"authorization": token}
-                )
-                assert response.json() == {"ok": True}
+        for path, token in sent:
+            status, body = await get(
+                transport, f"http://127.0.0.1:{port}{path}", [(b"authorization", token.encode())]
+            )
+            assert (status, json.loads(body)) == (200, {"ok": True})
     finally:
+        await transport.aclose()
         server.close()
     assert len(heads) == 4
     for head, (path, token) in zip(heads, sent, strict=True):
@@ -133,51 +150,49 @@ async def test_each_request_goes_out_with_its_own_path_and_headers() -> None:
     assert len(transport._heads) == 3  # the second request's head was the first's
 
 
-async def test_connection_close_is_honoured(client: httpx.AsyncClient) -> None:
+async def test_connection_close_is_honoured(transport: StreamTransport) -> None:
     async with TinyServer(lambda conn, n: ok(close=True)) as server:
         for _ in range(3):
-            assert (await client.get(f"http://127.0.0.1:{server.port}/x")).status_code == 200
+            assert (await get(transport, f"http://127.0.0.1:{server.port}/x"))[0] == 200
     assert server.connections == 3
 
 
 async def test_a_connection_closed_while_idle_is_retried_once_on_a_fresh_one(
-    client: httpx.AsyncClient,
+    transport: StreamTransport,
 ) -> None:
     # Connection 1 answers once and then closes silently when the next request comes (as a
     # server with a short keep-alive timeout does); the retry on connection 2 must succeed.
     async with TinyServer(lambda conn, n: ok() if n == 1 else None) as server:
-        first = await client.get(f"http://127.0.0.1:{server.port}/a")
-        second = await client.get(f"http://127.0.0.1:{server.port}/b")
-    assert (first.status_code, second.status_code) == (200, 200)
+        first, _ = await get(transport, f"http://127.0.0.1:{server.port}/a")
+        second, _ = await get(transport, f"http://127.0.0.1:{server.port}/b")
+    assert (first, second) == (200, 200)
     assert server.connections == 2
 
 
 async def test_a_fresh_connection_closed_before_answering_is_an_error_not_a_retry(
-    client: httpx.AsyncClient,
+    transport: StreamTransport,
 ) -> None:
     async with TinyServer(lambda conn, n: None) as server:
-        with pytest.raises(httpx.RemoteProtocolError) as caught:
-            await client.get(f"http://127.0.0.1:{server.port}/x")
+        with pytest.raises(RemoteProtocolError) as caught:
+            await get(transport, f"http://127.0.0.1:{server.port}/x")
     assert server.connections == 1
     assert classify_exception(caught.value, 1.0).kind == "connect_error"
 
 
-async def test_a_body_cut_short_is_a_protocol_error(client: httpx.AsyncClient) -> None:
+async def test_a_body_cut_short_is_a_protocol_error(transport: StreamTransport) -> None:
     cut = b'HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{"partial":'
-    async with (
-        TinyServer(lambda conn, n: cut, close_after_reply=True) as server,
-        client.stream("GET", f"http://127.0.0.1:{server.port}/x") as response,
-    ):
-        with pytest.raises(httpx.RemoteProtocolError):
-            await response.aread()
+    async with TinyServer(lambda conn, n: cut, close_after_reply=True) as server:
+        with pytest.raises(RemoteProtocolError) as caught:
+            await get(transport, f"http://127.0.0.1:{server.port}/x")
+    assert "without sending complete message body" in str(caught.value)
 
 
-async def test_refused_is_a_connect_error_that_keeps_its_errno(client: httpx.AsyncClient) -> None:
+async def test_refused_is_a_connect_error_that_keeps_its_errno(transport: StreamTransport) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # closed again: nothing listens there
-    with pytest.raises(httpx.ConnectError) as caught:
-        await client.get(f"http://127.0.0.1:{port}/x")
+    with pytest.raises(ConnectError) as caught:
+        await get(transport, f"http://127.0.0.1:{port}/x")
     assert classify_exception(caught.value, 1.0).reason == "connection refused"
 
 
@@ -220,12 +235,12 @@ async def test_https_with_a_trusted_certificate_works(certificate: tuple[Path, P
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_context.load_cert_chain(cert, key)
     client_context = ssl.create_default_context(cafile=str(cert))
-    async with (
-        TinyServer(lambda conn, n: ok(), ssl_context=server_context) as server,
-        httpx.AsyncClient(transport=StreamTransport(client_context)) as c,
-    ):
+    lean = StreamTransport(client_context)
+    async with TinyServer(lambda conn, n: ok(), ssl_context=server_context) as server:
         for _ in range(2):
-            assert (await c.get(f"https://127.0.0.1:{server.port}/x")).json() == {"ok": True}
+            status, body = await get(lean, f"https://127.0.0.1:{server.port}/x")
+            assert (status, json.loads(body)) == (200, {"ok": True})
+    await lean.aclose()
     assert server.connections == 1
 
 
@@ -235,10 +250,46 @@ async def test_https_with_an_untrusted_certificate_is_a_tls_error(
     cert, key = certificate
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_context.load_cert_chain(cert, key)
-    async with (
-        TinyServer(lambda conn, n: ok(), ssl_context=server_context) as server,
-        httpx.AsyncClient(transport=StreamTransport(ssl.create_default_context())) as c,
-    ):
-        with pytest.raises(httpx.ConnectError) as caught:
-            await c.get(f"https://127.0.0.1:{server.port}/x")
+    lean = StreamTransport(ssl.create_default_context())
+    async with TinyServer(lambda conn, n: ok(), ssl_context=server_context) as server:
+        with pytest.raises(ConnectError) as caught:
+            await get(lean, f"https://127.0.0.1:{server.port}/x")
+    await lean.aclose()
     assert "TLS certificate verification failed" in classify_exception(caught.value, 1.0).reason
+
+
+# --- the lean transport's errors read as httpx's ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "message", "cause"),
+    [
+        ("LocalProtocolError", "Illegal header value b'Bearer s3cret '", None),
+        ("ConnectTimeout", "connect timed out after 2s", None),
+        ("ConnectTimeout", "TLS handshake did not complete after 2s", None),
+        ("RemoteProtocolError", "Server disconnected without sending a response.", None),
+        ("RemoteProtocolError", "illegal status line: bytearray(b'SSH-2.0')", None),
+        ("ConnectError", "[Errno 111] Connection refused", ConnectionRefusedError(111, "x")),
+        ("ConnectError", "[Errno -2] Name or service not known", OSError(-2, "x")),
+        ("ReadError", "", ConnectionResetError(104, "Connection reset by peer")),
+        ("ReadError", "something odd", None),
+        ("UnsupportedProtocol", "unsupported scheme 'ftp'", None),
+    ],
+)
+@pytest.mark.parametrize("proxy", [None, "http://proxy.example:3128"])
+def test_a_lean_error_reads_as_its_httpx_namesake(
+    name: str, message: str, cause: BaseException | None, proxy: str | None
+) -> None:
+    import httpx
+
+    from umig_tui.sources import transport_errors
+    from umig_tui.sources.failures import is_transport_error, quotes_a_header
+
+    ours = getattr(transport_errors, name)(message)
+    theirs = getattr(httpx, name)(message)
+    ours.__cause__ = theirs.__cause__ = cause
+    assert is_transport_error(ours)
+    assert classify_exception(ours, 2.0, proxy=proxy) == classify_exception(
+        theirs, 2.0, proxy=proxy
+    )
+    assert quotes_a_header(ours) == quotes_a_header(theirs)

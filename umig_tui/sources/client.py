@@ -22,9 +22,11 @@ from umig_tui.sources.failures import (
     REQUEST_NOT_SENT,
     FetchFailed,
     classify_exception,
+    cut_mid_body,
     decode_body,
     html_error,
     human_size,
+    is_transport_error,
     looks_like_html,
     quotes_a_header,
     status_error,
@@ -38,8 +40,9 @@ from umig_tui.sources.target import Origin, Target
 from umig_tui.sources.unchanged import LastDocuments
 from umig_tui.util.sanitize import clean_text
 
-# httpx, h11 and the lean transport (~40 ms of imports) load with the first request, not on the
-# way to the dashboard's first frame: every use below imports them where it needs them.
+# h11 and the lean transport load with the first request, not on the way to the dashboard's
+# first frame; httpx (~30 ms of imports) only for a client that sends through it (a proxy, the
+# in-process demo): every use below imports them where it needs them.
 if TYPE_CHECKING:
     import httpx
 
@@ -130,8 +133,6 @@ class UmigClient:
             _verify, transport, _timeout = self._options
             if isinstance(transport, Lean):
                 self._direct = StreamTransport(transport.verify, connect_timeout=transport.connect)
-            elif isinstance(transport, StreamTransport):
-                self._direct = transport
         return self._direct
 
     @property
@@ -289,14 +290,14 @@ class UmigClient:
         return answers
 
     async def _answer(self, request: Request) -> Answer:
-        import httpx
-
         started = time.perf_counter()
         try:
             return await self.login.send(lambda: self.get(request))
         except FetchFailed as failed:
             error = failed.error
-        except httpx.HTTPError as exc:
+        except Exception as exc:
+            if not is_transport_error(exc):
+                raise
             error = classify_exception(exc, self.timeout, proxy=self.proxy)
         return Answer(
             request.path, None, latency_ms=(time.perf_counter() - started) * 1000, error=error
@@ -429,9 +430,8 @@ class UmigClient:
         return target
 
     async def get(self, request: Request) -> Answer:
-        """One GET; raises FetchFailed (or an httpx error) for anything but an accepted answer."""
-        import httpx
-
+        """One GET; raises FetchFailed (or a transport error) for anything but an accepted
+        answer."""
         started = time.perf_counter()
         received_headers = False
         try:
@@ -452,8 +452,8 @@ class UmigClient:
                 except BodyTooLarge as big:
                     raise FetchFailed(self._too_large(big)) from None
                 content_type = response.headers.get("content-type", "")
-        except (httpx.ReadError, httpx.RemoteProtocolError):
-            if received_headers:
+        except Exception as exc:
+            if received_headers and cut_mid_body(exc):
                 raise FetchFailed(
                     FetchError(
                         ErrorKind.INVALID_RESPONSE,

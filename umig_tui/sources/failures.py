@@ -5,15 +5,14 @@ from __future__ import annotations
 import errno
 import re
 import ssl
+import sys
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from types import ModuleType
 
 from umig_tui.models import ErrorKind, FetchError
+from umig_tui.sources import transport_errors
 from umig_tui.sources.proxies import shown
 from umig_tui.util.sanitize import clean_text
-
-if TYPE_CHECKING:  # httpx loads with the first request (sources/client.py)
-    import httpx
 
 _LOGIN_URL = re.compile(r"login|signin|sign-in|dologin|/sso/|saml|oauth|authenticate", re.I)
 _LOGIN_PAGE = re.compile(
@@ -31,12 +30,33 @@ REQUEST_NOT_SENT = FetchError(
 )
 
 
+def _httpx() -> ModuleType | None:
+    """httpx, if loaded: only a client that sends through it (a proxy, the in-process demo)
+    meets its errors, and the lean transport never loads it."""
+    return sys.modules.get("httpx")
+
+
 def quotes_a_header(exc: BaseException) -> bool:
     """An exception whose message may carry a request header (and so a secret)."""
     import h11
-    import httpx
 
-    return isinstance(exc, httpx.LocalProtocolError | h11.LocalProtocolError)
+    if isinstance(exc, transport_errors.LocalProtocolError | h11.LocalProtocolError):
+        return True
+    httpx = _httpx()
+    return httpx is not None and isinstance(exc, httpx.LocalProtocolError)
+
+
+def is_transport_error(exc: BaseException) -> bool:
+    """A request that got no whole response (the lean transport's errors, or httpx's)."""
+    if isinstance(exc, transport_errors.TransportError):
+        return True
+    httpx = _httpx()
+    return httpx is not None and isinstance(exc, httpx.HTTPError)
+
+
+def cut_mid_body(exc: BaseException) -> bool:
+    """An error that, after the response's head, means the body was cut short."""
+    return _kind(exc) in ("read", "remote_protocol")
 
 
 class FetchFailed(Exception):
@@ -161,43 +181,69 @@ _ERRNO_REASONS = {
 
 
 def classify_exception(
-    exc: httpx.HTTPError, timeout: float, *, proxy: str | None = None
+    exc: BaseException, timeout: float, *, proxy: str | None = None
 ) -> FetchError:
-    """Map an httpx/transport exception to a FetchError with a one-line human reason; through
-    a proxy, the reason names it (the host itself was not even asked)."""
-    import httpx
-
+    """Map a transport exception (``is_transport_error``) to a FetchError with a one-line human
+    reason; through a proxy, the reason names it (the host itself was not even asked)."""
     error = _classify(exc, timeout)
     if proxy is None:
         return error
     via = shown(proxy)
-    if isinstance(exc, httpx.ProxyError):
+    httpx = _httpx()
+    if httpx is not None and isinstance(exc, httpx.ProxyError):
         reason = f"the proxy {via} could not reach the host ({clean_text(str(exc), 120)})"
-    elif error.kind is ErrorKind.CONNECT_ERROR and isinstance(exc, httpx.ConnectError):
+    elif error.kind is ErrorKind.CONNECT_ERROR and _kind(exc) == "connect":
         reason = f"cannot reach the proxy {via}: {error.reason}"
     else:
         reason = f"{error.reason} (through the proxy {via})"
     return FetchError(error.kind, reason, error.http_status)
 
 
-def _classify(exc: httpx.HTTPError, timeout: float) -> FetchError:
-    import httpx
+# The lean transport's errors (and httpx's, by their names) as the kinds classified below.
+_KINDS: tuple[tuple[str, str], ...] = (
+    ("LocalProtocolError", "local"),
+    ("ConnectTimeout", "connect_timeout"),
+    ("TimeoutException", "timeout"),
+    ("DecodingError", "decoding"),
+    ("RemoteProtocolError", "remote_protocol"),
+    ("ConnectError", "connect"),
+    ("ReadError", "read"),
+    ("NetworkError", "network"),
+)
 
-    if isinstance(exc, httpx.LocalProtocolError):
+
+def _kind(exc: BaseException) -> str:
+    if isinstance(exc, transport_errors.TransportError):
+        module = transport_errors
+    else:
+        httpx = _httpx()
+        if httpx is None or not isinstance(exc, httpx.HTTPError):
+            return "other"
+        module = httpx
+    for name, kind in _KINDS:
+        cls = getattr(module, name, None)
+        if cls is not None and isinstance(exc, cls):
+            return kind
+    return "other"
+
+
+def _classify(exc: BaseException, timeout: float) -> FetchError:
+    kind = _kind(exc)
+    if kind == "local":
         return REQUEST_NOT_SENT
-    if isinstance(exc, httpx.ConnectTimeout):
+    if kind == "connect_timeout":
         if "TLS handshake" in str(exc):
             return FetchError(
                 ErrorKind.TIMEOUT, f"TLS handshake did not complete within {timeout:g}s"
             )
         return FetchError(ErrorKind.TIMEOUT, f"connect timed out after {timeout:g}s")
-    if isinstance(exc, httpx.TimeoutException):
+    if kind == "timeout":
         return FetchError(ErrorKind.TIMEOUT, f"no response within {timeout:g}s")
-    if isinstance(exc, httpx.DecodingError):
+    if kind == "decoding":
         return FetchError(
             ErrorKind.INVALID_RESPONSE, "body could not be decoded (bad content-encoding)"
         )
-    if isinstance(exc, httpx.RemoteProtocolError):
+    if kind == "remote_protocol":
         message = str(exc).lower()
         if "without sending" in message or "disconnected" in message:
             return FetchError(
@@ -206,16 +252,12 @@ def _classify(exc: httpx.HTTPError, timeout: float) -> FetchError:
         return FetchError(
             ErrorKind.INVALID_RESPONSE, f"broken HTTP response: {clean_text(str(exc), 80)}"
         )
-    if isinstance(
-        exc, httpx.ConnectError | httpx.ReadError | httpx.WriteError | httpx.NetworkError
-    ):
-        return FetchError(ErrorKind.CONNECT_ERROR, _network_reason(exc))
+    if kind in ("connect", "read", "network"):
+        return FetchError(ErrorKind.CONNECT_ERROR, _network_reason(exc, kind))
     return FetchError(ErrorKind.CONNECT_ERROR, f"{type(exc).__name__}: {clean_text(str(exc), 80)}")
 
 
-def _network_reason(exc: BaseException) -> str:
-    import httpx
-
+def _network_reason(exc: BaseException, kind: str) -> str:
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
@@ -239,6 +281,6 @@ def _network_reason(exc: BaseException) -> str:
     ):
         if needle in message:
             return reason
-    if isinstance(exc, httpx.ReadError):
+    if kind == "read":
         return "connection reset while waiting for the response"
     return clean_text(str(exc), 80) or type(exc).__name__

@@ -1,10 +1,12 @@
-"""A lean httpx transport on asyncio streams and h11, for the monitor's many small GETs.
+"""A lean HTTP/1.1 client transport on asyncio streams and h11, for the monitor's many small GETs.
 
-httpx's default transport (httpcore on anyio) costs ~3 ms of CPU per request; polling 50
-environments every few seconds, or one ``status`` of 200 requests, is dominated by it. This one
-keeps httpx's client API and exceptions, a keep-alive pool per origin, TLS with the caller's
-SSLContext, and retries once when a pooled connection turns out to be closed. Bodies stream, so
-the caller's size cap applies while reading. The caller bounds each request's total time
+httpx's default transport (httpcore on anyio) costs ~3 ms of CPU per request, and httpx's
+client layer a third of a poll; polling 50 environments every few seconds, or one ``status`` of
+200 requests, was dominated by them. ``UmigClient`` calls this one directly: a keep-alive pool
+per origin, TLS with the caller's SSLContext, a retry when a pooled connection turns out to be
+closed. It loads neither httpx nor anything of it (~30 ms of imports a ``status`` no longer
+pays); its errors carry httpx's names (sources/transport_errors.py). Bodies stream, so the
+caller's size cap applies while reading. The caller bounds each request's total time
 (``UmigClient`` wraps every fetch in ``asyncio.timeout``); this transport applies the connect
 timeout itself.
 """
@@ -15,13 +17,18 @@ import asyncio
 import contextlib
 import ssl
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import h11
-import httpx
 
-if TYPE_CHECKING:
-    from umig_tui.sources.target import Target
+from umig_tui.sources.transport_errors import (
+    ConnectError,
+    ConnectTimeout,
+    LocalProtocolError,
+    ReadError,
+    RemoteProtocolError,
+    UnsupportedProtocol,
+)
 
 _READ = 65536
 _MAX_IDLE_PER_ORIGIN = 4
@@ -30,6 +37,22 @@ _MAX_IDLE_PER_ORIGIN = 4
 _MAX_KEPT_HEADS = 1024
 
 Origin = tuple[str, str, int]
+
+
+class Where(Protocol):
+    """Where a request goes (a sources.target.Target; an httpx.URL reads the same)."""
+
+    @property
+    def scheme(self) -> str: ...
+
+    @property
+    def host(self) -> str: ...
+
+    @property
+    def port(self) -> int | None: ...
+
+    @property
+    def raw_path(self) -> bytes: ...
 
 
 class _Connection:
@@ -50,17 +73,19 @@ class _Connection:
             try:
                 event = self.h11.next_event()
             except h11.RemoteProtocolError as exc:
-                raise httpx.RemoteProtocolError(str(exc)) from exc
+                raise RemoteProtocolError(str(exc)) from exc
             if event is not h11.NEED_DATA:
                 return event
             data = await self.reader.read(_READ)
             try:
                 self.h11.receive_data(data)
             except h11.RemoteProtocolError as exc:
-                raise httpx.RemoteProtocolError(str(exc)) from exc
+                raise RemoteProtocolError(str(exc)) from exc
 
 
-class ResponseBody(httpx.AsyncByteStream):
+class ResponseBody:
+    """A response's body as it arrives; closed, its connection goes back to the pool."""
+
     def __init__(self, transport: StreamTransport, origin: Origin, connection: _Connection) -> None:
         self._transport = transport
         self._origin = origin
@@ -79,11 +104,11 @@ class ResponseBody(httpx.AsyncByteStream):
                     self._complete = True
                     return
                 elif isinstance(event, h11.ConnectionClosed):
-                    raise httpx.RemoteProtocolError(
+                    raise RemoteProtocolError(
                         "peer closed connection without sending complete message body"
                     )
         except (ConnectionError, OSError) as exc:
-            raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
+            raise ReadError(str(exc) or type(exc).__name__) from exc
 
     async def aclose(self) -> None:
         if self._closed:
@@ -98,7 +123,7 @@ class ResponseBody(httpx.AsyncByteStream):
             connection.close()
 
 
-class StreamTransport(httpx.AsyncBaseTransport):
+class StreamTransport:
     """HTTP/1.1 over asyncio streams; ``verify`` is the SSLContext for https origins."""
 
     def __init__(
@@ -133,9 +158,7 @@ class StreamTransport(httpx.AsyncBaseTransport):
         connection.reused = True
         idle.append(connection)
 
-    async def _connect(
-        self, origin: Origin, limit: float, request: httpx.Request | None
-    ) -> _Connection:
+    async def _connect(self, origin: Origin, limit: float) -> _Connection:
         scheme, host, port = origin
         context: ssl.SSLContext | None = None
         if scheme == "https":
@@ -149,19 +172,18 @@ class StreamTransport(httpx.AsyncBaseTransport):
                     await writer.start_tls(context, server_hostname=host)
         except TimeoutError:
             what = "TLS handshake did not complete" if stage == "tls" else "connect timed out"
-            raise httpx.ConnectTimeout(f"{what} after {limit:g}s", request=request) from None
+            raise ConnectTimeout(f"{what} after {limit:g}s") from None
         except ssl.SSLError as exc:
-            raise httpx.ConnectError(str(exc) or type(exc).__name__, request=request) from exc
+            raise ConnectError(str(exc) or type(exc).__name__) from exc
         except OSError as exc:
             if stage == "tls" and isinstance(
                 exc, ConnectionResetError | ConnectionAbortedError | BrokenPipeError
             ):
                 # Closed during the handshake: typically an https URL pointing at plain HTTP.
-                raise httpx.ConnectError(
-                    "TLS handshake failed: the server closed the connection (is it a plain HTTP port?)",
-                    request=request,
+                raise ConnectError(
+                    "TLS handshake failed: the server closed the connection (is it a plain HTTP port?)"
                 ) from None
-            raise httpx.ConnectError(str(exc) or type(exc).__name__, request=request) from exc
+            raise ConnectError(str(exc) or type(exc).__name__) from exc
         sock = writer.get_extra_info("socket")
         if sock is not None:
             import socket
@@ -170,47 +192,21 @@ class StreamTransport(httpx.AsyncBaseTransport):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return _Connection(reader, writer)
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        body = b""
-        if request.method not in ("GET", "HEAD"):
-            body = b"".join([chunk async for chunk in request.stream])  # type: ignore[union-attr]
-        timeouts = request.extensions.get("timeout") or {}
-        event, stream = await self.open(
-            request.method,
-            request.url,
-            list(request.headers.raw),
-            body,
-            connect_timeout=timeouts.get("connect"),
-            request=request,
-        )
-        return httpx.Response(
-            event.status_code,
-            headers=list(event.headers),
-            stream=stream,
-            extensions={"reason_phrase": bytes(event.reason), "http_version": b"HTTP/1.1"},
-            request=request,
-        )
-
     async def open(
         self,
         method: str | bytes,
-        url: httpx.URL | Target,
+        url: Where,
         headers: list[tuple[bytes, bytes]],
         body: bytes = b"",
         *,
         connect_timeout: float | None = None,
-        request: httpx.Request | None = None,
     ) -> tuple[h11.Response, ResponseBody]:
-        """Send one request; the response head and its body stream (close it when done).
-
-        The monitor's clients call this directly: httpx's client layer (request and response
-        models, cookies, auth flow) is a third of the CPU of a poll. Errors are httpx's.
-        """
+        """Send one request; the response head and its body stream (close it when done)."""
         if self._closed:
-            raise httpx.ConnectError("transport is closed", request=request)
+            raise ConnectError("transport is closed")
         scheme = url.scheme
         if scheme not in ("http", "https"):
-            raise httpx.UnsupportedProtocol(f"unsupported scheme {scheme!r}", request=request)
+            raise UnsupportedProtocol(f"unsupported scheme {scheme!r}")
         origin: Origin = (scheme, url.host, url.port or (443 if scheme == "https" else 80))
         # A pooled connection may have been closed by the server while idle: then (and only
         # then, before any response byte) the request is retried once on a fresh connection.
@@ -219,30 +215,25 @@ class StreamTransport(httpx.AsyncBaseTransport):
             if idle:
                 connection = idle.pop()
             else:
-                connection = await self._connect(
-                    origin, connect_timeout or self._connect_timeout, request
-                )
+                connection = await self._connect(origin, connect_timeout or self._connect_timeout)
             try:
-                return await self._exchange(method, url, headers, body, origin, connection, request)
+                return await self._exchange(method, url, headers, body, origin, connection)
             except _StaleConnection:
                 connection.close()
                 for other in self._idle.pop(origin, []):  # its siblings are likely dead too
                     other.close()
                 if attempt == 2:
                     break
-        raise httpx.RemoteProtocolError(
-            "Server disconnected without sending a response.", request=request
-        )
+        raise RemoteProtocolError("Server disconnected without sending a response.")
 
     async def _exchange(
         self,
         method: str | bytes,
-        url: httpx.URL | Target,
+        url: Where,
         headers: list[tuple[bytes, bytes]],
         body: bytes,
         origin: Origin,
         connection: _Connection,
-        request: httpx.Request | None,
     ) -> tuple[h11.Response, ResponseBody]:
         state = connection.h11
         if body:
@@ -255,7 +246,7 @@ class StreamTransport(httpx.AsyncBaseTransport):
             data += state.send(h11.EndOfMessage()) or b""
         except h11.LocalProtocolError as exc:
             connection.close()
-            raise httpx.LocalProtocolError(str(exc), request=request) from exc
+            raise LocalProtocolError(str(exc)) from exc
         try:
             connection.writer.write(data or b"")
             await connection.writer.drain()
@@ -269,24 +260,22 @@ class StreamTransport(httpx.AsyncBaseTransport):
                     if connection.reused:
                         raise _StaleConnection
                     connection.close()
-                    raise httpx.RemoteProtocolError(
-                        "Server disconnected without sending a response.", request=request
-                    )
+                    raise RemoteProtocolError("Server disconnected without sending a response.")
         except (ConnectionError, OSError) as exc:
             if connection.reused and isinstance(exc, ConnectionResetError | BrokenPipeError):
                 raise _StaleConnection from exc
             connection.close()
-            raise httpx.ReadError(str(exc) or type(exc).__name__, request=request) from exc
-        except httpx.RemoteProtocolError as exc:
+            raise ReadError(str(exc) or type(exc).__name__) from exc
+        except RemoteProtocolError as exc:
             closed = connection.reader.at_eof()
             connection.close()
             if connection.reused:
                 raise _StaleConnection from exc
             if closed:  # h11 reports a close before any response as a protocol error
-                raise httpx.RemoteProtocolError(
-                    "Server disconnected without sending a response.", request=request
+                raise RemoteProtocolError(
+                    "Server disconnected without sending a response."
                 ) from None
-            raise httpx.RemoteProtocolError(str(exc), request=request) from exc
+            raise RemoteProtocolError(str(exc)) from exc
         except BaseException:
             connection.close()  # cancelled or timed out mid-exchange: the connection is unusable
             raise
