@@ -87,9 +87,9 @@ def test_the_real_command_line_pauses_it_and_resumes_it_on_the_way_out(
     paused: list[bool] = []
     build_parser = cli_main.build_parser
 
-    def recording() -> object:
+    def recording(argv: object = None) -> object:
         paused.append(not gc.isenabled())
-        return build_parser()
+        return build_parser(argv)  # type: ignore[arg-type]
 
     monkeypatch.setattr(cli_main, "build_parser", recording)
     monkeypatch.setattr("sys.argv", ["umig-tui", "--version"])

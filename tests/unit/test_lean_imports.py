@@ -15,9 +15,9 @@ LOADED = (
     "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in {names!r})))"
 )
 STATUS = "import umig_tui.cli.status, umig_tui.service.monitor"
-# The dashboard as `umig-tui` starts it: the parser (every command module), then the app.
+# The dashboard as `umig-tui` starts it: the command line parsed, then the app.
 DASHBOARD = (
-    "from umig_tui.cli.main import build_parser; build_parser();"
+    "from umig_tui.cli.main import parse_command_line; parse_command_line([]);"
     "import umig_tui.cli.dashboard, umig_tui.tui.app"
 )
 

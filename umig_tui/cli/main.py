@@ -47,29 +47,44 @@ async def collecting_later(command: Awaitable[Any]) -> Any:
         later.cancel()
 
 
-def build_parser() -> Parser:
-    from umig_tui.cli import (
-        alerts,
-        demo_server,
-        deploy,
-        drift,
-        export,
-        history,
-        probe,
-        promote,
-        report,
-        rules,
-        serve,
-        status,
-        trends,
-    )
+# Every command's name → the module of umig_tui.cli that registers it, in the order --help lists
+# them (tests/unit/test_lazy_parser.py checks this against what the modules register).
+COMMAND_MODULES: dict[str, str] = {
+    "status": "status",
+    "drift": "drift",
+    "probe": "probe",
+    "deploy": "deploy",
+    "history": "history",
+    "alerts": "alerts",
+    "trends": "trends",
+    "slo": "trends",
+    "baseline": "trends",
+    "report": "report",
+    "snapshot": "report",
+    "timeline": "report",
+    "promote": "promote",
+    "export": "export",
+    "serve": "serve",
+    "rules": "rules",
+    "demo-server": "demo_server",
+}
 
+
+def build_parser(argv: Sequence[str] | None = None) -> Parser:
+    """The command line's parser. Given ``argv``, only the commands it names are registered
+    (their modules, ~10 ms of imports and parser building, load only then: the dashboard, which
+    names none, loads none); without it, or when it asks for help, every command is."""
+    import importlib
+
+    every = argv is None or any(word == "-h" or word.startswith("--h") for word in argv)
+    named = set(COMMAND_MODULES.values()) if every else {COMMAND_MODULES.get(w) for w in argv or ()}
     parser = Parser(
         prog="umig-tui",
         description="Watch every UMIG environment: health, version drift, deployments, trends.",
         epilog="With no command, opens the dashboard. Exit codes: 0 ok, 1 problem found, "
         "2 usage/config error, 3 timed out, 4 inconclusive (deploy watch).",
     )
+    parser.complete = every
     parser.add_argument("--version", action="version", version=f"umig-tui {__version__}")
     add_source_options(parser)
     parser.add_argument(
@@ -92,23 +107,22 @@ def build_parser() -> Parser:
         help="the dashboard also serves /metrics on 127.0.0.1:PORT",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (
-        status,
-        drift,
-        probe,
-        deploy,
-        history,
-        alerts,
-        trends,
-        report,
-        promote,
-        export,
-        serve,
-        rules,
-        demo_server,
-    ):
-        module.register(commands)
+    for module in dict.fromkeys(COMMAND_MODULES.values()):
+        if module in named:
+            importlib.import_module(f"umig_tui.cli.{module}").register(commands)
     return parser
+
+
+def parse_command_line(argv: Sequence[str]) -> argparse.Namespace:
+    """``argv`` parsed with the commands it names; a mistake is told by the whole parser (the
+    command it resembles, the command an option belongs to)."""
+    parser = build_parser(argv)
+    try:
+        return parse(parser, argv)
+    except ArgumentsError:
+        if parser.complete:
+            raise
+    return parse(build_parser(), argv)
 
 
 def exit_now(code: int) -> NoReturn:
@@ -133,9 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
     try:
-        args = parse(parser, argv)
+        args = parse_command_line(sys.argv[1:] if argv is None else argv)
     except ArgumentsError as exc:  # one line that names the command (cli/parsing.py)
         print(exc, file=sys.stderr)
         return EXIT_USAGE

@@ -28,6 +28,7 @@ class Parser(argparse.ArgumentParser):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.complete = True  # every command registered (cli.main.build_parser)
         # Subparsers' defaults override their parents': after parsing, this names the
         # innermost command, the one an unknown option was meant for.
         self.set_defaults(**{PARSER: self})
