@@ -109,6 +109,18 @@ def test_a_fleet_without_a_prometheus_source_does_not_load_the_prometheus_reader
     assert "umig_tui.sources.prometheus_api" not in out.stdout
 
 
+def test_a_configured_fleet_does_not_load_the_demo_fleet(tmp_path: Path) -> None:
+    config = tmp_path / "fleet.toml"
+    config.write_text('[[environments]]\nname = "uat"\nurl = "http://127.0.0.1:9"\n')
+    code = (
+        "import sys; from umig_tui.cli.main import parse_command_line; import umig_tui.cli.common as c;"
+        f"c.load(parse_command_line(['status', '--config', {str(config)!r}]));"
+        "print(sorted(m for m in sys.modules if m.startswith('umig_tui.demo')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "umig_tui.demo.fleet" not in out.stdout
+
+
 def test_the_dashboard_path_loads_the_deploy_watch_only_when_one_is_shown() -> None:
     code = (
         f"import sys; {DASHBOARD};"

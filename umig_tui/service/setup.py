@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from umig_tui.config import Config, ConfigError, check_expected, load_config, with_profile
-from umig_tui.demo.fleet import demo_config
 
 
 def load_fleet(
@@ -31,6 +30,8 @@ def fleet_from(
         # ran the demo and said "4 healthy" would pass every check that reads it.
         raise ConfigError(f"no environments in {config.source} (use --demo for the demo fleet)")
     if demo or not config.environments:
+        from umig_tui.demo.fleet import demo_config  # only for the demo fleet
+
         config = demo_config(config, demo_envs)
     if profile is not None:
         config = with_profile(config, profile)
