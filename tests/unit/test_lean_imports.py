@@ -94,30 +94,19 @@ def test_httpx_command_line_still_runs_when_asked_for() -> None:
     assert "Usage" in out.stdout
 
 
-def test_a_fleet_without_a_prometheus_source_does_not_load_the_prometheus_reader(
+def test_a_configured_fleet_loads_neither_the_prometheus_reader_nor_the_demo_fleet(
     tmp_path: Path,
 ) -> None:
     config = tmp_path / "fleet.toml"
     config.write_text('[[environments]]\nname = "uat"\nurl = "http://127.0.0.1:9"\n')
     code = (
-        "import sys; from umig_tui.cli.main import build_parser; import umig_tui.cli.common as c;"
-        f"c.load(build_parser().parse_args(['status', '--config', {str(config)!r}]));"
-        "print(sorted(m for m in sys.modules if 'prometheus' in m))"
+        "import sys; from umig_tui.cli.main import parse_command_line; import umig_tui.cli.common as c;"
+        f"c.load(parse_command_line(['status', '--config', {str(config)!r}]));"
+        "print(sorted(m for m in sys.modules if m.startswith('umig_tui.')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "umig_tui.service.prometheus_source" not in out.stdout
     assert "umig_tui.sources.prometheus_api" not in out.stdout
-
-
-def test_a_configured_fleet_does_not_load_the_demo_fleet(tmp_path: Path) -> None:
-    config = tmp_path / "fleet.toml"
-    config.write_text('[[environments]]\nname = "uat"\nurl = "http://127.0.0.1:9"\n')
-    code = (
-        "import sys; from umig_tui.cli.main import parse_command_line; import umig_tui.cli.common as c;"
-        f"c.load(parse_command_line(['status', '--config', {str(config)!r}]));"
-        "print(sorted(m for m in sys.modules if m.startswith('umig_tui.demo')))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "umig_tui.demo.fleet" not in out.stdout
 
 

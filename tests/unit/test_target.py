@@ -44,7 +44,8 @@ def test_a_target_is_what_httpx_makes_of_the_whole_url(base: str, path: str) -> 
     target = Origin.of(base).target(path)
     url = httpx.URL(base + path)
     default = 443 if url.scheme == "https" else 80
-    assert (target.scheme, target.host, target.port, target.netloc, target.raw_path) == (
+    origin = target.origin
+    assert (origin.scheme, origin.host, origin.port, origin.netloc, target.raw_path) == (
         url.scheme,
         url.host,
         url.port or default,

@@ -93,7 +93,7 @@ async def get(
     """One GET as UmigClient sends it: the status and the whole body."""
     parts = urlsplit(url)
     target = Origin.of(f"{parts.scheme}://{parts.netloc}").target(parts.path)
-    event, body = await transport.open("GET", target, [(b"host", target.netloc), *headers])
+    event, body = await transport.open("GET", target, [(b"host", target.origin.netloc), *headers])
     try:
         return event.status_code, b"".join([chunk async for chunk in body])
     finally:

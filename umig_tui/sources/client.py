@@ -482,7 +482,7 @@ class UmigClient:
                 yield response
             return
         target = self._target(path)
-        headers = [(b"host", target.netloc), *self._raw_headers]
+        headers = [(b"host", target.origin.netloc), *self._raw_headers]
         event, stream = await direct.open(
             "GET", target, headers, connect_timeout=self.timeout * 0.9
         )

@@ -22,19 +22,6 @@ _PLAIN_HOST = re.compile(r"[a-z0-9\-.]+|\[[0-9a-f:.]+\]")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-class Target:
-    """One request's origin and target (``raw_path``: the percent-encoded path, as sent)."""
-
-    __slots__ = ("host", "netloc", "port", "raw_path", "scheme")
-
-    def __init__(self, scheme: str, host: str, port: int, netloc: bytes, raw_path: bytes) -> None:
-        self.scheme = scheme
-        self.host = host
-        self.port = port
-        self.netloc = netloc
-        self.raw_path = raw_path
-
-
 class Origin:
     """An environment's base URL (``scheme://host[:port][/context]``), parsed once."""
 
@@ -76,8 +63,18 @@ class Origin:
 
     def target(self, path: str) -> Target:
         """The target of ``path`` (starting with "/") below this origin."""
-        raw = _encoded(self.context + path)
-        return Target(self.scheme, self.host, self.port, self.netloc, raw)
+        return Target(self, _encoded(self.context + path))
+
+
+class Target:
+    """One request: its origin, and its target (``raw_path``: the percent-encoded path, as
+    sent)."""
+
+    __slots__ = ("origin", "raw_path")
+
+    def __init__(self, origin: Origin, raw_path: bytes) -> None:
+        self.origin = origin
+        self.raw_path = raw_path
 
 
 @functools.lru_cache(maxsize=1024)

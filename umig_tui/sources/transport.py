@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import ssl
 from collections.abc import AsyncIterator
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import h11
 
@@ -30,6 +30,9 @@ from umig_tui.sources.transport_errors import (
     UnsupportedProtocol,
 )
 
+if TYPE_CHECKING:
+    from umig_tui.sources.target import Target
+
 _READ = 65536
 _MAX_IDLE_PER_ORIGIN = 4
 # Request heads kept, validated, for the next poll of the same URL with the same headers (h11
@@ -37,22 +40,6 @@ _MAX_IDLE_PER_ORIGIN = 4
 _MAX_KEPT_HEADS = 1024
 
 Origin = tuple[str, str, int]
-
-
-class Where(Protocol):
-    """Where a request goes (a sources.target.Target; an httpx.URL reads the same)."""
-
-    @property
-    def scheme(self) -> str: ...
-
-    @property
-    def host(self) -> str: ...
-
-    @property
-    def port(self) -> int | None: ...
-
-    @property
-    def raw_path(self) -> bytes: ...
 
 
 class _Connection:
@@ -195,7 +182,7 @@ class StreamTransport:
     async def open(
         self,
         method: str | bytes,
-        url: Where,
+        target: Target,
         headers: list[tuple[bytes, bytes]],
         body: bytes = b"",
         *,
@@ -204,10 +191,11 @@ class StreamTransport:
         """Send one request; the response head and its body stream (close it when done)."""
         if self._closed:
             raise ConnectError("transport is closed")
-        scheme = url.scheme
+        where = target.origin
+        scheme = where.scheme
         if scheme not in ("http", "https"):
             raise UnsupportedProtocol(f"unsupported scheme {scheme!r}")
-        origin: Origin = (scheme, url.host, url.port or (443 if scheme == "https" else 80))
+        origin: Origin = (scheme, where.host, where.port)
         # A pooled connection may have been closed by the server while idle: then (and only
         # then, before any response byte) the request is retried once on a fresh connection.
         for attempt in (1, 2):
@@ -217,7 +205,7 @@ class StreamTransport:
             else:
                 connection = await self._connect(origin, connect_timeout or self._connect_timeout)
             try:
-                return await self._exchange(method, url, headers, body, origin, connection)
+                return await self._exchange(method, target, headers, body, origin, connection)
             except _StaleConnection:
                 connection.close()
                 for other in self._idle.pop(origin, []):  # its siblings are likely dead too
@@ -229,7 +217,7 @@ class StreamTransport:
     async def _exchange(
         self,
         method: str | bytes,
-        url: Where,
+        target: Target,
         headers: list[tuple[bytes, bytes]],
         body: bytes,
         origin: Origin,
@@ -240,7 +228,7 @@ class StreamTransport:
             headers = [(n, v) for n, v in headers if n.lower() != b"content-length"]
             headers.append((b"content-length", str(len(body)).encode()))
         try:
-            data = state.send(self._head(method, url.raw_path, headers))
+            data = state.send(self._head(method, target.raw_path, headers))
             if body:
                 data += state.send(h11.Data(data=body)) or b""
             data += state.send(h11.EndOfMessage()) or b""
