@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.driver import Driver
 from textual.notifications import SeverityLevel
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 from textual.worker import Worker
 
 from umig_tui.analysis.alert_rules import AlertPhase
@@ -36,6 +36,7 @@ from umig_tui.tui.widgets.deployments import DeploymentsPanel
 from umig_tui.tui.widgets.environments import EnvironmentsPanel, EnvTable
 from umig_tui.tui.widgets.events import alert_key
 from umig_tui.tui.widgets.filterbar import FilterBar
+from umig_tui.tui.widgets.footer import KeyFooter
 from umig_tui.tui.widgets.header import FleetHeader
 from umig_tui.tui.widgets.panel import Panel
 from umig_tui.tui.widgets.table import ROW_KEYS, SyncTable
@@ -160,7 +161,7 @@ class UmigApp(App[int]):
             with Horizontal(classes="row"):
                 yield left(id=f"panel-{left.number}")
                 yield right(id=f"panel-{right.number}")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_resize(self, event: events.Resize) -> None:
         # The event's size: self.size is still the old one while this runs, which left the

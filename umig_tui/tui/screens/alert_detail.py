@@ -15,7 +15,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from umig_tui.analysis.alert_rules import AlertPhase, AlertState
 from umig_tui.analysis.silences import Silence, SilenceError
@@ -23,6 +23,7 @@ from umig_tui.events import AlertChange, EventKind
 from umig_tui.service.alerts import AlertService
 from umig_tui.tui.colors import severity_style
 from umig_tui.tui.screens.silence_dialog import SilenceDialog, SilenceRequest
+from umig_tui.tui.widgets.footer import KeyFooter
 from umig_tui.tui.widgets.table import Cell, SyncTable
 from umig_tui.tui.workers import WorkerScreen
 from umig_tui.util.durations import format_duration
@@ -68,7 +69,7 @@ class AlertDetailScreen(WorkerScreen):
             yield Static(id="alert-detail")
         yield Static("Transitions", classes="section-title")
         yield SyncTable(id="alert-transitions")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.show()

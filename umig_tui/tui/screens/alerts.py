@@ -12,13 +12,14 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from umig_tui.events import EventKind
 from umig_tui.service.alerts import AlertService
 from umig_tui.service.monitor import Monitor
 from umig_tui.tui.colors import severity_style
 from umig_tui.tui.screens.alert_detail import AlertDetailScreen
+from umig_tui.tui.widgets.footer import KeyFooter
 from umig_tui.tui.widgets.search import SearchBox, matching_rows
 from umig_tui.tui.widgets.table import Cell, SyncTable
 from umig_tui.tui.workers import WorkerScreen
@@ -54,7 +55,7 @@ class AlertLogScreen(WorkerScreen):
         yield Static(id="alerts-reason")
         yield Static(f"Alert log (last {LOG_DAYS} days)", classes="section-title")
         yield SyncTable(id="alerts-log")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     DEFAULT_CSS = """
     #alerts-reason { height: auto; padding: 0 1; }

@@ -14,7 +14,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from umig_tui.metrics import ACTIVE_USERS, ERROR_RATE, RESPONSE_TIME
 from umig_tui.models import (
@@ -29,6 +29,7 @@ from umig_tui.models import (
 from umig_tui.service.monitor import Monitor
 from umig_tui.store.queries import series_points
 from umig_tui.tui.colors import status_style, status_text
+from umig_tui.tui.widgets.footer import KeyFooter
 from umig_tui.tui.widgets.table import Cell, SyncTable
 from umig_tui.tui.widgets.tabs import cycle_tab
 from umig_tui.tui.workers import WorkerScreen
@@ -83,7 +84,7 @@ class EnvDetailScreen(WorkerScreen):
             with TabPane("SLO", id="tab-slo"), Vertical():
                 yield Static(id="slo-targets")
                 yield SyncTable(id="slo-table")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.refresh_data()

@@ -9,12 +9,13 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
+from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from umig_tui.deploy.timeline import History, load_history
 from umig_tui.events import Event, EventKind
 from umig_tui.service.monitor import Monitor
 from umig_tui.tui.colors import severity_style, status_style
+from umig_tui.tui.widgets.footer import KeyFooter
 from umig_tui.tui.widgets.search import SearchBox, matching_rows
 from umig_tui.tui.widgets.table import Cell, SyncTable
 from umig_tui.tui.widgets.tabs import cycle_tab
@@ -57,7 +58,7 @@ class HistoryScreen(WorkerScreen):
             for env in self.monitor.config.environments:
                 with TabPane(env.name, id=f"history-{env.name}"):
                     yield SyncTable(id=f"timeline-{env.name}")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.action_reload()

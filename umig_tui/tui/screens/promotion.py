@@ -14,12 +14,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from umig_tui.deploy.promotion import Board
 from umig_tui.service.monitor import Monitor
 from umig_tui.service.promotion import collect_board
 from umig_tui.tui.colors import status_style
+from umig_tui.tui.widgets.footer import KeyFooter
 from umig_tui.tui.workers import WorkerScreen
 from umig_tui.views.promotion import QUIET, board_lines
 
@@ -49,7 +50,7 @@ class PromotionScreen(WorkerScreen):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="promotion-body"):
             yield Static(Text("reading the promotion board…"), id="promotion-board")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()

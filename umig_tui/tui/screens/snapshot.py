@@ -12,9 +12,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from umig_tui.tui.clipboard import copy_and_save, describe, sentence
+from umig_tui.tui.widgets.footer import KeyFooter
 
 
 class SnapshotScreen(ModalScreen[None]):
@@ -38,7 +39,7 @@ class SnapshotScreen(ModalScreen[None]):
         with VerticalScroll(id="snapshot-body"):
             yield Static(id="snapshot-status")
             yield Static(Text(self.markdown), id="snapshot-text")  # plain text: never markup
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         if self.sent:

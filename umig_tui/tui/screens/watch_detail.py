@@ -13,13 +13,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from umig_tui.deploy.verdict_record import is_ratio
 from umig_tui.deploy.verdict_text import baselines, post_window, row, window_text
 from umig_tui.deploy.watch_state import Stage, WatchState
 from umig_tui.tui.colors import STAGE_STATUS, status_style
 from umig_tui.tui.deploy_watches import DeployWatches
+from umig_tui.tui.widgets.footer import KeyFooter
 from umig_tui.util.durations import format_duration
 from umig_tui.util.timefmt import clock, stamp, zone
 
@@ -273,7 +274,7 @@ class WatchDetailScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="watch-detail-body"):
             yield Static(id="watch-detail")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.redraw()

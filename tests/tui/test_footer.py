@@ -1,0 +1,59 @@
+"""The key footer is rebuilt only when the keys it shows change (tui/widgets/footer.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+from tests.tui.conftest import AppFactory, wait_for
+from umig_tui.tui.widgets.table import SyncTable
+
+
+@pytest.fixture
+def rebuilt(monkeypatch: pytest.MonkeyPatch) -> list[Footer]:
+    """Every footer that Textual's recompose ran for."""
+    built: list[Footer] = []
+    original = Footer.recompose
+
+    async def counting(self: Footer) -> None:
+        built.append(self)
+        await original(self)
+
+    monkeypatch.setattr(Footer, "recompose", counting)
+    return built
+
+
+def keys(app: Any) -> list[str]:
+    return [key.key for key in app.screen.query(FooterKey)]
+
+
+async def test_the_footer_is_built_once_as_the_dashboard_starts_and_not_at_a_focus_change(
+    make_app: AppFactory, rebuilt: list[Footer]
+) -> None:
+    app = make_app(use_store=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: "q" in keys(app), "the footer's keys")
+        await pilot.pause(0.3)  # any further bindings update of the start has been handled
+        assert len(rebuilt) == 1  # Textual's Footer rebuilt its 14 keys three times here
+        app.query_one("#drift-matrix", SyncTable).focus()  # no Details key there
+        await wait_for(pilot, lambda: len(rebuilt) == 2, "the footer without Details")
+        await pilot.pause(0.3)
+        shown = keys(app)
+        app.query_one("#drift-findings", SyncTable).focus()  # the same panel: the same keys
+        await pilot.pause(0.3)
+        assert len(rebuilt) == 2
+        assert keys(app) == shown
+
+
+async def test_the_footer_follows_a_change_of_its_keys(
+    make_app: AppFactory, rebuilt: list[Footer]
+) -> None:
+    app = make_app(use_store=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: "q" in keys(app), "the footer's keys")
+        app.set_keymap({"quit": "x"})
+        await wait_for(pilot, lambda: "x" in keys(app) and "q" not in keys(app), "the new key")
+        assert len(rebuilt) == 2
