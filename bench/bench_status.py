@@ -4,6 +4,8 @@ Starts ``umig-tui demo-server --port 0 --envs 50 --latency 100ms --port-per-env 
 --write-config <tmp>``, then times the real console script end to end (spawn to exit, as a user
 sees it): ``status --no-store``, ``status`` with a store, ``status --json``, the start-up floor
 (``umig-tui --version``, ``python -c pass``) and bench/seed_status_loop.sh over the same fleet.
+``status`` with a store is timed alternately with bench/bare_client.py sending the same requests
+(a bare asyncio client: the floor any Python client pays on this machine against this fleet).
 
     .venv/bin/python bench/bench_status.py [--runs 7] [--loop-runs 1] [--no-loop] [--strict]
 
@@ -38,6 +40,7 @@ from benchlib import (  # bench/ is not a package: found via sys.path above
     machine,
     machine_line,
     process_cpu,
+    time_alternately,
     time_command,
     venv_python,
 )
@@ -46,6 +49,7 @@ TARGET_WALL_S = 0.4  # issue 17 (issue 2: 0.8 s)
 TARGET_LARGE_WALL_S = 1.0  # issue 17: 300 environments
 TARGET_SPEEDUP = 20.0
 SEED_LOOP = BENCH_DIR / "seed_status_loop.sh"
+BARE_CLIENT = BENCH_DIR / "bare_client.py"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -119,6 +123,64 @@ def loop_skip_reason() -> str | None:
     return None
 
 
+def write_bare_requests(config: Path, profile: str, out: Path) -> int:
+    """Every request ``status`` sends to the fleet in ``config`` (the profile's paths, fallbacks
+    left out), one ``host port target`` line each, for bench/bare_client.py."""
+    from urllib.parse import urlsplit
+
+    from umig_tui.models import MONITORED_ENDPOINTS
+    from umig_tui.service.setup import load_fleet
+    from umig_tui.sources.profiles.admin_v2 import ADMIN_V2
+    from umig_tui.sources.profiles.us088 import US088_FLAT, US088_SLASH
+
+    speaks = {"us088": US088_SLASH, "us088-scriptrunner": US088_FLAT, "umig-admin-v2": ADMIN_V2}
+    lines = []
+    for env in load_fleet(str(config)).environments:
+        for signal in MONITORED_ENDPOINTS:
+            for request in speaks[profile].requests(signal):
+                if request.fallback:
+                    continue
+                url = urlsplit(env.endpoint_url(request.path))
+                target = url.path + (f"?{url.query}" if url.query else "")
+                lines.append(f"{url.hostname} {url.port} {target}\n")
+    out.write_text("".join(lines), encoding="utf-8")
+    return len(lines)
+
+
+def with_floor(
+    status: list[str | Path],
+    fleet_config: Path,
+    args: argparse.Namespace,
+    work: Path,
+    env: dict[str, str],
+    warmup: int,
+) -> tuple[Timing, Timing, int]:
+    """``status`` and the bare client over the same requests, timed alternately."""
+    requests = work / f"bare-{fleet_config.parent.name}.txt"
+    count = write_bare_requests(fleet_config, args.profile, requests)
+    timings = time_alternately(
+        {"status": status, "floor": [venv_python(), BARE_CLIENT, requests]},
+        runs=args.runs,
+        warmup=warmup,
+        env=env,
+        ok_codes=(0, 1),
+    )
+    floor = timings["floor"]
+    if any(code != 0 for code in floor.returncodes):
+        raise BenchError(f"the bare client failed: {floor.last_stderr.strip()[-1500:]}")
+    return timings["status"], floor, count
+
+
+def floor_row(floor: Timing, count: int) -> Row:
+    return info(
+        f"floor: a bare asyncio client, the same {count} requests",
+        floor.median,
+        "s",
+        f"{floor.spread()}; bench/bare_client.py: a new connection per request, all at once, "
+        "raw bytes read, nothing parsed, stored or printed; timed alternately with the row above",
+    )
+
+
 def large_fleet(
     umig_tui: Path, args: argparse.Namespace, work: Path, env: dict[str, str]
 ) -> list[Row]:
@@ -140,7 +202,7 @@ def large_fleet(
         cmd = ["status", "--config", str(fleet.config), "--store", str(store)]
         say(f"timing umig-tui status with store, {args.large_envs} envs × {args.runs} ...")
         before = process_cpu(fleet.process.pid)
-        timing = time_command([umig_tui, *cmd], runs=args.runs, warmup=1, env=env, ok_codes=(0, 1))
+        timing, floor, count = with_floor([umig_tui, *cmd], fleet.config, args, work, env, 1)
         after = process_cpu(fleet.process.pid)
         check_status_output(timing, args.large_envs, as_json=False)
         say(f"  {timing.spread()}")
@@ -155,11 +217,13 @@ def large_fleet(
             info(
                 f"status with store, {args.large_envs} envs: CPU user+sys", timing.cpu_median, "s"
             ),
+            floor_row(floor, count),
         ]
         if before is not None and after is not None:
             rows.append(
                 info(
-                    f"demo server: CPU per status run of {args.large_envs} envs (same machine)",
+                    f"demo server: CPU per status run of {args.large_envs} envs and its floor "
+                    "run (same machine)",
                     (after - before) / (args.runs + 1),
                     "s",
                     "competes with status for the two CPUs",
@@ -205,9 +269,15 @@ def main(argv: list[str] | None = None) -> list[Row]:
             for name, cmd, as_json in variants:
                 say(f"timing umig-tui {name} × {args.runs} ...")
                 before = process_cpu(fleet.process.pid)
-                timing = time_command(
-                    [umig_tui, *cmd], runs=args.runs, warmup=warmup, env=env, ok_codes=(0, 1)
-                )
+                floor = None
+                if "--store" in cmd:  # the figure issue 17 names: its floor beside it
+                    timing, floor, count = with_floor(
+                        [umig_tui, *cmd], fleet.config, args, work, env, warmup
+                    )
+                else:
+                    timing = time_command(
+                        [umig_tui, *cmd], runs=args.runs, warmup=warmup, env=env, ok_codes=(0, 1)
+                    )
                 after = process_cpu(fleet.process.pid)
                 if server_cpu is None and before is not None and after is not None:
                     server_cpu = (after - before) / (args.runs + warmup)
@@ -221,6 +291,8 @@ def main(argv: list[str] | None = None) -> list[Row]:
                         f"{name}: wall, {label}", TARGET_WALL_S, timing.median, "s", timing.spread()
                     )
                 )
+                if floor is not None:
+                    rows.append(floor_row(floor, count))
             primary = timings[variants[0][0]]
             rows.append(info("status --no-store: CPU user+sys", primary.cpu_median, "s"))
             if server_cpu is not None:

@@ -227,30 +227,64 @@ def time_command(
     """Run ``cmd`` ``warmup + runs`` times; end-to-end wall time of the process (spawn to exit)."""
     timing = Timing()
     for index in range(warmup + runs):
-        cpu_before = _children_cpu()
-        started = time.perf_counter()
-        done = subprocess.run(
-            [str(c) for c in cmd],
-            env=env,
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        wall = time.perf_counter() - started
-        cpu = _children_cpu() - cpu_before
-        timing.last_stdout, timing.last_stderr = done.stdout, done.stderr
-        if done.returncode not in ok_codes:
-            raise BenchError(
-                f"{' '.join(str(c) for c in cmd)} exited {done.returncode}:\n"
-                f"{done.stderr.strip()[-2000:] or done.stdout.strip()[-2000:]}"
-            )
-        if index >= warmup:
-            timing.walls.append(wall)
-            timing.cpus.append(cpu)
-            timing.returncodes.append(done.returncode)
+        _time_once(timing, cmd, env, timeout, ok_codes, cwd, counted=index >= warmup)
     return timing
+
+
+def time_alternately(
+    cmds: dict[str, Sequence[str | os.PathLike[str]]],
+    *,
+    runs: int,
+    warmup: int = 0,
+    env: dict[str, str] | None = None,
+    timeout: float = 120.0,
+    ok_codes: Sequence[int] = (0,),
+) -> dict[str, Timing]:
+    """Like :func:`time_command` for several commands, run in turn (the order reversed every
+    other round), so each sees the same machine: a VM's slow minutes slow them all alike."""
+    timings = {name: Timing() for name in cmds}
+    for index in range(warmup + runs):
+        names = list(cmds) if index % 2 == 0 else list(cmds)[::-1]
+        for name in names:
+            _time_once(
+                timings[name], cmds[name], env, timeout, ok_codes, None, counted=index >= warmup
+            )
+    return timings
+
+
+def _time_once(
+    timing: Timing,
+    cmd: Sequence[str | os.PathLike[str]],
+    env: dict[str, str] | None,
+    timeout: float,
+    ok_codes: Sequence[int],
+    cwd: Path | None,
+    *,
+    counted: bool,
+) -> None:
+    cpu_before = _children_cpu()
+    started = time.perf_counter()
+    done = subprocess.run(
+        [str(c) for c in cmd],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    cpu = _children_cpu() - cpu_before
+    timing.last_stdout, timing.last_stderr = done.stdout, done.stderr
+    if done.returncode not in ok_codes:
+        raise BenchError(
+            f"{' '.join(str(c) for c in cmd)} exited {done.returncode}:\n"
+            f"{done.stderr.strip()[-2000:] or done.stdout.strip()[-2000:]}"
+        )
+    if counted:
+        timing.walls.append(wall)
+        timing.cpus.append(cpu)
+        timing.returncodes.append(done.returncode)
 
 
 def process_cpu(pid: int) -> float | None:
