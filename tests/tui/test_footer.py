@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from textual.app import App
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
@@ -49,3 +50,26 @@ async def test_the_footer_is_rebuilt_only_when_its_keys_change(
         app.set_keymap({"quit": "x"})  # another key: rebuilt
         await wait_for(pilot, lambda: "x" in keys(app) and "q" not in keys(app), "the new key")
         assert len(rebuilt) == 3
+
+
+async def test_no_key_is_restyled_as_it_mounts(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each key comes with the ``-compact`` class its watcher would add: adding it to a mounted
+    key restyled the keys one by one on the way to the first frame."""
+    restyled: list[object] = []
+    original = App.update_styles
+
+    def recording(self: App[Any], node: Any, animate: bool = True) -> None:
+        if isinstance(node, FooterKey):
+            restyled.append(node)
+        original(self, node, animate)
+
+    monkeypatch.setattr(App, "update_styles", recording)
+    app = make_app(use_store=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: "q" in keys(app), "the footer's keys")
+        shown = list(app.screen.query(FooterKey))
+        assert shown
+        assert all(key.has_class("-compact") for key in shown)
+        assert restyled == []
