@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable
 
-from tests.tui.conftest import wait_for
+from tests.tui.conftest import screen_segments, screen_strips, wait_for
 from umig_tui.demo.simulator import Simulator
 from umig_tui.service.setup import load_fleet
 from umig_tui.tui.app import UmigApp
@@ -77,6 +77,44 @@ async def test_the_theme_is_set_before_the_screen_is_composed() -> None:
         assert widgets > 30
         # The tree is restyled once as the screen settles: not once more for the theme.
         assert len([n for n in restyled if n > widgets // 2]) == 1
+
+
+async def test_a_theme_is_in_place_before_any_css_is_read() -> None:
+    """Set once the app ran, Textual's theme watcher parsed all the CSS again and restyled every
+    widget on the way to the first frame (~8 ms). Applied in the constructor, nothing is redone,
+    and the dashboard looks exactly as one switched to that theme afterwards."""
+    started = still_fleet(theme="umig-light", clock=lambda: 1_700_000_000.0)
+    reparsed: list[int] = []
+    reparse = started.stylesheet.reparse
+
+    def recording() -> None:
+        reparsed.append(1)
+        reparse()
+
+    started.stylesheet.reparse = recording  # type: ignore[method-assign]
+    async with started.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert started.theme == "umig-light"
+        assert reparsed == []
+        first = [strip.text for strip in screen_strips(started)]
+        first_styles = [s.style for s in screen_segments(started)]
+        classes = set(started.classes)
+
+    switched = still_fleet(clock=lambda: 1_700_000_000.0)
+    async with switched.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        switched.theme = "umig-light"
+        await wait_for(pilot, lambda: switched.screen_stack[0].styles.background is not None)
+        await pilot.pause(0.2)
+        assert [strip.text for strip in screen_strips(switched)] == first
+        assert [s.style for s in screen_segments(switched)] == first_styles
+        assert set(switched.classes) == classes
+        # the ANSI colours map through the theme's palette (light here, not the dark default)
+        palettes = [
+            [(type(f), getattr(f, "_terminal_theme", None)) for f in app._filters]
+            for app in (started, switched)
+        ]
+        assert palettes[0] == palettes[1]
 
 
 async def test_the_collector_paused_by_the_command_line_is_back_after_the_first_frame() -> None:

@@ -119,7 +119,6 @@ class UmigApp(App[int]):
         super().__init__()
         self.config = config
         self.environ = environ
-        self.requested_theme = theme
         self.use_store = use_store
         self.store_path = store_path
         self.simulator = simulator
@@ -143,6 +142,9 @@ class UmigApp(App[int]):
         self._alerts_notice: str | None = None
         # Said once the screen is up: what starting found (title, severity, seconds shown).
         self._start_notices: list[tuple[str, str, SeverityLevel, float]] = []
+        # Before any CSS is read: the first parse uses the theme (tui/theme_switcher.py).
+        for problem in self.themes.install(theme):
+            self._start_notices.append((problem, "Theme", "warning", 8))
 
     def get_driver_class(self) -> type[Driver]:
         """Textual's driver for this terminal; on Linux one that writes each style change once
@@ -192,8 +194,6 @@ class UmigApp(App[int]):
     async def on_load(self) -> None:
         """Open the monitor and read what the store holds before the screen is composed: the
         first frame then shows the fleet, instead of an empty layout drawn and drawn again."""
-        for problem in self.themes.install(self.requested_theme):
-            self._start_notices.append((problem, "Theme", "warning", 8))
         self.monitor = await open_monitor(
             self.config,
             environ=self.environ,
@@ -218,6 +218,7 @@ class UmigApp(App[int]):
         self.call_after_refresh(collector.resume)
         self.screen.set_class(self.size.width < NARROW_BELOW, "-narrow")
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self.call_after_refresh(self.themes.remember)  # a --theme is the next start's too
         if self.keymap_overrides:
             known = {b.id for b in self.all_bindings() if b.id}
             unknown = sorted(set(self.keymap_overrides) - known)
