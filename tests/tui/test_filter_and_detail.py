@@ -249,10 +249,13 @@ class TestSloTab:
             assert isinstance(screen, EnvDetailScreen)
             screen.query_one(TabbedContent).active = "tab-slo"
             screen.load_slo()
-            await pilot.pause(0.5)
-            await app.workers.wait_for_complete()
-            rows = row_texts(screen.query_one("#slo-table", SyncTable))
-            assert [row[0] for row in rows] == ["1h", "24h", "7d", "30d"]
+            table = screen.query_one("#slo-table", SyncTable)
+            await wait_for(
+                pilot,
+                lambda: [row[0] for row in row_texts(table)] == ["1h", "24h", "7d", "30d"],
+                "the SLO table",
+            )
+            rows = row_texts(table)
             # One good health poll: its figure, how little of the hour it covers, no verdict.
             assert " of 1h (" in rows[0][1]
             assert rows[0][2] == "100.000%"

@@ -104,10 +104,12 @@ async def test_a_theme_is_in_place_before_any_css_is_read() -> None:
     async with switched.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         switched.theme = "umig-light"
-        await wait_for(pilot, lambda: switched.screen_stack[0].styles.background is not None)
-        await pilot.pause(0.2)
+        await wait_for(
+            pilot,
+            lambda: [s.style for s in screen_segments(switched)] == first_styles,
+            "the switched theme drawn as the started one",
+        )
         assert [strip.text for strip in screen_strips(switched)] == first
-        assert [s.style for s in screen_segments(switched)] == first_styles
         assert set(switched.classes) == classes
         # the ANSI colours map through the theme's palette (light here, not the dark default)
         palettes = [
