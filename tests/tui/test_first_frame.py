@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pytest
+from textual import events
 from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widget import Widget
@@ -24,6 +25,7 @@ from tests.tui.conftest import screen_segments, screen_strips, wait_for
 from umig_tui.demo.simulator import Simulator
 from umig_tui.service.setup import load_fleet
 from umig_tui.tui.app import UmigApp
+from umig_tui.tui.screens.main import MainScreen
 from umig_tui.tui.widgets.environments import WIDE_COLUMNS
 from umig_tui.tui.widgets.table import SyncTable
 from umig_tui.util import collector
@@ -75,8 +77,39 @@ async def test_the_theme_is_set_before_the_screen_is_composed() -> None:
         assert app.theme == "umig-light"
         widgets = len(list(app.screen.walk_children()))
         assert widgets > 30
-        # The tree is restyled once as the screen settles: not once more for the theme.
-        assert len([n for n in restyled if n > widgets // 2]) == 1
+        # Each widget is styled as it mounts; the tree is not restyled as a whole, neither
+        # for the theme nor as the screen first resumes (tui/screens/main.py).
+        assert [n for n in restyled if n > widgets // 2] == []
+
+
+async def test_the_first_resume_restyles_nothing_and_a_later_one_as_asked() -> None:
+    """Textual resumes the first screen with ``refresh_styles`` and styles every widget again,
+    just after each was styled as it mounted (~10 ms of the first frame at 120×40). The
+    dashboard looks the same without it (tests/tui/test_snapshots.py compares the frames). A
+    later resume that asks for it (Textual's mode and screen switches do) still restyles."""
+    app = still_fleet()
+    restyled: list[int] = []
+    update_nodes = app.stylesheet.update_nodes
+
+    def recording(nodes: Iterable[DOMNode], animate: bool = False) -> None:
+        nodes = list(nodes)
+        restyled.append(len(nodes))
+        update_nodes(nodes, animate=animate)
+
+    app.stylesheet.update_nodes = recording  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await wait_for(pilot, lambda: main.resumed, what="the first resume")
+        await pilot.pause()
+        widgets = len(list(main.walk_children()))
+        assert [n for n in restyled if n > widgets // 2] == []
+        main.post_message(events.ScreenResume(refresh_styles=True))
+        await wait_for(
+            pilot,
+            lambda: any(n > widgets // 2 for n in restyled),
+            what="the whole tree restyled by a resume that asks for it",
+        )
 
 
 async def test_a_theme_is_in_place_before_any_css_is_read() -> None:

@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.driver import Driver
 from textual.notifications import SeverityLevel
+from textual.screen import Screen
 from textual.widgets import Input
 from textual.worker import Worker
 
@@ -152,6 +153,11 @@ class UmigApp(App[int]):
         from umig_tui.tui.terminal_output import compacting
 
         return compacting(super().get_driver_class())
+
+    def get_default_screen(self) -> Screen[None]:
+        from umig_tui.tui.screens.main import MainScreen
+
+        return MainScreen(id="_default")
 
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="fleet-header")
