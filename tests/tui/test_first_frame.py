@@ -154,6 +154,7 @@ async def test_a_theme_is_in_place_before_any_css_is_read() -> None:
 
 async def test_the_collector_paused_by_the_command_line_is_back_after_the_first_frame() -> None:
     app = still_fleet()
+    thresholds = gc.get_threshold()
     collector.pause()
     try:
         async with app.run_test(size=(120, 40)) as pilot:
@@ -166,6 +167,7 @@ async def test_the_collector_paused_by_the_command_line_is_back_after_the_first_
         collector.resume()
         gc.enable()
         gc.unfreeze()
+        gc.set_threshold(*thresholds)
 
 
 async def test_the_first_frame_has_the_columns_of_the_screen_width(

@@ -18,10 +18,12 @@ from umig_tui.util import collector
 def collecting() -> Iterator[None]:
     """Whatever a test does, the test process collects again afterwards, nothing frozen."""
     assert gc.isenabled()
+    thresholds = gc.get_threshold()
     yield
     collector.resume()
     gc.enable()
     gc.unfreeze()
+    gc.set_threshold(*thresholds)
 
 
 def test_resume_freezes_what_exists_and_collects_again_only_after_a_pause() -> None:
@@ -36,6 +38,16 @@ def test_resume_freezes_what_exists_and_collects_again_only_after_a_pause() -> N
     gc.unfreeze()
     collector.resume()  # twice: nothing more
     assert gc.get_freeze_count() == 0
+
+
+def test_once_resumed_the_young_generation_is_collected_less_often() -> None:
+    young, *older = gc.get_threshold()
+    collector.resume()  # not paused: Python's thresholds stay
+    assert gc.get_threshold() == (young, *older)
+    collector.pause()
+    collector.resume()
+    assert gc.get_threshold() == (collector.YOUNG_THRESHOLD, *older)
+    assert young < collector.YOUNG_THRESHOLD
 
 
 def test_a_collector_someone_else_turned_off_stays_off() -> None:
