@@ -27,9 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import BenchError, console_script, demo_fleet  # bench/ is not a package
 
-DEMO_INTERVALS = (
-    '\n[polling]\nhealth = "5s"\nmetrics = "5s"\ncomponents = "15s"\nversion = "15s"\n'
-)
+DEMO_INTERVALS = '\n[polling]\nhealth = "5s"\nmetrics = "5s"\ncomponents = "15s"\nversion = "15s"\n'
 
 
 class Collections:
