@@ -144,7 +144,7 @@ class DeploymentsPanel(Panel):
                 status = Text(row.deployed_by or "-")
             rows.append((row.env, [Text(row.env, style="bold"), Text(version), when, status]))
         columns = ("Environment", "Version", "When", "By / watch")
-        fit_last_column(columns, rows, self.content_size.width - 1)
+        fit_last_column(columns, rows, self.content_width - 1)
         self.query_one(SyncTable).sync(columns, rows)
         ended = verdicts(data.watches)
         verdict = self.query_one("#deploy-verdict", Static)

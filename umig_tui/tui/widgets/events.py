@@ -117,7 +117,7 @@ class EventsPanel(Panel):
         if not rows:
             rows = [("none", ["", Text("-"), Text("nothing has happened yet")])]
         columns = ("When", "Environment", "What")
-        fit_last_column(columns, rows, self.content_size.width - 1)
+        fit_last_column(columns, rows, self.content_width - 1)
         self.query_one(SyncTable).sync(columns, rows)
         self._whole = whole
         self.show_whole()

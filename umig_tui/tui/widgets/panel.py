@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual.containers import Vertical
+from textual.css.scalar import Unit
 from textual.reactive import reactive
+from textual.widget import Widget
 
 from umig_tui.views.dashboard import DashboardData
 
@@ -47,10 +49,28 @@ class Panel(Vertical):
     @property
     def content_width(self) -> int:
         """The width inside the border. Before the first layout (the first frame is being
-        built), the screen's less the border: the panels that ask span the screen, and a frame
-        drawn narrow would be drawn again, wide, a moment later."""
+        built), the one the layout will give: a frame built for another width is drawn again a
+        moment later, once the panels know theirs (a last column clipped differently; one not
+        clipped at all widens its table, which then scrolls and grows a line)."""
         width = self.size.width
-        return width if width else max(0, self.app.size.width - CHROME)
+        return width if width else max(0, self._share_of_screen() - CHROME)
+
+    def _share_of_screen(self) -> int:
+        """The screen's width, or this panel's fraction of it when it shares a horizontal row
+        with others (``width: 3fr`` beside ``2fr`` in app.tcss): the row's styles say, so a
+        narrow screen that stacks the row gives every panel the whole width."""
+        width = self.app.size.width
+        row = self.parent
+        if not isinstance(row, Widget):
+            return width
+        layout = row.styles.layout
+        if layout is None or layout.name != "horizontal":
+            return width
+        shares = [child.styles.width for child in row.children if child.display]
+        mine = self.styles.width
+        if mine is None or any(s is None or s.unit is not Unit.FRACTION for s in shares):
+            return width
+        return int(width * mine.value / sum(s.value for s in shares if s is not None))
 
     @property
     def wide(self) -> bool:
