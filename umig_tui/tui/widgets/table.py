@@ -8,9 +8,9 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
-from textual.coordinate import Coordinate
+from textual.geometry import Region
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
+from textual.widgets.data_table import RowDoesNotExist, RowKey
 
 Cell = str | Text
 
@@ -111,56 +111,69 @@ class SyncTable(RowTable):
             if selected in order:
                 self.move_cursor(row=order.index(selected), animate=False)
             return
+        # Looked up once per sync, not per cell: a DataTable key hashes in Python, and a
+        # cell's region walks every row above it (a third of a 50-row repaint, timed).
+        keys = {column.key.value: column.key for column in self.columns.values()}
+        widths = {column.key.value: column.content_width for column in self.columns.values()}
         changed: list[tuple[int, str, str]] = []
         for row, (key, cells) in enumerate(rows):
             old = self._rows.get(key, ())
             new = tuple(cells)
+            data = self._data[RowKey(key)]
             for index, after in enumerate(new):
                 before = old[index] if index < len(old) else None
-                if not same_cell(before, after) and self._set_cell(
-                    key, columns[index], before, after
-                ):
-                    changed.append((row, key, columns[index]))
+                if same_cell(before, after):
+                    continue
+                column = columns[index]
+                width, grown = widths[column], cell_width(after)
+                was = cell_width(before) if before is not None else 0
+                if grown > width or (was >= width and grown < was):
+                    # The column grows or may shrink: DataTable measures it again and redraws.
+                    self.update_cell(key, column, after, update_width=True)
+                    widths[column] = self.columns[keys[column]].content_width
+                    continue
+                data[keys[column]] = after
+                changed.append((row, key, column))
             self._rows[key] = new
         if changed:
             self._repaint(changed)
 
-    def _set_cell(self, key: str, column: str, before: Cell | None, after: Cell) -> bool:
-        """Replace one cell; True when it keeps its column's width (repaint just the cell).
-
-        DataTable.update_cell refreshes the whole table, and the terminal is sent every
-        visible line of it again: on a thin link, per update, for one changed latency.
-        """
-        width = self.columns[ColumnKey(column)].content_width
-        new, old = cell_width(after), cell_width(before) if before is not None else 0
-        if new > width or (old >= width and new < old):  # the column grows or may shrink
-            self.update_cell(key, column, after, update_width=True)
-            return False
-        self._data[RowKey(key)][ColumnKey(column)] = after
-        return True
-
     def _repaint(self, cells: list[tuple[int, str, str]]) -> None:
         """Forget the rendering of just these cells (and their lines) and repaint them.
 
-        DataTable keys its render caches on an update counter; bumping it would re-render every
-        cell of every line repainted, where a frame typically changes one cell per row.
+        DataTable.update_cell refreshes the whole table, and the terminal is sent every visible
+        line of it again: on a thin link, per update, for one changed latency. Bumping
+        DataTable's update counter would re-render every cell of every line repainted, where a
+        frame typically changes one cell per row. So only these cells' caches are dropped and
+        only their regions refreshed.
         """
         header = self.header_height if self.show_header else 0
-        rows = {RowKey(key) for _, key, _ in cells}
-        pairs = {(RowKey(key), ColumnKey(column)) for _, key, column in cells}
+        rows = {key for _, key, _ in cells}
+        pairs = {(key, column) for _, key, column in cells}
         lines = {row + header for row, _, _ in cells}
         indexes = {row for row, _, _ in cells}
-        self._forget(self._cell_render_cache, lambda k: (k[0], k[1]) in pairs)
-        self._forget(self._row_render_cache, lambda k: k[0] in rows)
+        # Keys compared by their strings (a DataTable key's own hash is Python code).
+        self._forget(self._cell_render_cache, lambda k: (k[0].value, k[1].value) in pairs)
+        self._forget(self._row_render_cache, lambda k: k[0].value in rows)
         self._forget(self._line_cache, lambda k: k[0] in lines)
         self._forget(self._row_renderable_cache, lambda k: k[1] in indexes)
-        # Rows are one line high. A row scrolled out of view is drawn when it scrolls in;
-        # finding a cell's region costs a walk over every row above it.
+        # Rows are one line high (add_row's default): a cell's region is its column's place
+        # and its row's line. A row scrolled out of view is drawn when it scrolls in.
         window = self.window_region
+        places: dict[str, tuple[int, int]] = {}
+        x = self._row_label_column_width
+        for placed in self.ordered_columns:
+            width = placed.get_render_width(self)
+            places[placed.key.value or ""] = (x, width)
+            x += width
+        regions = []
         for row, _key, column in cells:
-            if window.y <= row + header < window.bottom:
-                index = self.get_column_index(column)
-                self.refresh_coordinate(Coordinate(row, index))
+            y = row + header
+            if window.y <= y < window.bottom:
+                left, width = places[column]
+                regions.append(Region(left, y, width, 1).translate(-self.scroll_offset))
+        if regions:
+            self.refresh(*regions)
 
     @staticmethod
     def _forget(cache: LRUCache[Any, Any], stale: Callable[[Any], bool]) -> None:
