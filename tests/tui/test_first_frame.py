@@ -43,6 +43,20 @@ def still_fleet(**options: Any) -> UmigApp:
     )
 
 
+def restyles(app: UmigApp) -> list[int]:
+    """How many nodes each restyle of ``app`` touches, as it runs (a list that grows)."""
+    counts: list[int] = []
+    update_nodes = app.stylesheet.update_nodes
+
+    def recording(nodes: Iterable[DOMNode], animate: bool = False) -> None:
+        nodes = list(nodes)
+        counts.append(len(nodes))
+        update_nodes(nodes, animate=animate)
+
+    app.stylesheet.update_nodes = recording  # type: ignore[method-assign]
+    return counts
+
+
 async def test_the_store_is_read_before_the_screen_is_composed() -> None:
     app = still_fleet()
     ready_at_compose: list[bool] = []
@@ -63,15 +77,7 @@ async def test_the_theme_is_set_before_the_screen_is_composed() -> None:
     """A theme set once the screen is composed restyles every widget a second time before the
     first frame (~40 ms of the dashboard's first frame, at 120×40 with 4 environments)."""
     app = still_fleet(theme="umig-light")
-    restyled: list[int] = []
-    update_nodes = app.stylesheet.update_nodes
-
-    def recording(nodes: Iterable[DOMNode], animate: bool = False) -> None:
-        nodes = list(nodes)
-        restyled.append(len(nodes))
-        update_nodes(nodes, animate=animate)
-
-    app.stylesheet.update_nodes = recording  # type: ignore[method-assign]
+    restyled = restyles(app)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         assert app.theme == "umig-light"
@@ -88,15 +94,7 @@ async def test_the_first_resume_restyles_nothing_and_a_later_one_as_asked() -> N
     dashboard looks the same without it (tests/tui/test_snapshots.py compares the frames). A
     later resume that asks for it (Textual's mode and screen switches do) still restyles."""
     app = still_fleet()
-    restyled: list[int] = []
-    update_nodes = app.stylesheet.update_nodes
-
-    def recording(nodes: Iterable[DOMNode], animate: bool = False) -> None:
-        nodes = list(nodes)
-        restyled.append(len(nodes))
-        update_nodes(nodes, animate=animate)
-
-    app.stylesheet.update_nodes = recording  # type: ignore[method-assign]
+    restyled = restyles(app)
     async with app.run_test(size=(120, 40)) as pilot:
         main = app.screen
         assert isinstance(main, MainScreen)
