@@ -7,9 +7,10 @@ by an earlier version reads back the same.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+import msgspec
 
 
 class EventKind(StrEnum):
@@ -32,8 +33,7 @@ def _number(data: dict[str, Any], key: str) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-@dataclass(frozen=True, slots=True)
-class StatusChange:
+class StatusChange(msgspec.Struct, frozen=True):
     """An environment's status went from one word to another."""
 
     before: str
@@ -54,8 +54,7 @@ WATCH = "watch"  # a deploy watch's transition
 POLLER = "poller"  # a version change nobody announced, seen by the poller
 
 
-@dataclass(frozen=True, slots=True)
-class Deployment:
+class Deployment(msgspec.Struct, frozen=True):
     """A version change: seen by the poller (a deployment, or a rollback when it went back), or
     a deploy watch's stage (``waiting`` when it started, then ``succeeded`` / ``failed`` …)."""
 
@@ -116,8 +115,7 @@ class Deployment:
         return self.source == WATCH
 
 
-@dataclass(frozen=True, slots=True)
-class AlertChange:
+class AlertChange(msgspec.Struct, frozen=True):
     """An alert's transition (pending, firing, resolved)."""
 
     rule: str
@@ -143,8 +141,7 @@ class AlertChange:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Notice:
+class Notice(msgspec.Struct, frozen=True):
     """Anything else worth a line on the timeline; its summary says it all."""
 
     def to_json(self) -> dict[str, Any]:
@@ -173,8 +170,7 @@ def payload_from_json(kind: EventKind, data: dict[str, Any]) -> Payload:
     return _PAYLOADS[kind].from_json(data)
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(msgspec.Struct, frozen=True):
     """One entry of the timeline."""
 
     ts: float
@@ -182,7 +178,7 @@ class Event:
     kind: EventKind
     summary: str
     severity: str | None = None
-    payload: Payload = field(default_factory=Notice)
+    payload: Payload = msgspec.field(default_factory=Notice)
     id: int | None = None
 
     @property

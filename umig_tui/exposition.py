@@ -19,8 +19,9 @@ Conventions every series follows:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+
+import msgspec
 
 MAX_LABEL = 200  # characters of a label value read from an endpoint (a reason, a word)
 MAX_CHANGESETS = 1000  # umig_database_changeset_info samples per environment, at most
@@ -32,8 +33,7 @@ class Kind(StrEnum):
     INFO = "info"  # a gauge that is always 1, its facts in labels (written as a gauge)
 
 
-@dataclass(frozen=True, slots=True)
-class Series:
+class Series(msgspec.Struct, frozen=True):
     name: str  # as queried (a counter with its _total)
     kind: Kind
     labels: tuple[str, ...]

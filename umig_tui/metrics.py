@@ -7,8 +7,9 @@ used both to read an application's own ``/metrics`` and to export the fleet.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+
+import msgspec
 
 
 class Metric(StrEnum):
@@ -28,8 +29,7 @@ class Metric(StrEnum):
         return CATALOG[self]
 
 
-@dataclass(frozen=True, slots=True)
-class MetricSpec:
+class MetricSpec(msgspec.Struct, frozen=True):
     unit: str  # "ms", "ratio", "count", "s", "score"
     description: str
     prometheus: str | None  # the seeds' exposition name; None: not exported under a seed name

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
+
+import msgspec
 
 
 class Endpoint(StrEnum):
@@ -39,8 +40,7 @@ class ErrorKind(StrEnum):
     NOT_FOUND = "not_found"  # HTTP 404: the host answered, it does not serve that path
 
 
-@dataclass(frozen=True, slots=True)
-class FetchError:
+class FetchError(msgspec.Struct, frozen=True):
     """A fetch that failed: a kind, a one-line human reason, and the HTTP status if any."""
 
     kind: ErrorKind
@@ -101,8 +101,7 @@ class Severity(StrEnum):
 _SEVERITY_RANK = {Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3, Severity.CRITICAL: 4}
 
 
-@dataclass(frozen=True, slots=True)
-class Metrics:
+class Metrics(msgspec.Struct, frozen=True):
     """The numbers the monitor tracks per environment; None means not reported."""
 
     response_time_ms: float | None = None
@@ -136,11 +135,10 @@ class Metrics:
         )
 
     def as_dict(self) -> dict[str, float | None]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: getattr(self, name) for name in self.__struct_fields__}
 
 
-@dataclass(frozen=True, slots=True)
-class ComponentHealth:
+class ComponentHealth(msgspec.Struct, frozen=True):
     """One entry of ``components`` in the health document."""
 
     name: str
@@ -152,8 +150,7 @@ class ComponentHealth:
     detail: str | None = None  # a profile's one-line note ("12 tasks in last hour")
 
 
-@dataclass(frozen=True, slots=True)
-class HealthSnapshot:
+class HealthSnapshot(msgspec.Struct, frozen=True):
     """The environment's own word on its health: ``admin/health`` (seed 000 §2.1), or what a
     profile derives from live signals (``databaseVersionsHealth`` in the shipped application)."""
 
@@ -164,7 +161,7 @@ class HealthSnapshot:
     deployed_at: str | None = None
     components: tuple[ComponentHealth, ...] = ()
     system: tuple[tuple[str, str], ...] = ()
-    metrics: Metrics = field(default_factory=Metrics)
+    metrics: Metrics = msgspec.field(default_factory=Metrics)
     source: str = "admin/health"  # where the status word came from, shown beside it
     # Why, in the environment's own words, when the profile has more to say than the word
     # ("databaseVersionsHealth: UNHEALTHY (HTTP 503): Database connectivity failed").
@@ -174,8 +171,7 @@ class HealthSnapshot:
 COMPONENT_KEYS: tuple[str, ...] = ("umig", "database", "api", "ui", "backend")
 
 
-@dataclass(frozen=True, slots=True)
-class VersionRow:
+class VersionRow(msgspec.Struct, frozen=True):
     """One environment's row of the drift matrix: a version per component (None: unknown)."""
 
     umig: str | None = None
@@ -192,8 +188,7 @@ class VersionRow:
         return {key: getattr(self, key) for key in COMPONENT_KEYS}
 
 
-@dataclass(frozen=True, slots=True)
-class VersionInfo:
+class VersionInfo(msgspec.Struct, frozen=True):
     """``admin/version`` (seed 000 §2.2)."""
 
     version: str | None = None
@@ -236,14 +231,12 @@ class VersionInfo:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class NamedStatus:
+class NamedStatus(msgspec.Struct, frozen=True):
     name: str
     status: str
 
 
-@dataclass(frozen=True, slots=True)
-class ComponentPart:
+class ComponentPart(msgspec.Struct, frozen=True):
     """A part a profile reports with a state and a one-line detail (the shipped application's
     ``dashboard/health`` components: Database with its round trip, background activity)."""
 
@@ -252,8 +245,7 @@ class ComponentPart:
     detail: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class ComponentsStatus:
+class ComponentsStatus(msgspec.Struct, frozen=True):
     """``admin/components`` (seed 000 §2.3), or the parts another profile reports."""
 
     orchestrator_status: str | None = None
@@ -303,15 +295,13 @@ def is_bad_state(status: str | None) -> bool:
     return status is not None and status not in _GOOD_STATES and status not in _NEUTRAL_STATES
 
 
-@dataclass(frozen=True, slots=True)
-class MetricSample:
+class MetricSample(msgspec.Struct, frozen=True):
     name: str
     labels: tuple[tuple[str, str], ...]
     value: float
 
 
-@dataclass(frozen=True, slots=True)
-class MetricsSnapshot:
+class MetricsSnapshot(msgspec.Struct, frozen=True):
     """``admin/metrics/prometheus``: every sample, plus the ones the monitor understands."""
 
     samples: tuple[MetricSample, ...]
@@ -320,15 +310,13 @@ class MetricsSnapshot:
     build: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class TeamsCheck:
+class TeamsCheck(msgspec.Struct, frozen=True):
     """``/teams`` smoke check: the status code only."""
 
     http_status: int
 
 
-@dataclass(frozen=True, slots=True)
-class NotOffered:
+class NotOffered(msgspec.Struct, frozen=True):
     """The environment's profile has no source for this signal: "not available from this
     environment", never zero and never "unknown status"."""
 
@@ -343,8 +331,7 @@ Document = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class PollResult:
+class PollResult(msgspec.Struct, frozen=True):
     """The outcome of one fetch of one endpoint of one environment."""
 
     env: str

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import msgspec
+
 from tests.conftest import UMIG_TUI, cli_env
 from umig_tui.config import Polling, load_config
 from umig_tui.models import Endpoint, PollResult
@@ -65,9 +67,12 @@ def assert_clean_line(text: str, *, limit: int = 160) -> None:
 
 
 def strings_in(value: Any) -> Iterator[str]:
-    """Every string inside a parsed document (dataclasses, tuples, mappings)."""
+    """Every string inside a parsed document (structs, dataclasses, tuples, mappings)."""
     if isinstance(value, str):
         yield value
+    elif isinstance(value, msgspec.Struct):
+        for name in value.__struct_fields__:
+            yield from strings_in(getattr(value, name))
     elif is_dataclass(value) and not isinstance(value, type):
         for f in fields(value):
             yield from strings_in(getattr(value, f.name))

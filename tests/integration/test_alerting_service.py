@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
+from msgspec.structs import replace
 
 from tests.integration.conftest import FakeClock
 from umig_tui.analysis.alert_rules import AlertPhase, Transition

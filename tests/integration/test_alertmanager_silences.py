@@ -8,11 +8,11 @@ import json
 import time
 import urllib.request
 import uuid
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
 from tests.integration.conftest import FakeClock
 from tests.integration.test_alertmanager import (  # noqa: F401 - the fixture

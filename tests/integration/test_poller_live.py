@@ -7,7 +7,8 @@ import contextlib
 import itertools
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from umig_tui.config import Config, Environment, Polling
 from umig_tui.demo.fleet import demo_config

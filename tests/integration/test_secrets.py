@@ -15,10 +15,10 @@ import base64
 import logging
 import subprocess
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 
 from tests.conftest import UMIG_TUI, cli_env
 from tests.integration.conftest import FAST_POLLING

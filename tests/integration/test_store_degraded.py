@@ -10,11 +10,11 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import aiosqlite
 import pytest
+from msgspec.structs import replace
 
 from umig_tui.config import Config, Polling, StoreSettings
 from umig_tui.demo.fleet import demo_config

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec.structs
 import pytest
 from rich.segment import Segment
 from textual.app import App
@@ -56,7 +56,7 @@ def demo_config() -> Config:
 @pytest.fixture
 def fast_config(demo_config: Config) -> Config:
     """The demo fleet polled every 0.2 s, for tests that watch polling go on."""
-    return dataclasses.replace(demo_config, polling=FAST_POLLING)
+    return msgspec.structs.replace(demo_config, polling=FAST_POLLING)
 
 
 @pytest.fixture

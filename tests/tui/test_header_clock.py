@@ -3,10 +3,10 @@ the tail, not the whole line (each redraw of a widget sends all of its cells to 
 
 from __future__ import annotations
 
-import dataclasses
 import operator
 from functools import partial
 
+import msgspec.structs
 from rich.text import Text
 from textual.widgets import Static
 
@@ -37,7 +37,7 @@ async def test_a_clock_tick_redraws_the_tail_and_not_the_rest_of_the_line(
         tail = recording_refreshes(header.query_one("#header-clock", Static))
         # Seconds, then minutes later: the age and the clock differ, nothing else.
         for later in (7, 12, 95):
-            header.data = dataclasses.replace(data, now=data.last_update + later)
+            header.data = msgspec.structs.replace(data, now=data.last_update + later)
             shown = await wait_for_shown(
                 pilot, header, partial(operator.ne, before), what=f"the header {later} s later"
             )
@@ -50,7 +50,7 @@ async def test_a_clock_tick_redraws_the_tail_and_not_the_rest_of_the_line(
         assert not any(tail)  # the tail's width stays: no layout pass either
         assert header.plain.strip() == before.strip()
         # Anything else that changes redraws the line.
-        header.data = dataclasses.replace(data, paused=False, now=data.last_update + 95)
+        header.data = msgspec.structs.replace(data, paused=False, now=data.last_update + 95)
         await wait_for_shown(pilot, header, lambda s: "PAUSED" not in s, what="no PAUSED")
         assert line == [False]
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import msgspec.structs
 import pytest
 
 from tests.tui.conftest import AppFactory, good_result, row_texts, wait_for, wait_for_data
@@ -163,8 +163,10 @@ class TestUpdates:
     async def test_a_hanging_environment_does_not_hold_up_the_others(
         self, make_app: AppFactory, fast_config: Config, sim: Simulator
     ) -> None:
-        polling = dataclasses.replace(fast_config.polling, timeout=3.0)
-        app = make_app(config=dataclasses.replace(fast_config, polling=polling), use_store=False)
+        polling = msgspec.structs.replace(fast_config.polling, timeout=3.0)
+        app = make_app(
+            config=msgspec.structs.replace(fast_config, polling=polling), use_store=False
+        )
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_for_data(pilot)
             assert app.monitor is not None

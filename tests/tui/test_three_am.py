@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import Any
 
+import msgspec.structs
 import pytest
 from rich.text import Text
 
@@ -33,8 +33,8 @@ SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40"
 @pytest.fixture
 def alerting_config(fast_config: Config) -> Config:
     """Polled every 0.2 s, alerts evaluated after 1 s: a failure fires within seconds."""
-    return dataclasses.replace(
-        fast_config, alerts=dataclasses.replace(fast_config.alerts, interval=1.0)
+    return msgspec.structs.replace(
+        fast_config, alerts=msgspec.structs.replace(fast_config.alerts, interval=1.0)
     )
 
 

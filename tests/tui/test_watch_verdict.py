@@ -5,10 +5,10 @@ baseline, threshold, test, p and sample counts. Against the in-process demo flee
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import Any
 
+import msgspec.structs
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
@@ -65,7 +65,7 @@ async def test_the_watch_detail_shows_what_the_verdict_rests_on(
 ) -> None:
     # A 3-second window at 0.2 s polls: a handful of samples, so a low minimum here; and a
     # handful of the previous version's first (on a busy machine polls come slower).
-    config = dataclasses.replace(fast_config, deploy=DeploySettings(min_samples=3))
+    config = msgspec.structs.replace(fast_config, deploy=DeploySettings(min_samples=3))
     app = make_app(config=config)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for_data(pilot)

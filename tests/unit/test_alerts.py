@@ -3,10 +3,10 @@ every built-in rule of seed 000 §3.2 (plus degradation and SLO burn) and user r
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 
 from umig_tui.analysis.alert_rules import (
     AlertEngine,

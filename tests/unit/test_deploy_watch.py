@@ -12,9 +12,10 @@ import json
 import random
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import pytest
+from msgspec.structs import replace
 from rich.console import Console
 
 from umig_tui.cli.deploy_view import render_watch

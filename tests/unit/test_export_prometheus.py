@@ -10,10 +10,10 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 

@@ -7,9 +7,9 @@ finds nothing to say with --base-units.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 import pytest
+from msgspec.structs import replace
 
 from tests.unit.test_export_prometheus import (
     FIRING_ALERTS,

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 
 from tests.conftest import REPO
 from umig_tui.config import StoreSettings

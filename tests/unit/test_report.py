@@ -14,10 +14,10 @@ import re
 import shutil
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 
 from tests.generated_store import DAY, HOUR, STEP, EnvHistory, Stretch, build
 from umig_tui.analysis.alert_rules import AlertPhase, AlertState

@@ -104,7 +104,7 @@ def test_alertmanager_matchers_negative_and_regex_match_as_there() -> None:
 
 
 def replace_severity(a: AlertState, severity: Severity) -> AlertState:
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     return replace(a, severity=severity)
 

@@ -12,10 +12,10 @@ import sys
 import time
 import warnings
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 
 from tests.conftest import seed_path
 from umig_tui import metrics

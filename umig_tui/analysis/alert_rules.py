@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
+
+import msgspec
+from msgspec.structs import replace
 
 from umig_tui.analysis.trends import MIN_SLO_COVERAGE
 from umig_tui.config import AlertRuleConfig, Thresholds
@@ -23,12 +25,11 @@ class AlertPhase(StrEnum):
     RESOLVED = "resolved"
 
 
-@dataclass(frozen=True, slots=True)
-class EnvSignals:
+class EnvSignals(msgspec.Struct, frozen=True):
     """What the rules look at for one environment at one moment."""
 
     env: str
-    metrics: Metrics = field(default_factory=Metrics)
+    metrics: Metrics = msgspec.field(default_factory=Metrics)
     health_failures: int = 0  # consecutive failed health polls
     reachable: bool = True
     # The environment's circuit breaker is open: so many requests failed in a row that polls
@@ -47,11 +48,12 @@ class EnvSignals:
     # Share of the burn window with data (0..1); None: not measured. Below MIN_SLO_COVERAGE the
     # rate stands on a sliver (two minutes of six hours) and the burn rule does not hold.
     budget_coverage: float | None = None
-    series: Mapping[str, float] = field(default_factory=dict)  # latest value per series name
+    series: Mapping[str, float] = msgspec.field(
+        default_factory=dict
+    )  # latest value per series name
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
+class Check(msgspec.Struct, frozen=True):
     """A rule's verdict for one environment: does it hold, with what value."""
 
     holds: bool
@@ -59,8 +61,7 @@ class Check:
     detail: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(msgspec.Struct, frozen=True):
     name: str
     severity: Severity
     description: str
@@ -73,8 +74,7 @@ class Rule:
         return not self.environments or env in self.environments
 
 
-@dataclass(frozen=True, slots=True)
-class AlertState:
+class AlertState(msgspec.Struct, frozen=True):
     """One alert (rule × environment) as it stands; what the store keeps."""
 
     rule: str
@@ -280,8 +280,7 @@ def all_rules(thresholds: Thresholds, user: Sequence[AlertRuleConfig] = ()) -> l
 # --- the engine ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Transition:
+class Transition(msgspec.Struct, frozen=True):
     """An alert that changed phase: pending, firing, resolved (or a pending one that cleared)."""
 
     alert: AlertState

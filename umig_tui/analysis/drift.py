@@ -6,9 +6,10 @@ Pure functions: a version matrix in, findings out (seed 000 §5, seed 001 versio
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+import msgspec
 
 from umig_tui.analysis.versions import (
     DiffLevel,
@@ -33,8 +34,7 @@ class DriftKind(StrEnum):
     SCHEMA_DRIFT = "schema_drift"
 
 
-@dataclass(frozen=True, slots=True)
-class DriftFinding:
+class DriftFinding(msgspec.Struct, frozen=True):
     kind: DriftKind
     severity: Severity
     environment: str
@@ -55,8 +55,7 @@ class DriftFinding:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class EnvRef:
+class EnvRef(msgspec.Struct, frozen=True):
     name: str
     tier: Tier
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 
-@dataclass(frozen=True, slots=True)
-class RankTest:
+class RankTest(msgspec.Struct, frozen=True):
     statistic: float  # U of the "after" sample, or the number of exceedances
     p_value: float  # one-sided: "after" is greater
 

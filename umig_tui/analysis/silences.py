@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from enum import StrEnum
+
+import msgspec
 
 from umig_tui.analysis.alert_rules import AlertState
 from umig_tui.util.timefmt import minute, stamp, zone
@@ -39,8 +40,7 @@ def alert_labels(alert: AlertState) -> dict[str, str]:
     }
 
 
-@dataclass(frozen=True, slots=True)
-class Matcher:
+class Matcher(msgspec.Struct, frozen=True):
     """One Alertmanager matcher: ``name=value``, ``!=``, ``=~`` or ``!~``."""
 
     name: str
@@ -66,8 +66,7 @@ class Matcher:
         return f"{self.name}{op}{self.value}"
 
 
-@dataclass(frozen=True, slots=True)
-class Silence:
+class Silence(msgspec.Struct, frozen=True):
     """One silence, from the store or from Alertmanager (``source``)."""
 
     id: str

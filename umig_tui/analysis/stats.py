@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -23,8 +24,7 @@ def mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-@dataclass(frozen=True, slots=True)
-class WindowStats:
+class WindowStats(msgspec.Struct, frozen=True):
     count: int
     avg: float | None
     min: float | None

@@ -7,8 +7,9 @@ budget left. Pure: statistics in, judgements out.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
+
+import msgspec
 
 from umig_tui.analysis.stats import WindowStats, relative_change
 from umig_tui.config import SloSettings
@@ -25,16 +26,14 @@ TREND_METRICS: tuple[tuple[str, str], ...] = (
 MIN_SAMPLES = 5  # fewer samples than this in a window make no comparison
 
 
-@dataclass(frozen=True, slots=True)
-class Reference:
+class Reference(msgspec.Struct, frozen=True):
     label: str  # "1h ago", "24h ago", "7d ago", "baseline 1.1.2"
     value: float | None
     change: float | None  # relative, + is higher
     degraded: bool
 
 
-@dataclass(frozen=True, slots=True)
-class MetricTrend:
+class MetricTrend(msgspec.Struct, frozen=True):
     env: str
     metric: str
     stat: str  # avg | p95
@@ -115,8 +114,7 @@ VERDICT_TEXT: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class TimedAvailability:
+class TimedAvailability(msgspec.Struct, frozen=True):
     """Availability over the time a window has data: every stretch weighs by its length, so
     polling every 5 s for a minute counts no more than polling every 30 s for that minute."""
 
@@ -157,8 +155,7 @@ def timed_availability(
     return TimedAvailability(up / covered, polls, covered)
 
 
-@dataclass(frozen=True, slots=True)
-class SloReport:
+class SloReport(msgspec.Struct, frozen=True):
     env: str
     window: float
     availability: float | None

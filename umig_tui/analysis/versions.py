@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 from enum import IntEnum
 
+import msgspec
 from packaging.version import InvalidVersion, Version
 
 from umig_tui.models import Severity
@@ -100,8 +100,7 @@ def compare_versions(a: str | None, b: str | None) -> int | None:
 
 
 @functools.total_ordering
-@dataclass(frozen=True, slots=True)
-class SchemaId:
+class SchemaId(msgspec.Struct, frozen=True):
     """A database schema id such as ``031`` or ``032-dev``: a number and a dev flag."""
 
     number: int

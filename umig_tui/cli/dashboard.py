@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
+
+from msgspec.structs import replace
 
 from umig_tui.cli.common import EXIT_USAGE, UsageError, load, option
 from umig_tui.config import Polling, resolve_secret

@@ -9,9 +9,10 @@ import os
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from msgspec.structs import replace
 
 from umig_tui.cli.common import option
 from umig_tui.cli.progress import Waiting

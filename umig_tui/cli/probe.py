@@ -59,7 +59,7 @@ def register(commands: Any) -> None:
 
 def _environment(args: argparse.Namespace) -> tuple[Any, Any]:
     """The environment to probe and the polling settings (timeout) to probe it with."""
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     from umig_tui.config import Auth, Environment, Polling, load_config
     from umig_tui.config.values import check_url

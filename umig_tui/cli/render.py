@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TextIO
+
+import msgspec
 
 _STATUS_CODES = {
     "healthy": "32",
@@ -28,8 +29,7 @@ def wants_color(stream: TextIO) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
-@dataclass(frozen=True, slots=True)
-class Cell:
+class Cell(msgspec.Struct, frozen=True):
     text: str
     style: str | None = None  # a key of _STATUS_CODES, or an SGR code
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import dataclasses
 import signal
 import sys
 from typing import TYPE_CHECKING, Any
+
+import msgspec.structs
 
 from umig_tui.cli.common import EXIT_OK, UsageError, add_source_options, option
 
@@ -76,7 +77,7 @@ def polled_fleet(args: argparse.Namespace, command: str) -> Config:
         profile=option(args, "profile"),
     )
     if getattr(config, "prometheus", None) is not None:  # [source]: for the readers
-        config = dataclasses.replace(config, prometheus=None)
+        config = msgspec.structs.replace(config, prometheus=None)
     return config.select(option(args, "env"))
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import fields
 from typing import Any
 
 from umig_tui.config.model import (
@@ -46,7 +45,7 @@ HEALTH_METRICS: tuple[str, ...] = (
     "db_round_trip_ms",
     "components_loaded",
 )
-METRICS_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Metrics))
+METRICS_FIELDS: tuple[str, ...] = Metrics.__struct_fields__
 # Per signal: the expressions it must have, and those it may have.
 REQUIRED: dict[Endpoint, tuple[str, ...]] = {
     Endpoint.HEALTH: ("status",),

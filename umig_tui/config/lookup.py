@@ -7,8 +7,9 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
+
+from msgspec.structs import replace
 
 from umig_tui import APP_NAME
 from umig_tui.config.model import (

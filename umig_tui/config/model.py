@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+
+import msgspec
+from msgspec.structs import replace
 
 from umig_tui.models import Endpoint, Tier
 
@@ -43,8 +46,7 @@ class ConfigError(Exception):
         return self.message
 
 
-@dataclass(frozen=True, slots=True)
-class Auth:
+class Auth(msgspec.Struct, frozen=True):
     """How to authenticate; secrets are named environment variables, never values."""
 
     type: str = "none"  # none | bearer | basic
@@ -53,13 +55,12 @@ class Auth:
     password_env: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Environment:
+class Environment(msgspec.Struct, frozen=True):
     name: str
     url: str
     tier: Tier
     api_prefix: str = DEFAULT_API_PREFIX
-    auth: Auth = field(default_factory=Auth)
+    auth: Auth = msgspec.field(default_factory=Auth)
     verify_tls: bool = True
     ca_bundle: str | None = None
     origin: str = ""  # where it was defined: "file:line" or "$UMIG_PROD_URL"
@@ -70,8 +71,7 @@ class Environment:
         return f"{self.url}{self.api_prefix}/{path}"
 
 
-@dataclass(frozen=True, slots=True)
-class Polling:
+class Polling(msgspec.Struct, frozen=True):
     """Intervals per endpoint (seed 000 §3.1) and the limits that keep polling cheap."""
 
     health: float = 30.0
@@ -90,8 +90,7 @@ class Polling:
         return float(getattr(self, endpoint.value))
 
 
-@dataclass(frozen=True, slots=True)
-class StoreSettings:
+class StoreSettings(msgspec.Struct, frozen=True):
     path: Path | None = None  # None → platformdirs default, chosen by the caller
     retention: float = 90 * 86400.0
     raw_retention: float = 7 * 86400.0
@@ -99,8 +98,7 @@ class StoreSettings:
     enabled: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class Thresholds:
+class Thresholds(msgspec.Struct, frozen=True):
     """Seed 000 §3.2 / §6.2 and seed 003 defaults."""
 
     error_rate: float = 0.05
@@ -109,8 +107,7 @@ class Thresholds:
     response_time_p95_ms: float = 500.0
 
 
-@dataclass(frozen=True, slots=True)
-class AlertRuleConfig:
+class AlertRuleConfig(msgspec.Struct, frozen=True):
     """A user-defined rule: ``metric comparison threshold`` held for ``for``."""
 
     name: str
@@ -123,16 +120,14 @@ class AlertRuleConfig:
     environments: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class AlertSettings:
+class AlertSettings(msgspec.Struct, frozen=True):
     rules: tuple[AlertRuleConfig, ...] = ()
     disable: tuple[str, ...] = ()  # built-in rule names switched off
     bell: bool = True
     interval: float = 15.0
 
 
-@dataclass(frozen=True, slots=True)
-class NotifySettings:
+class NotifySettings(msgspec.Struct, frozen=True):
     """Where firing and resolved alerts are sent (secrets by variable name only)."""
 
     webhook: str | None = None
@@ -142,16 +137,14 @@ class NotifySettings:
     pushgateway: str | None = None  # serve pushes /metrics there every health interval
 
 
-@dataclass(frozen=True, slots=True)
-class RepositorySettings:
+class RepositorySettings(msgspec.Struct, frozen=True):
     """``[repository]``: a local clone of the application, for the commits between environments."""
 
     path: Path | None = None
     timeout: float = 10.0  # per git call
 
 
-@dataclass(frozen=True, slots=True)
-class DeploySettings:
+class DeploySettings(msgspec.Struct, frozen=True):
     """``[deploy]``: what a deploy verdict rests on (``deploy.verdict``)."""
 
     min_samples: int = 20  # per side, per metric; fewer is inconclusive
@@ -160,8 +153,7 @@ class DeploySettings:
     soak: float = 0.0  # after a pass, keep checking this long (0: no soak)
 
 
-@dataclass(frozen=True, slots=True)
-class SloSettings:
+class SloSettings(msgspec.Struct, frozen=True):
     """Seed 003's service-health table: the targets error budgets are measured against."""
 
     availability: float = 0.999
@@ -184,19 +176,21 @@ class JqField:
     program: JqProgram = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class ProfileSignal:
+class ProfileSignal(msgspec.Struct, frozen=True):
     """How a site-defined profile answers one signal: a path and the fields read from it."""
 
     path: str  # below the environment's api_prefix, no leading slash
     accept: frozenset[int] = frozenset({200})  # statuses whose body is the document
-    fields: Mapping[str, JqField] = field(default_factory=dict)  # document field → expression
-    extra: Mapping[str, JqField] = field(default_factory=dict)  # metrics: series → expression
+    fields: Mapping[str, JqField] = msgspec.field(
+        default_factory=dict
+    )  # document field → expression
+    extra: Mapping[str, JqField] = msgspec.field(
+        default_factory=dict
+    )  # metrics: series → expression
     format: str = "json"  # metrics only: json | prometheus
 
 
-@dataclass(frozen=True, slots=True)
-class CustomProfileSpec:
+class CustomProfileSpec(msgspec.Struct, frozen=True):
     """``[profiles.NAME]``: a site's endpoints and jq field maps (``sources.profiles.custom``)."""
 
     name: str
@@ -204,21 +198,20 @@ class CustomProfileSpec:
     origin: str = ""  # "file:line" of its table
 
 
-@dataclass(frozen=True, slots=True)
-class Config:
+class Config(msgspec.Struct, frozen=True):
     environments: tuple[Environment, ...]
-    polling: Polling = field(default_factory=Polling)
-    store: StoreSettings = field(default_factory=StoreSettings)
-    thresholds: Thresholds = field(default_factory=Thresholds)
-    expected: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    polling: Polling = msgspec.field(default_factory=Polling)
+    store: StoreSettings = msgspec.field(default_factory=StoreSettings)
+    thresholds: Thresholds = msgspec.field(default_factory=Thresholds)
+    expected: Mapping[str, Mapping[str, str]] = msgspec.field(default_factory=dict)
     history_file: Path | None = None  # the seed's deployment-history JSONL, when kept
-    keys: Mapping[str, str] = field(default_factory=dict)  # dashboard binding id → key
-    alerts: AlertSettings = field(default_factory=AlertSettings)
-    notify: NotifySettings = field(default_factory=NotifySettings)
-    slo: SloSettings = field(default_factory=SloSettings)
-    repository: RepositorySettings = field(default_factory=RepositorySettings)
-    deploy: DeploySettings = field(default_factory=DeploySettings)
-    profiles: Mapping[str, CustomProfileSpec] = field(default_factory=dict)
+    keys: Mapping[str, str] = msgspec.field(default_factory=dict)  # dashboard binding id → key
+    alerts: AlertSettings = msgspec.field(default_factory=AlertSettings)
+    notify: NotifySettings = msgspec.field(default_factory=NotifySettings)
+    slo: SloSettings = msgspec.field(default_factory=SloSettings)
+    repository: RepositorySettings = msgspec.field(default_factory=RepositorySettings)
+    deploy: DeploySettings = msgspec.field(default_factory=DeploySettings)
+    profiles: Mapping[str, CustomProfileSpec] = msgspec.field(default_factory=dict)
     demo: bool = False
     demo_dialect: str = "us088"  # what the demo fleet speaks (``--demo --profile``)
     source: Path | None = None

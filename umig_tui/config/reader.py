@@ -162,7 +162,7 @@ class Reader:
         return StoreSettings(**values)
 
     def thresholds(self, raw: Any) -> Thresholds:
-        data = self.table(raw, ("thresholds",), set(Thresholds.__dataclass_fields__))
+        data = self.table(raw, ("thresholds",), set(Thresholds.__struct_fields__))
         values: dict[str, Any] = {}
         for key, value in data.items():
             path = ("thresholds", key)
@@ -463,7 +463,7 @@ class Reader:
 
     def deploy(self, raw: Any) -> DeploySettings:
         """``[deploy]``: min_samples, confidence, tolerance, soak."""
-        data = self.table(raw, ("deploy",), set(DeploySettings.__dataclass_fields__))
+        data = self.table(raw, ("deploy",), set(DeploySettings.__struct_fields__))
         values: dict[str, Any] = {}
         for key, value in data.items():
             path = ("deploy", key)
@@ -542,8 +542,9 @@ TOP_KEYS = {
 def prometheus_target(parsed: Environment, url: str) -> Environment:
     """The Prometheus to read as an Environment (its auth, TLS and proxy rules are an
     environment's); a path in ``url`` is its prefix (``https://host/prometheus``)."""
-    from dataclasses import replace
     from urllib.parse import urlsplit
+
+    from msgspec.structs import replace
 
     parts = urlsplit(url.strip())
     prefix = parts.path.rstrip("/")

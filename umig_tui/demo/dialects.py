@@ -9,7 +9,8 @@ injected on a signal ("health") reaches every path of that signal in any dialect
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+
+import msgspec
 
 from umig_tui.demo import documents, documents_v2
 from umig_tui.demo import documents_v2_live as live
@@ -23,8 +24,7 @@ PROMETHEUS = "text/plain; version=0.0.4"
 NOT_FOUND = b'{"message": "Not Found"}'  # what ScriptRunner answers for a closure it lacks
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
+class Route(msgspec.Struct, frozen=True):
     """One path below the API prefix."""
 
     path: str
@@ -35,8 +35,7 @@ class Route:
     smoke: bool = False  # the teams smoke check: answers ``teams_status`` when that is set
 
 
-@dataclass(frozen=True, slots=True)
-class Dialect:
+class Dialect(msgspec.Struct, frozen=True):
     name: str
     routes: tuple[Route, ...]
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from umig_tui.util.durations import format_duration
 
 
-@dataclass(frozen=True, slots=True)
-class EnvReading:
+class EnvReading(msgspec.Struct, frozen=True):
     """One moment of one simulated environment: what its endpoints report."""
 
     version: str

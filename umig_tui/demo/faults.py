@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+
+import msgspec
 
 from umig_tui.models import ErrorKind
 
 
-@dataclass(frozen=True, slots=True)
-class SimResponse:
+class SimResponse(msgspec.Struct, frozen=True):
     """What the simulator answers. ``action`` asks the transport to misbehave at the socket."""
 
     status: int = 200
@@ -19,7 +19,7 @@ class SimResponse:
     # None | "refused" | "reset" | "hang" | "truncate" (declare the full length, send half, close)
     action: str | None = None
     chunked: bool = False  # stream without a content-length (the cap must work while streaming)
-    extra: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 _LOGIN_HTML = b"""<!DOCTYPE html>

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from pathlib import Path
+
+import msgspec
+from msgspec.structs import replace
 
 from umig_tui.config import Config, Environment
 from umig_tui.models import Tier
@@ -11,8 +13,7 @@ from umig_tui.models import Tier
 DEMO_HOST = "http://demo.umig.invalid"
 
 
-@dataclass(frozen=True, slots=True)
-class DemoRelease:
+class DemoRelease(msgspec.Struct, frozen=True):
     version: str
     build: str
     codename: str

@@ -16,7 +16,8 @@ import math
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 from umig_tui.demo.fleet import fleet_size_for
 from umig_tui.demo.simulator import Simulator
@@ -53,8 +54,7 @@ _ROLLUP = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class SeededHistory:
+class SeededHistory(msgspec.Struct, frozen=True):
     samples: int  # raw samples written (0: already there, or a store this run does not write)
     seconds: float  # how long writing took
 

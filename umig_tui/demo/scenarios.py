@@ -6,11 +6,10 @@ story for a bug in the monitor.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 
-@dataclass(frozen=True, slots=True)
-class Scenario:
+class Scenario(msgspec.Struct, frozen=True):
     name: str
     description: str  # one line: what the demo fleet is playing
 

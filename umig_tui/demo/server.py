@@ -15,11 +15,11 @@ import socket
 import struct
 import threading
 from collections import deque
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
 import h11
+import msgspec
 
 from umig_tui.demo.faults import SimResponse
 from umig_tui.demo.simulator import Simulator
@@ -29,8 +29,7 @@ _MAX_CONTROL_BODY = 64 * 1024
 _RECORDED = 2000
 
 
-@dataclass(frozen=True, slots=True)
-class SeenRequest:
+class SeenRequest(msgspec.Struct, frozen=True):
     """A request as the server received it (tests check headers: auth, User-Agent)."""
 
     env: str | None  # the environment it was addressed to; None for the control API

@@ -11,9 +11,11 @@ import math
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
+
+import msgspec
+from msgspec.structs import replace
 
 from umig_tui.demo import dialects
 from umig_tui.demo.documents import EnvReading
@@ -42,8 +44,7 @@ _CHANGESET_EVERY = 2 * 86400.0  # how far apart the changesets before the seed r
 _STATUS_WORDS = {"healthy", "degraded", "unhealthy", "maintenance", "unknown"}
 
 
-@dataclass
-class SimEnv:
+class SimEnv(msgspec.Struct):
     name: str
     tier: Tier
     index: int
@@ -64,13 +65,12 @@ class SimEnv:
     latency: float = 0.0
     down_until: float = 0.0
     teams_status: int = 200
-    faults: dict[str, str] = field(default_factory=dict)
+    faults: dict[str, str] = msgspec.field(default_factory=dict)
     build_properties: bool = False  # operators set -Dbuild.number & co (umig-admin-v2)
-    changelog: dict[int, float] = field(default_factory=dict)  # changeset → when it ran
+    changelog: dict[int, float] = msgspec.field(default_factory=dict)  # changeset → when it ran
 
 
-@dataclass
-class ScheduledDeploy:
+class ScheduledDeploy(msgspec.Struct):
     env: str
     at: float
     release: DemoRelease
@@ -312,7 +312,7 @@ class Simulator:
         try:
             self._control(env, dict(command))
         except Exception:
-            for name in sim.__dataclass_fields__:
+            for name in sim.__struct_fields__:
                 setattr(sim, name, getattr(saved, name))
             self._events = events
             for listener in self.listeners:

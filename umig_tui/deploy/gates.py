@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from umig_tui.deploy.watch_state import GATES, Gate
 from umig_tui.models import (

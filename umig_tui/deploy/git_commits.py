@@ -13,8 +13,9 @@ import contextlib
 import os
 import re
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 from umig_tui.util.sanitize import clean_text
 
@@ -33,8 +34,7 @@ class GitError(Exception):
     """git cannot answer: not installed, not a repository, too slow, or an error (one line)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Ref:
+class Ref(msgspec.Struct, frozen=True):
     """What a version resolved to: a full commit id and how it was found, or why not."""
 
     sha: str | None
@@ -42,16 +42,14 @@ class Ref:
     problem: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Commit:
+class Commit(msgspec.Struct, frozen=True):
     sha: str
     author: str
     ts: float | None
     subject: str
 
 
-@dataclass(frozen=True, slots=True)
-class CommitRange:
+class CommitRange(msgspec.Struct, frozen=True):
     """The commits ``head`` has that ``base`` lacks (``git log base..head``), and back."""
 
     base: Ref

@@ -12,10 +12,11 @@ import fcntl
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from umig_tui.events import Event, EventKind
 from umig_tui.util.durations import format_duration
@@ -37,8 +38,7 @@ TYPES = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryEntry:
+class HistoryEntry(msgspec.Struct, frozen=True):
     """One line of the history, with the seed's field names kept in ``record``."""
 
     id: str
@@ -48,11 +48,10 @@ class HistoryEntry:
     environment: str
     version: str | None
     status: str | None
-    record: dict[str, Any] = field(default_factory=dict)
+    record: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class HistorySummary:
+class HistorySummary(msgspec.Struct, frozen=True):
     """The seed's summary: starts, successes, failures, rollbacks and the success rate."""
 
     total: int

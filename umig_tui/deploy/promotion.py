@@ -8,7 +8,8 @@ Collecting them (a poll, the store, the history JSONL, git) is ``service.promoti
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+
+import msgspec
 
 from umig_tui.analysis.versions import DiffLevel, compare_versions, version_difference
 from umig_tui.deploy.git_commits import CommitRange
@@ -19,13 +20,12 @@ from umig_tui.util.durations import format_duration
 PROMOTION_TIERS: tuple[Tier, ...] = (Tier.DEVELOPMENT, Tier.UAT, Tier.PRODUCTION)
 
 
-@dataclass(frozen=True, slots=True)
-class EnvInput:
+class EnvInput(msgspec.Struct, frozen=True):
     """One environment as the poll left it."""
 
     name: str
     tier: Tier
-    versions: VersionRow = field(default_factory=VersionRow)
+    versions: VersionRow = msgspec.field(default_factory=VersionRow)
     deployed_at: float | None = None  # the environment's own word, when it gives one
     deployed_by: str | None = None
     build_tag: str | None = None
@@ -38,8 +38,7 @@ class EnvInput:
         return self.versions.umig
 
 
-@dataclass(frozen=True, slots=True)
-class Landing:
+class Landing(msgspec.Struct, frozen=True):
     """An environment got a version at ``ts`` (a deployment or a rollback to it)."""
 
     env: str
@@ -48,8 +47,7 @@ class Landing:
     by: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class VerdictState:
+class VerdictState(msgspec.Struct, frozen=True):
     """The last deploy verdict recorded for a version in an environment, and its soak."""
 
     verdict: str  # pass | fail | inconclusive
@@ -59,8 +57,7 @@ class VerdictState:
     soak_until: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Column:
+class Column(msgspec.Struct, frozen=True):
     """One environment on the board."""
 
     name: str
@@ -81,8 +78,7 @@ class Column:
         return self.versions.umig
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(msgspec.Struct, frozen=True):
     """From one environment to the next in promotion order."""
 
     lower: str
@@ -110,8 +106,7 @@ class Step:
         return f"{text} for {span}" if self.since_exact else f"{text} for at least {span}"
 
 
-@dataclass(frozen=True, slots=True)
-class Board:
+class Board(msgspec.Struct, frozen=True):
     columns: tuple[Column, ...]  # promotion order, then the environments aside
     steps: tuple[Step, ...]
     now: float

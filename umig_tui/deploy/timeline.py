@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from umig_tui.deploy.history_jsonl import (
     HistoryEntry,
@@ -73,8 +74,7 @@ def _covered(entry: HistoryEntry, entries: Sequence[HistoryEntry]) -> bool:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class History:
+class History(msgspec.Struct, frozen=True):
     entries: tuple[HistoryEntry, ...]  # newest first
     summary: HistorySummary
     malformed: int = 0

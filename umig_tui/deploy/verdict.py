@@ -11,7 +11,9 @@ traffic, every probe failed, or no baseline at all: inconclusive, with the reaso
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+
+import msgspec
+from msgspec.structs import replace
 
 from umig_tui.analysis.mannwhitney import exceedance_greater, finite, holm, mann_whitney_greater
 from umig_tui.analysis.stats import WindowStats, mean, relative_change
@@ -22,8 +24,7 @@ from umig_tui.deploy.verdict_record import MetricResult, is_ratio
 ERROR_FLOOR = 0.005
 
 
-@dataclass(frozen=True, slots=True)
-class VerdictSettings:
+class VerdictSettings(msgspec.Struct, frozen=True):
     """``[deploy]``: min_samples per side, confidence of "worse", tolerance (relative effect)."""
 
     min_samples: int = 20
@@ -32,8 +33,7 @@ class VerdictSettings:
     error_rate: float = 0.05  # the absolute limit ([thresholds] error_rate)
 
 
-@dataclass(frozen=True, slots=True)
-class Reference:
+class Reference(msgspec.Struct, frozen=True):
     """What the new version is compared with, labelled: never the new version itself."""
 
     label: str  # "1.1.2 on production, the hour before the deploy"
@@ -45,8 +45,7 @@ class Reference:
     availability: tuple[float, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Judgement:
+class Judgement(msgspec.Struct, frozen=True):
     verdict: str  # pass | fail | inconclusive
     reason: str
     detail: tuple[MetricResult, ...]

@@ -28,16 +28,16 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+import msgspec
 
 VERDICTS = ("pass", "fail", "inconclusive")
 SOAK_STATES = ("soaking", "passed", "failed")
 
 
-@dataclass(frozen=True, slots=True)
-class MetricResult:
+class MetricResult(msgspec.Struct, frozen=True):
     """One metric (or gate) of a verdict: what was measured, against what, and the test."""
 
     metric: str
@@ -97,8 +97,7 @@ class MetricResult:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Soak:
+class Soak(msgspec.Struct, frozen=True):
     until: float
     state: str  # soaking | passed | failed
 
@@ -106,8 +105,7 @@ class Soak:
         return {"until": _iso(self.until), "state": self.state}
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(msgspec.Struct, frozen=True):
     """The last word on one version in one environment."""
 
     env: str

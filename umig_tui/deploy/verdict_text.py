@@ -7,7 +7,8 @@ carries a version an endpoint reported.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 from umig_tui.deploy.verdict_record import MetricResult, is_ratio
 from umig_tui.util.durations import format_duration
@@ -16,8 +17,7 @@ from umig_tui.util.timefmt import clock
 COLUMNS = ("metric", "now", "baseline", "threshold", "test", "p", "n", "result")
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+class Row(msgspec.Struct, frozen=True):
     metric: str
     value: str
     baseline: str

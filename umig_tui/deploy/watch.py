@@ -8,8 +8,10 @@ machine is pure (``DeployWatch.step``); ``deploy.runner.run_watch`` drives it wi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
 from typing import Any
+
+import msgspec
+from msgspec.structs import replace
 
 from umig_tui.analysis.versions import compare_versions
 from umig_tui.deploy.gates import gate_health, gate_orchestrator, gate_smoke, has_orchestrator
@@ -40,11 +42,10 @@ from umig_tui.models import HealthSnapshot
 LIVE_JUDGE_EVERY = 100  # above this many samples, the live verdict every count/100 new ones
 
 
-@dataclass
-class _Samples:
-    response: list[float] = field(default_factory=list)
-    errors: list[float] = field(default_factory=list)
-    availability: list[float] = field(default_factory=list)  # per health check: 1 healthy
+class _Samples(msgspec.Struct):
+    response: list[float] = msgspec.field(default_factory=list)
+    errors: list[float] = msgspec.field(default_factory=list)
+    availability: list[float] = msgspec.field(default_factory=list)  # per health check: 1 healthy
 
 
 class DeployWatch:

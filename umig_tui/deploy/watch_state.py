@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+import msgspec
 
 from umig_tui.deploy.verdict_record import MetricResult, Soak, is_ratio
 from umig_tui.models import PollResult
@@ -33,8 +34,7 @@ class Stage(StrEnum):
         )
 
 
-@dataclass(frozen=True, slots=True)
-class WatchOptions:
+class WatchOptions(msgspec.Struct, frozen=True):
     expected: str
     timeout: float = 600.0
     monitor: float = 300.0
@@ -49,8 +49,7 @@ class WatchOptions:
     soak: float = 0.0  # after a pass, keep checking this long before it counts as promotable
 
 
-@dataclass(frozen=True, slots=True)
-class Gate:
+class Gate(msgspec.Struct, frozen=True):
     name: str
     status: str = "pending"  # pending | passed | failed
     detail: str = ""  # the value seen: "healthy", "active", "HTTP 200", or why it is pending
@@ -62,8 +61,7 @@ class Gate:
         return GATE_WANTED.get(self.name, "")
 
 
-@dataclass(frozen=True, slots=True)
-class Comparison:
+class Comparison(msgspec.Struct, frozen=True):
     metric: str
     baseline: float | None
     current: float | None
@@ -90,8 +88,7 @@ GATES = ("health", "orchestrator", "smoke")
 GATE_WANTED = {"health": "healthy", "orchestrator": "active", "smoke": "/teams answers"}
 
 
-@dataclass(frozen=True, slots=True)
-class StageMark:
+class StageMark(msgspec.Struct, frozen=True):
     """A stage the watch entered, when, and what it said then."""
 
     stage: Stage
@@ -99,8 +96,7 @@ class StageMark:
     message: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Outage:
+class Outage(msgspec.Struct, frozen=True):
     """The service not answering (or answering unhealthy) from one check until an answer."""
 
     start: float  # the first failed check
@@ -112,8 +108,7 @@ class Outage:
         return (self.end if self.end is not None else now) - self.start
 
 
-@dataclass(frozen=True, slots=True)
-class WatchState:
+class WatchState(msgspec.Struct, frozen=True):
     env: str
     expected: str
     stage: Stage
@@ -219,8 +214,7 @@ class WatchState:
         return Soak(self.soak_until, self.soak_state).to_json()
 
 
-@dataclass
-class Observation:
+class Observation(msgspec.Struct):
     """What one interval fetched (only what the current stage needs)."""
 
     version: PollResult | None = None

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 
+import msgspec
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector, CollectorRegistry
@@ -33,8 +33,7 @@ from umig_tui.util.sanitize import clean_text
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
-@dataclass(frozen=True, slots=True)
-class Probe:
+class Probe(msgspec.Struct, frozen=True):
     """The last poll of one signal of one environment."""
 
     ok: bool
@@ -42,33 +41,33 @@ class Probe:
     error: FetchError | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class WatchMark:
+class WatchMark(msgspec.Struct, frozen=True):
     """The latest deploy watch of an environment: its newest stage and when it got there."""
 
     at: float
     deployment: Deployment
 
 
-@dataclass(frozen=True, slots=True)
-class ExportState:
+class ExportState(msgspec.Struct, frozen=True):
     """Everything one scrape shows (built on the event loop, then rendered anywhere)."""
 
     views: tuple[EnvView, ...]
     findings: tuple[DriftFinding, ...] = ()
     alerts: tuple[AlertState, ...] = ()
-    poll_errors: Mapping[tuple[str, str], int] = field(default_factory=dict)  # (env, kind) → count
-    deployments: Mapping[tuple[str, str], int] = field(
+    poll_errors: Mapping[tuple[str, str], int] = msgspec.field(
+        default_factory=dict
+    )  # (env, kind) → count
+    deployments: Mapping[tuple[str, str], int] = msgspec.field(
         default_factory=dict
     )  # (env, status) → count
-    last_poll: Mapping[str, float] = field(default_factory=dict)
+    last_poll: Mapping[str, float] = msgspec.field(default_factory=dict)
     # The seeds name response time umig_api_response_time_ms; promtool's linter wants base units.
     base_units: bool = False
-    versions: Mapping[str, VersionRow] = field(default_factory=dict)
-    changesets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    probes: Mapping[tuple[str, str], Probe] = field(default_factory=dict)  # (env, signal)
-    watches: Mapping[str, WatchMark] = field(default_factory=dict)
-    health_failures: Mapping[str, int] = field(default_factory=dict)  # consecutive, per env
+    versions: Mapping[str, VersionRow] = msgspec.field(default_factory=dict)
+    changesets: Mapping[str, tuple[str, ...]] = msgspec.field(default_factory=dict)
+    probes: Mapping[tuple[str, str], Probe] = msgspec.field(default_factory=dict)  # (env, signal)
+    watches: Mapping[str, WatchMark] = msgspec.field(default_factory=dict)
+    health_failures: Mapping[str, int] = msgspec.field(default_factory=dict)  # consecutive, per env
 
 
 def _family(series: x.Series) -> GaugeMetricFamily:

@@ -6,8 +6,9 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from umig_tui.analysis.alert_rules import AlertState
 from umig_tui.analysis.stats import WindowStats
@@ -17,8 +18,7 @@ from umig_tui.state.fleet import EnvView
 from umig_tui.util.timefmt import day, stamp, stamp_text, zone
 
 
-@dataclass(frozen=True, slots=True)
-class HealthCounts:
+class HealthCounts(msgspec.Struct, frozen=True):
     checks: int
     healthy: int
 
@@ -27,8 +27,7 @@ class HealthCounts:
         return self.checks - self.healthy
 
 
-@dataclass(frozen=True, slots=True)
-class ReportData:
+class ReportData(msgspec.Struct, frozen=True):
     generated_at: float
     since: float
     environments: tuple[EnvView, ...]

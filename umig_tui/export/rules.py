@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+
+import msgspec
 
 from umig_tui import exposition as x
 from umig_tui.analysis.alert_rules import Rule, builtin_rules
@@ -30,8 +31,7 @@ NOT_EXPRESSIBLE = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class PromRule:
+class PromRule(msgspec.Struct, frozen=True):
     name: str
     expr: str
     for_s: float

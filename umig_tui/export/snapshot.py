@@ -6,7 +6,8 @@ Pure rendering; the seed 003 post-mortem template is filled from the events.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 from umig_tui.analysis.alert_rules import AlertState
 from umig_tui.analysis.drift import DriftFinding
@@ -18,8 +19,7 @@ from umig_tui.util.durations import format_duration
 from umig_tui.util.timefmt import clock, day, minute, stamp, zone
 
 
-@dataclass(frozen=True, slots=True)
-class Snapshot:
+class Snapshot(msgspec.Struct, frozen=True):
     taken_at: float
     views: tuple[EnvView, ...]
     firing: tuple[AlertState, ...]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from enum import StrEnum
+
+import msgspec
 
 from umig_tui.models import ErrorKind, PollResult
 
@@ -25,8 +26,7 @@ def counts_as_down(result: PollResult) -> bool:
     return error.kind is ErrorKind.HTTP_ERROR and (error.http_status or 0) >= 500
 
 
-@dataclass
-class CircuitBreaker:
+class CircuitBreaker(msgspec.Struct):
     """Opens after ``threshold`` consecutive down results; one half-open probe after a cooldown.
 
     A failed probe doubles the cooldown (up to ``max_cooldown``); any answer closes it again.

@@ -9,7 +9,8 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from umig_tui.config import Config
 from umig_tui.models import MONITORED_ENDPOINTS, Endpoint, PollResult

@@ -15,8 +15,9 @@ import logging
 import ssl
 import time
 from collections.abc import Callable, Collection
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
+
+from msgspec.structs import replace
 
 from umig_tui import __version__
 from umig_tui.analysis.alert_rules import AlertPhase, AlertState, Transition

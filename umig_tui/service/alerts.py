@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
+
+import msgspec
+from msgspec.structs import replace
 
 from umig_tui.analysis.alert_rules import (
     AlertEngine,
@@ -41,8 +43,7 @@ BURN_WINDOW = 6 * 3600.0
 FAILED_DEPLOY_MEMORY = 24 * 3600.0
 
 
-@dataclass(frozen=True, slots=True)
-class SilencedTransition(Transition):
+class SilencedTransition(Transition, frozen=True):
     """A transition of a silenced alert: it reaches no one (no bell, no webhook); Alertmanager
     still hears of it, and holds it back itself."""
 
@@ -58,14 +59,13 @@ class SilencedTransition(Transition):
         return Transition(self.alert, self.previous).notify
 
 
-@dataclass
-class _Slow:
+class _Slow(msgspec.Struct):
     at: float = 0.0
-    degradation: dict[str, tuple[float | None, str]] = field(default_factory=dict)
-    burn: dict[str, BurnSignal] = field(default_factory=dict)
-    failed_deploys: dict[str, str] = field(default_factory=dict)
-    inconclusive_deploys: dict[str, str] = field(default_factory=dict)
-    trends: dict[str, tuple[MetricTrend, ...]] = field(default_factory=dict)
+    degradation: dict[str, tuple[float | None, str]] = msgspec.field(default_factory=dict)
+    burn: dict[str, BurnSignal] = msgspec.field(default_factory=dict)
+    failed_deploys: dict[str, str] = msgspec.field(default_factory=dict)
+    inconclusive_deploys: dict[str, str] = msgspec.field(default_factory=dict)
+    trends: dict[str, tuple[MetricTrend, ...]] = msgspec.field(default_factory=dict)
 
 
 class AlertService:

@@ -17,7 +17,8 @@ else 1-minute averages — said in the label — else none (the reference has to
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 from umig_tui.analysis.versions import compare_versions
 from umig_tui.deploy.verdict import Reference
@@ -38,8 +39,7 @@ ACCEPTED_IN = {Tier.PRODUCTION: Tier.UAT, Tier.UAT: Tier.DEVELOPMENT, Tier.HOTFI
 HEALTH_OK = poll_ok("health")  # 1 per health check answered, 0 per failed one
 
 
-@dataclass(frozen=True, slots=True)
-class Before:
+class Before(msgspec.Struct, frozen=True):
     """The previous version's hour before the deploy (the watch adds what it sees waiting)."""
 
     previous: str | None

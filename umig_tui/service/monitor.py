@@ -6,8 +6,9 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Coroutine, Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
+
+import msgspec
 
 from umig_tui.config import Config
 from umig_tui.deploy.detect import detect_deployment, readable
@@ -31,8 +32,7 @@ if TYPE_CHECKING:  # the store loads only when one is used (--no-store runs skip
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(msgspec.Struct, frozen=True):
     """What a face is told after each applied result (and each event it caused)."""
 
     env: str

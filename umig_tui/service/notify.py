@@ -12,8 +12,9 @@ import logging
 import ssl
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from umig_tui import __version__
 from umig_tui.analysis.alert_rules import AlertPhase, AlertState
@@ -59,8 +60,7 @@ def alertmanager_alert(alert: AlertState) -> dict[str, Any]:
     return body
 
 
-@dataclass
-class SinkStatus:
+class SinkStatus(msgspec.Struct):
     name: str
     url: str
     ok: bool | None = None  # None: nothing sent yet

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+
+import msgspec
 
 from umig_tui import exposition as x
 from umig_tui.models import (
@@ -34,8 +35,7 @@ SELECTOR = '{__name__=~"umig_.+",environment!=""}'
 SIGNALS = (Endpoint.HEALTH, Endpoint.VERSION, Endpoint.COMPONENTS, Endpoint.METRICS)
 
 
-@dataclass(frozen=True, slots=True)
-class Described:
+class Described(msgspec.Struct, frozen=True):
     """An environment as serve describes it (``umig_environment_info``)."""
 
     name: str
@@ -44,11 +44,10 @@ class Described:
     profile: str = ""
 
 
-@dataclass(slots=True)
-class _Env:
+class _Env(msgspec.Struct):
     """The samples of one environment, by series name."""
 
-    values: dict[str, list[Sample]] = field(default_factory=lambda: defaultdict(list))
+    values: dict[str, list[Sample]] = msgspec.field(default_factory=lambda: defaultdict(list))
 
     def one(self, series: x.Series) -> Sample | None:
         found = self.values.get(series.name)

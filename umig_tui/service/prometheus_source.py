@@ -16,8 +16,9 @@ import concurrent.futures
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import TYPE_CHECKING, cast
+
+from msgspec.structs import replace
 
 from umig_tui import exposition as x
 from umig_tui.config import Config, ConfigError, Environment

@@ -126,7 +126,7 @@ async def collect_board(monitor: Monitor, *, now: float | None = None) -> Board:
 
 async def with_commits(board: Board, settings: RepositorySettings) -> Board:
     """``board`` with the commits between each pair of environments that run different versions."""
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     if settings.path is None:
         return board

@@ -9,11 +9,11 @@ import math
 import ssl
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import msgspec
 
 from umig_tui import __version__
 from umig_tui.config import Environment
@@ -48,8 +48,7 @@ def choose_step(start: float, end: float, *, points: int = TARGET_POINTS) -> flo
     return float(max(1, step))
 
 
-@dataclass(frozen=True, slots=True)
-class Sample:
+class Sample(msgspec.Struct, frozen=True):
     """One series of an instant vector: its labels, the value and when it was scraped."""
 
     labels: Mapping[str, str]
@@ -61,8 +60,7 @@ class Sample:
         return self.labels.get("__name__", "")
 
 
-@dataclass(frozen=True, slots=True)
-class Series:
+class Series(msgspec.Struct, frozen=True):
     """One series of a range answer: (time, value) points, oldest first."""
 
     labels: Mapping[str, str]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
+
+import msgspec
+from msgspec.structs import replace
 
 from umig_tui.analysis.status import derive_status
 from umig_tui.config import Config, Environment
@@ -29,8 +31,7 @@ from umig_tui.models import (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class EnvView:
+class EnvView(msgspec.Struct, frozen=True):
     """Everything a face needs to show one environment."""
 
     name: str
@@ -45,17 +46,17 @@ class EnvView:
     deployed_by: str | None = None
     latency_ms: float | None = None
     error: FetchError | None = None
-    components: Mapping[str, str] = field(default_factory=dict)
-    metrics: Metrics = field(default_factory=Metrics)
+    components: Mapping[str, str] = msgspec.field(default_factory=dict)
+    metrics: Metrics = msgspec.field(default_factory=Metrics)
     component_score: float | None = None
     updated_at: float | None = None
     stale: bool = False
     circuit_open: bool = False
-    endpoint_errors: Mapping[str, FetchError] = field(default_factory=dict)
+    endpoint_errors: Mapping[str, FetchError] = msgspec.field(default_factory=dict)
     profile: str | None = None  # the endpoint profile it speaks, once known
     health_source: str | None = None  # where the status word came from
     not_available: tuple[str, ...] = ()  # signals its profile has no source for
-    paths: Mapping[str, str] = field(default_factory=dict)  # signal → the path asked
+    paths: Mapping[str, str] = msgspec.field(default_factory=dict)  # signal → the path asked
     tls: str = "plain http"  # verified | not verified (verify_tls = false) | plain http
     last_good_at: float | None = None  # the newest health answer that was read
 
@@ -98,8 +99,7 @@ def tls_state(env: Environment) -> str:
     return "verified" if env.verify_tls else "not verified"
 
 
-@dataclass(frozen=True, slots=True)
-class FleetSummary:
+class FleetSummary(msgspec.Struct, frozen=True):
     worst: EnvStatus
     counts: Mapping[EnvStatus, int]
     total: int

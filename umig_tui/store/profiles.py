@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from umig_tui.store.store import Store
 
 
-@dataclass(frozen=True, slots=True)
-class StoredProfile:
+class StoredProfile(msgspec.Struct, frozen=True):
     env: str
     url: str  # the base URL it was found at: another URL is another installation
     profile: str

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+
+import msgspec
 
 from umig_tui.models import Endpoint, ErrorKind, FetchError, PollResult
 from umig_tui.sources.errors import ParseError
@@ -13,8 +14,7 @@ from umig_tui.sources.profiles.us088 import US088_SLASH
 from umig_tui.store.store import Store
 
 
-@dataclass(frozen=True, slots=True)
-class StoredLatest:
+class StoredLatest(msgspec.Struct, frozen=True):
     """One row of the ``latest`` table."""
 
     env: str
@@ -54,8 +54,7 @@ async def latest_rows(store: Store) -> list[StoredLatest]:
     ]
 
 
-@dataclass(frozen=True, slots=True)
-class Point:
+class Point(msgspec.Struct, frozen=True):
     ts: float
     value: float
     low: float | None = None

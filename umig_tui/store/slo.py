@@ -8,7 +8,8 @@ minutes of data says so, and a stretch polled every 5 s weighs no more than one 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+
+import msgspec
 
 from umig_tui.analysis.trends import (
     MIN_SLO_COVERAGE,
@@ -78,8 +79,7 @@ async def env_slo(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class BurnSignal:
+class BurnSignal(msgspec.Struct, frozen=True):
     """The error budget's burn rate over the burn window, and how much of it has data."""
 
     rate: float | None  # None: no health polls in the window

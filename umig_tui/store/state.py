@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from umig_tui.analysis.alert_rules import AlertPhase, AlertState
 from umig_tui.analysis.stats import WindowStats
@@ -75,8 +76,7 @@ async def load_alerts(store: Store) -> list[AlertState]:
     return alerts
 
 
-@dataclass(frozen=True, slots=True)
-class Baseline:
+class Baseline(msgspec.Struct, frozen=True):
     """One metric's statistics for one version of one environment."""
 
     env: str

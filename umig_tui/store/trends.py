@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
 
 from umig_tui.analysis.stats import WindowStats
 from umig_tui.analysis.trends import TREND_METRICS, MetricTrend, SloReport, compare_trend
@@ -101,16 +100,20 @@ async def set_baseline(
     return saved
 
 
-@dataclass
 class BaselineCapture:
     """Takes each version's baseline once: the first stable window after it was confirmed."""
 
-    store: Store
-    window: float = TREND_WINDOW
-    settle: float = SETTLE
-    min_samples: int = 10
-
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        store: Store,
+        window: float = TREND_WINDOW,
+        settle: float = SETTLE,
+        min_samples: int = 10,
+    ) -> None:
+        self.store = store
+        self.window = window
+        self.settle = settle
+        self.min_samples = min_samples
         self._first_seen: dict[str, tuple[str, float]] = {}
         self._done: set[tuple[str, str]] = set()
 

@@ -6,10 +6,10 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from textual.app import App
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
@@ -23,8 +23,7 @@ if TYPE_CHECKING:
 REPLACED = "watch interrupted (replaced or dashboard closed)"
 
 
-@dataclass(frozen=True, slots=True)
-class DeployRequest:
+class DeployRequest(msgspec.Struct, frozen=True):
     """What the deploy dialog asks for: watch ``env`` until ``version`` lands."""
 
     env: str

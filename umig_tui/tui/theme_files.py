@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
@@ -44,8 +44,7 @@ _COLOR_KEYS = (
 _KNOWN_KEYS = {*_COLOR_KEYS, "name", "dark", "luminosity_spread", "text_alpha", "variables"}
 
 
-@dataclass(frozen=True, slots=True)
-class ThemeProblem:
+class ThemeProblem(msgspec.Struct, frozen=True):
     path: Path
     message: str
 

@@ -7,8 +7,9 @@ be rendered headless, e.g. for an incident snapshot.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from umig_tui.analysis.alert_rules import AlertPhase, AlertState
 from umig_tui.analysis.drift import DriftFinding
@@ -27,8 +28,7 @@ if TYPE_CHECKING:  # loaded with the first deploy watch, not before the first fr
 SPARK_WIDTH = 48
 
 
-@dataclass(frozen=True, slots=True)
-class DeploymentRow:
+class DeploymentRow(msgspec.Struct, frozen=True):
     env: str
     version: str | None
     deployed_at: str | None
@@ -37,8 +37,7 @@ class DeploymentRow:
     seen_at: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class DashboardData:
+class DashboardData(msgspec.Struct, frozen=True):
     views: tuple[EnvView, ...]
     total: int
     summary: FleetSummary
@@ -54,18 +53,18 @@ class DashboardData:
     paused: bool = False
     notice: str | None = None
     filter: str = ""
-    stale: tuple[str, ...] = field(default_factory=tuple)
-    watches: Mapping[str, WatchState] = field(default_factory=dict)
+    stale: tuple[str, ...] = msgspec.field(default_factory=tuple)
+    watches: Mapping[str, WatchState] = msgspec.field(default_factory=dict)
     alerts: tuple[AlertState, ...] = ()  # firing and pending first, worst first
-    trends: Mapping[str, tuple[MetricTrend, ...]] = field(default_factory=dict)
+    trends: Mapping[str, tuple[MetricTrend, ...]] = msgspec.field(default_factory=dict)
     # Environments drift cannot compare (no readable version), with why.
-    unreadable: Mapping[str, str] = field(default_factory=dict)
+    unreadable: Mapping[str, str] = msgspec.field(default_factory=dict)
     # Every firing alert of the fleet, worst first, whatever the filter shows: the header's.
     firing: tuple[AlertState, ...] = ()
     # Drift findings the filter hides (the panel must not say "every environment agrees").
     hidden_findings: int = 0
     # Alerts someone silenced, by (rule, env): still shown, marked with who and until when.
-    silenced: Mapping[tuple[str, str], Silence] = field(default_factory=dict)
+    silenced: Mapping[tuple[str, str], Silence] = msgspec.field(default_factory=dict)
     # Reading from Prometheus (--source) and it does not answer: why, shown in the header.
     source_notice: str | None = None
 

@@ -8,7 +8,8 @@ fixed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+import msgspec
 
 from umig_tui.sources.profiles.admin_v2 import ADMIN_V2
 from umig_tui.sources.profiles.base import Profile
@@ -17,8 +18,7 @@ AUTO = "auto"
 BUILTIN_NAMES = (AUTO, "us088", ADMIN_V2.name)
 
 
-@dataclass(frozen=True, slots=True)
-class Speaks:
+class Speaks(msgspec.Struct, frozen=True):
     """What the config says an environment speaks."""
 
     configured: str  # the name in the config: auto, us088, umig-admin-v2, or a custom one

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 from umig_tui.models import Document, Endpoint, FetchError, TeamsCheck
 from umig_tui.sources.errors import ParseError
@@ -18,8 +19,7 @@ from umig_tui.sources.errors import ParseError
 OK_ONLY = frozenset({200})
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
+class Request(msgspec.Struct, frozen=True):
     """One GET below the environment's API prefix."""
 
     path: str  # may carry a query string: "adminVersion?includeMetrics=false"
@@ -34,8 +34,7 @@ class Request:
     body: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
+class Answer(msgspec.Struct, frozen=True):
     """What one request brought back: a status and a body, or (optional requests) an error."""
 
     path: str

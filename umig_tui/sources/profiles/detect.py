@@ -9,8 +9,9 @@ health but no version. The first conclusive answer wins; most environments need 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from umig_tui.models import FetchError
 from umig_tui.sources.errors import ParseError
@@ -20,8 +21,7 @@ from umig_tui.sources.profiles.base import Profile
 from umig_tui.sources.profiles.us088 import US088_FLAT, US088_SLASH
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(msgspec.Struct, frozen=True):
     path: str
     accept: frozenset[int]
     families: tuple[str, ...]  # the profiles this answer can point to
@@ -39,8 +39,7 @@ CANDIDATES: tuple[Candidate, ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(msgspec.Struct, frozen=True):
     """What one candidate's answer says: a profile, and the fields that were read."""
 
     profile: Profile | None
@@ -82,8 +81,7 @@ def _present(doc: dict[str, Any], prefix: str, keys: Sequence[str]) -> tuple[str
     return tuple(f"{prefix}.{k}={text(doc[k], 40, numbers=True)}" for k in keys if k in doc)
 
 
-@dataclass(frozen=True, slots=True)
-class Detected:
+class Detected(msgspec.Struct, frozen=True):
     """The outcome of detection: a profile, or why none (the most telling error seen).
     ``tentative``: no answer was readable, but a path only that profile serves exists."""
 

@@ -8,7 +8,8 @@ documents; which one an environment serves is found on first contact.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from umig_tui.models import ComponentsStatus, Document, Endpoint, HealthSnapshot
 from umig_tui.sources.parse import parse_document

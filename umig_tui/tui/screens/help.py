@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import ClassVar
 
+import msgspec
 from rich.style import Style
 from rich.text import Text
 from textual import on
@@ -28,8 +28,7 @@ def _bindings(items: Sequence[BindingType]) -> list[Binding]:
     return out
 
 
-@dataclass(frozen=True)
-class HelpLine:
+class HelpLine(msgspec.Struct, frozen=True):
     """One key (or panel) of the help: what is shown, and what a search looks in."""
 
     text: Text

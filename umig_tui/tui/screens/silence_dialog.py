@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
+import msgspec
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -16,8 +16,7 @@ from umig_tui.analysis.alert_rules import AlertState
 from umig_tui.analysis.silences import PRESETS, SilenceError, check_comment
 
 
-@dataclass(frozen=True, slots=True)
-class SilenceRequest:
+class SilenceRequest(msgspec.Struct, frozen=True):
     seconds: float
     label: str  # the preset's name: "15m", "1h", "4h"
     comment: str
