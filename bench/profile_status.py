@@ -230,7 +230,9 @@ def cprofile(python: Path, args: list[str], env: dict[str, str]) -> None:
             "from umig_tui.cli.main import main\n"
             f"cProfile.run('code = main(sys.argv[1:])', {str(stats)!r})\n"
         )
-        subprocess.run([python, "-c", code, *args], env=env, capture_output=True, check=False)
+        # Twice: the first run fills the bytecode cache (``--bytecode warm``), the second is kept.
+        for _ in range(2):
+            subprocess.run([python, "-c", code, *args], env=env, capture_output=True, check=False)
         report = (
             "import pstats, re, sys, collections\n"
             f"s = pstats.Stats({str(stats)!r})\n"
