@@ -187,6 +187,75 @@ async def test_a_body_cut_short_is_a_protocol_error(transport: StreamTransport) 
     assert "without sending complete message body" in str(caught.value)
 
 
+# --- reading responses (httptools): what h11 used to decide ---------------------------------
+
+
+async def test_a_body_ended_by_the_close_is_read_whole_and_its_connection_not_reused(
+    transport: StreamTransport,
+) -> None:
+    """No length and no chunks: the body is everything until the server closes (HTTP/1.0)."""
+    plain = b'HTTP/1.0 200 OK\r\ncontent-type: application/json\r\n\r\n{"ok": true}'
+    async with TinyServer(lambda conn, n: plain, close_after_reply=True) as server:
+        for _ in range(2):
+            status, body = await get(transport, f"http://127.0.0.1:{server.port}/x")
+            assert (status, json.loads(body)) == (200, {"ok": True})
+    assert server.connections == 2
+
+
+async def test_a_chunked_body_is_read_whole_and_its_connection_kept(
+    transport: StreamTransport,
+) -> None:
+    chunked = (
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"
+        b'5\r\n{"ok"\r\n7\r\n: true}\r\n0\r\n\r\n'
+    )
+    async with TinyServer(lambda conn, n: chunked) as server:
+        for _ in range(3):
+            status, body = await get(transport, f"http://127.0.0.1:{server.port}/x")
+            assert (status, json.loads(body)) == (200, {"ok": True})
+    assert server.connections == 1
+
+
+async def test_an_informational_response_is_skipped_for_the_answer(
+    transport: StreamTransport,
+) -> None:
+    answer = b"HTTP/1.1 100 Continue\r\n\r\n" + ok()
+    async with TinyServer(lambda conn, n: answer) as server:
+        status, body = await get(transport, f"http://127.0.0.1:{server.port}/x")
+        assert (status, json.loads(body)) == (200, {"ok": True})
+        assert (await get(transport, f"http://127.0.0.1:{server.port}/x"))[0] == 200
+    assert server.connections == 1
+
+
+async def test_bytes_after_a_whole_response_leave_it_standing_but_the_connection_unused(
+    transport: StreamTransport,
+) -> None:
+    async with TinyServer(lambda conn, n: ok() + b"\x00garbage\r\n\r\n") as server:
+        for _ in range(2):
+            status, body = await get(transport, f"http://127.0.0.1:{server.port}/x")
+            assert (status, json.loads(body)) == (200, {"ok": True})
+    assert server.connections == 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        (b"SSH-2.0-OpenSSH_9.2\r\n\r\n", "broken HTTP response"),
+        (b"HTTP/1.1 200 OK\r\nx-big: " + b"a" * 20_000 + b"\r\n\r\n", "broken HTTP response"),
+        (b"HTTP/1.1 200 OK\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\nx", "broken HTTP"),
+        (b"HTTP/1.1 200 OK\r\ncontent-le", "server closed the connection without a response"),
+    ],
+    ids=["not-http", "head-over-16-KiB", "two-lengths", "head-cut-short"],
+)
+async def test_a_response_that_is_not_http_is_a_protocol_error_that_says_so(
+    transport: StreamTransport, answer: bytes, said: str
+) -> None:
+    async with TinyServer(lambda conn, n: answer, close_after_reply=True) as server:
+        with pytest.raises(RemoteProtocolError) as caught:
+            await get(transport, f"http://127.0.0.1:{server.port}/x")
+    assert classify_exception(caught.value, 1.0).reason.startswith(said)
+
+
 async def test_refused_is_a_connect_error_that_keeps_its_errno(transport: StreamTransport) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
