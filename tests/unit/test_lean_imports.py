@@ -61,7 +61,7 @@ def test_a_status_run_sends_through_the_lean_transport_without_loading_httpx(
     code = (
         "import sys; from umig_tui.cli.main import main;"
         f"main(['status', '--config', {str(config)!r}, '--no-store', '--json']);"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'httpx', 'h11'}), file=sys.stderr)"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'httpx', 'h11', 'httptools'}), file=sys.stderr)"
     )
     try:
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -70,14 +70,17 @@ def test_a_status_run_sends_through_the_lean_transport_without_loading_httpx(
         server.server_close()
     assert json.loads(out.stdout)["environments"][0]["version"] == "1.2.0", out.stderr
     loaded_modules = out.stderr.strip().splitlines()[-1]
-    assert "'h11'" in loaded_modules  # the requests went out
+    assert "'h11'" in loaded_modules  # the requests went out (h11 writes their heads)
+    assert "'httptools'" in loaded_modules  # and the answers were read
     assert "'httpx'" not in loaded_modules
 
 
 def test_the_dashboard_path_leaves_the_http_stack_to_the_first_request() -> None:
-    """httpx, h11 and the lean transport (~40 ms of imports) are not needed for the first
-    frame: the dashboard starts polling once it is drawn (tests/tui/test_first_frame.py)."""
-    modules = loaded("httpx", "h11", imports=DASHBOARD + "; import umig_tui.service.engine")
+    """httpx, h11, httptools and the lean transport (~40 ms of imports) are not needed for the
+    first frame: the dashboard starts polling once it is drawn (tests/tui/test_first_frame.py)."""
+    modules = loaded(
+        "httpx", "h11", "httptools", imports=DASHBOARD + "; import umig_tui.service.engine"
+    )
     assert modules <= {"httpx._main"}  # only the stand-in for httpx's command line
 
 
