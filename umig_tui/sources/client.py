@@ -40,7 +40,7 @@ from umig_tui.sources.target import Origin, Target
 from umig_tui.sources.unchanged import LastDocuments
 from umig_tui.util.sanitize import clean_text
 
-# h11 and the lean transport load with the first request, not on the way to the dashboard's
+# h11, httptools and the lean transport load with the first request, not on the way to the dashboard's
 # first frame; httpx (~30 ms of imports) only for a client that sends through it (a proxy, the
 # in-process demo): every use below imports them where it needs them.
 if TYPE_CHECKING:

@@ -37,4 +37,4 @@ class ConnectTimeout(TransportError):
 
 
 class RemoteProtocolError(TransportError):
-    """The server broke HTTP: closed without a response, or sent something h11 refuses."""
+    """The server broke HTTP: closed without a response, or sent something httptools refuses."""
