@@ -190,51 +190,32 @@ async def test_a_body_cut_short_is_a_protocol_error(transport: StreamTransport) 
 # --- reading responses (httptools): what h11 used to decide ---------------------------------
 
 
-async def test_a_body_ended_by_the_close_is_read_whole_and_its_connection_not_reused(
-    transport: StreamTransport,
-) -> None:
-    """No length and no chunks: the body is everything until the server closes (HTTP/1.0)."""
-    plain = b'HTTP/1.0 200 OK\r\ncontent-type: application/json\r\n\r\n{"ok": true}'
-    async with TinyServer(lambda conn, n: plain, close_after_reply=True) as server:
-        for _ in range(2):
-            status, body = await get(transport, f"http://127.0.0.1:{server.port}/x")
-            assert (status, json.loads(body)) == (200, {"ok": True})
-    assert server.connections == 2
+CLOSE_DELIMITED = b'HTTP/1.0 200 OK\r\ncontent-type: application/json\r\n\r\n{"ok": true}'
+CHUNKED = (
+    b'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\n{"ok"\r\n7\r\n: true}\r\n0\r\n\r\n'
+)
 
 
-async def test_a_chunked_body_is_read_whole_and_its_connection_kept(
-    transport: StreamTransport,
+@pytest.mark.parametrize(
+    ("answer", "close_after_reply", "connections"),
+    [
+        # No length and no chunks: the body is everything until the server closes (HTTP/1.0).
+        (CLOSE_DELIMITED, True, 3),
+        (CHUNKED, False, 1),
+        (b"HTTP/1.1 100 Continue\r\n\r\n" + ok(), False, 1),  # skipped for the answer
+        # Bytes after a whole response: it stands, its connection is not used again.
+        (ok() + b"\x00garbage\r\n\r\n", False, 3),
+    ],
+    ids=["ended-by-the-close", "chunked", "after-100-continue", "bytes-after-it"],
+)
+async def test_a_whole_answer_is_read_and_its_connection_kept_only_when_it_can_be(
+    transport: StreamTransport, answer: bytes, close_after_reply: bool, connections: int
 ) -> None:
-    chunked = (
-        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"
-        b'5\r\n{"ok"\r\n7\r\n: true}\r\n0\r\n\r\n'
-    )
-    async with TinyServer(lambda conn, n: chunked) as server:
+    async with TinyServer(lambda conn, n: answer, close_after_reply=close_after_reply) as server:
         for _ in range(3):
             status, body = await get(transport, f"http://127.0.0.1:{server.port}/x")
             assert (status, json.loads(body)) == (200, {"ok": True})
-    assert server.connections == 1
-
-
-async def test_an_informational_response_is_skipped_for_the_answer(
-    transport: StreamTransport,
-) -> None:
-    answer = b"HTTP/1.1 100 Continue\r\n\r\n" + ok()
-    async with TinyServer(lambda conn, n: answer) as server:
-        status, body = await get(transport, f"http://127.0.0.1:{server.port}/x")
-        assert (status, json.loads(body)) == (200, {"ok": True})
-        assert (await get(transport, f"http://127.0.0.1:{server.port}/x"))[0] == 200
-    assert server.connections == 1
-
-
-async def test_bytes_after_a_whole_response_leave_it_standing_but_the_connection_unused(
-    transport: StreamTransport,
-) -> None:
-    async with TinyServer(lambda conn, n: ok() + b"\x00garbage\r\n\r\n") as server:
-        for _ in range(2):
-            status, body = await get(transport, f"http://127.0.0.1:{server.port}/x")
-            assert (status, json.loads(body)) == (200, {"ok": True})
-    assert server.connections == 2
+    assert server.connections == connections
 
 
 @pytest.mark.parametrize(
