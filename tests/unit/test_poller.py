@@ -22,7 +22,7 @@ import pytest
 from umig_tui.config import Config, Environment, Polling
 from umig_tui.models import MONITORED_ENDPOINTS, Endpoint, ErrorKind, FetchError, PollResult, Tier
 from umig_tui.polling.breaker import BreakerState
-from umig_tui.polling.poller import Poller
+from umig_tui.polling.poller import Poller, Wake
 from umig_tui.sources.client import UmigClient
 
 H, V, C, M = Endpoint.HEALTH, Endpoint.VERSION, Endpoint.COMPONENTS, Endpoint.METRICS
@@ -476,3 +476,84 @@ async def test_a_refresh_during_a_poll_is_not_lost() -> None:
         await wait_until(lambda: len(fleet.of("a", H)) == 1)  # the first poll is in flight
         poller.refresh("a")
         await wait_until(lambda: len(fleet.of("a", H)) == 2, within=1.0)
+
+
+async def test_a_loop_cancelled_mid_poll_leaves_the_poll_to_deliver_and_a_new_loop_joins_it() -> (
+    None
+):
+    """A crashed worker's loop is started again (tui/app.py): the poll it had in flight is
+    neither cancelled nor sent twice, and its answer is delivered once."""
+    fleet = Fleet(["a"], delay=0.3)
+    seen: list[PollResult] = []
+    poller = make_poller(fleet, endpoints=(H,), seen=seen, health=60.0)
+    first = asyncio.create_task(poller.run_env("a"))
+    await wait_until(lambda: len(fleet.of("a", H)) == 1)
+    first.cancel()
+    _, pending = await asyncio.wait([first], timeout=1)
+    assert not pending
+    second = asyncio.create_task(poller.run_env("a"))
+    await wait_until(lambda: len(seen) == 1)
+    await asyncio.sleep(0.05)  # the new loop has scheduled its next poll, 60 s away
+    assert [c.cancelled for c in fleet.calls] == [False]
+    assert len(seen) == 1
+    second.cancel()
+    await asyncio.gather(second, return_exceptions=True)
+    await poller.aclose()
+
+
+# -- Wake: what a loop sleeps on --------------------------------------------------------------
+
+
+async def test_wake_returns_at_its_deadline_or_as_soon_as_it_is_set() -> None:
+    wake = Wake()
+    started = time.monotonic()
+    await asyncio.wait_for(wake.wait(0.05), 2)
+    assert time.monotonic() - started >= 0.04
+    sleeper = asyncio.create_task(wake.wait(None))
+    await asyncio.sleep(0.02)
+    assert not sleeper.done()
+    wake.set()
+    await asyncio.wait_for(sleeper, 1)
+    await asyncio.wait_for(wake.wait(None), 1)  # still set: no wait at all
+    wake.clear()
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(wake.wait(None), 0.05)
+
+
+async def test_wake_does_not_swallow_a_cancel_that_lands_as_it_is_set() -> None:
+    for _ in range(20):
+        wake = Wake()
+        sleeper = asyncio.create_task(wake.wait(10.0))
+        await asyncio.sleep(0)
+        wake.set()
+        sleeper.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await sleeper
+    assert asyncio.all_tasks() == {asyncio.current_task()}
+
+
+async def test_a_raising_client_counts_as_a_failure_and_the_loop_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    calls: list[float] = []
+
+    class Broken:
+        async def fetch(self, endpoint: Endpoint) -> PollResult:
+            calls.append(time.monotonic())
+            raise RuntimeError("client bug")
+
+        async def aclose(self) -> None:
+            pass
+
+    poller = Poller(
+        make_config(["a"], health=0.05, max_backoff=0.2),
+        cast(dict[str, UmigClient], {"a": Broken()}),
+        endpoints=(H,),
+        rng=random.Random(7),
+    )
+    async with running(poller, ["a"]):
+        await wait_until(lambda: len(calls) >= 5)
+    assert "polling a health failed" in caplog.text
+    assert "RuntimeError: client bug" in caplog.text
+    # Confirmed failures back off: the later gaps outgrow the 0.05 s interval.
+    assert max(b - a for a, b in itertools.pairwise(calls)) > 0.08

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import random
@@ -20,6 +19,50 @@ from umig_tui.sources.client import UmigClient
 log = logging.getLogger(__name__)
 
 ResultSink = Callable[[PollResult], None]
+
+
+class Wake:
+    """What an environment's loop sleeps on: set, or a deadline passed, whichever is first.
+
+    ``asyncio.Event`` under ``asyncio.timeout`` does the same, but a deadline reached there
+    cancels the sleeping task and turns the cancellation into a TimeoutError: the loop's usual
+    way to wake (its next poll is due), paid at every poll. Here a deadline resolves the
+    future. Unlike ``wait_for`` on 3.11, a cancel that lands as it is set is not swallowed.
+    """
+
+    __slots__ = ("_is_set", "_waiter")
+
+    def __init__(self) -> None:
+        self._is_set = False
+        self._waiter: asyncio.Future[None] | None = None
+
+    def set(self) -> None:
+        self._is_set = True
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def clear(self) -> None:
+        self._is_set = False
+
+    async def wait(self, at_most: float | None) -> None:
+        """Until set (at once if it is), or for ``at_most`` seconds (None: no deadline)."""
+        if self._is_set:
+            return
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
+        deadline = None if at_most is None else loop.call_later(at_most, _resolve, waiter)
+        try:
+            await waiter
+        finally:
+            self._waiter = None
+            if deadline is not None:
+                deadline.cancel()
+
+
+def _resolve(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 class Poller:
@@ -54,7 +97,7 @@ class Poller:
             )
             for name in clients
         }
-        self._wake = {name: asyncio.Event() for name in clients}
+        self._wake = {name: Wake() for name in clients}
         self._due: dict[str, dict[Endpoint, float]] = {}
         self._refreshed: dict[str, int] = {}  # refresh() calls per env, to not lose one
         self._grid: float | None = None  # every environment's polls fall on one time grid
@@ -109,17 +152,24 @@ class Poller:
 
     async def fetch(self, env: str, endpoint: Endpoint) -> PollResult:
         """Fetch once; a second caller for the same env+endpoint awaits the poll in flight."""
+        return await asyncio.shield(self._start(env, endpoint))
+
+    def _start(self, env: str, endpoint: Endpoint) -> asyncio.Task[PollResult]:
+        """The poll of ``env``'s ``endpoint`` in flight, started now if there is none; when it
+        ends, ``env``'s loop wakes (an answer may have moved its breaker)."""
         key = (env, endpoint)
         task = self._inflight.get(key)
         if task is None or task.done():
             task = asyncio.get_running_loop().create_task(self._fetch(env, endpoint))
             self._inflight[key] = task
             task.add_done_callback(functools.partial(self._forget, key))
-        return await asyncio.shield(task)
+        return task
 
     def _forget(self, key: tuple[str, Endpoint], task: asyncio.Task[PollResult]) -> None:
         if self._inflight.get(key) is task:
             del self._inflight[key]
+        # A loop whose other endpoints wait on the breaker learns of its new state at once.
+        self._wake[key[0]].set()
 
     async def _fetch(self, env: str, endpoint: Endpoint) -> PollResult:
         async with self._semaphore:
@@ -133,8 +183,6 @@ class Poller:
                 self.on_result(result)
             except Exception:  # a consumer's bug must neither stop nor speed up polling
                 log.exception("result sink failed for %s %s", env, endpoint)
-        # A loop whose other endpoints wait on the breaker learns of its new state at once.
-        self._wake[env].set()
         return result
 
     async def poll_once(
@@ -174,19 +222,27 @@ class Poller:
             self._grid = self.clock()
         due = self._due.setdefault(env, dict.fromkeys(self.endpoints, self.clock()))
         failures = dict.fromkeys(self.endpoints, 0)
-        tasks: dict[Endpoint, asyncio.Task[None]] = {}
+        tasks: dict[Endpoint, asyncio.Task[PollResult]] = {}
         wake = self._wake[env]
+        stopped = False
         breaker = self._breakers[env]
         confirm = max(0, self.config.thresholds.consecutive_failures - 1)
 
-        async def poll(endpoint: Endpoint) -> None:
+        def polled(
+            endpoint: Endpoint, started: float, asked: int, task: asyncio.Task[PollResult]
+        ) -> None:
+            """The poll this loop started has ended: when the endpoint is due again."""
+            if stopped:  # the loop was cancelled: its polls end on their own, unscheduled
+                return
+            tasks.pop(endpoint, None)
             ok = False
-            asked = self._refreshed.get(env, 0)
-            started = self.clock()
-            try:
-                ok = (await self.fetch(env, endpoint)).ok
-            except Exception:  # a client's bug: count it as a failure, keep the schedule
-                log.exception("polling %s %s failed", env, endpoint)
+            if task.cancelled():
+                pass
+            elif (error := task.exception()) is not None:
+                # A client's bug: count it as a failure, keep the schedule.
+                log.error("polling %s %s failed", env, endpoint, exc_info=error)
+            else:
+                ok = task.result().ok
             failures[endpoint] = 0 if ok else failures[endpoint] + 1
             interval = polling.interval(endpoint)
             # No backoff until a failure is confirmed (as many in a row as the health alert
@@ -201,9 +257,6 @@ class Poller:
                 due[endpoint] = now + next_delay(interval, backoff, polling.max_backoff, self.rng)
             else:
                 due[endpoint] = self._next_on_grid(started, interval)
-
-        def finished(endpoint: Endpoint, task: asyncio.Task[None]) -> None:
-            tasks.pop(endpoint, None)
             wake.set()
 
         try:
@@ -222,22 +275,20 @@ class Poller:
                         # out as soon as a probe's answer closes the breaker (which wakes us).
                         held.append(endpoint)
                         continue
-                    task = asyncio.get_running_loop().create_task(poll(endpoint))
+                    # The poll's own task, shared with any caller of fetch() meanwhile: one
+                    # task a poll, and its bookkeeping a callback rather than a coroutine.
+                    task = self._start(env, endpoint)
                     tasks[endpoint] = task
-                    task.add_done_callback(functools.partial(finished, endpoint))
+                    asked = self._refreshed.get(env, 0)
+                    task.add_done_callback(functools.partial(polled, endpoint, now, asked))
                 idle = [due[e] for e in self.endpoints if e not in tasks and e not in held]
                 if held:
                     # The probe slot, or (a probe in flight elsewhere) a look again later.
                     slot = breaker.probe_at()
                     idle.append(slot if slot > now else now + 1.0)
                 timeout = max(0.0, min(idle) - self.clock()) if idle else None
-                # Not wait_for: on 3.11 it swallows a cancel that lands as the event is set,
-                # and the loop would outlive the worker that owns it.
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(timeout):
-                        await wake.wait()
+                await wake.wait(timeout)
         finally:
-            for task in tasks.values():
-                task.cancel()
-            if tasks:
-                await asyncio.gather(*tasks.values(), return_exceptions=True)
+            # Not cancelled: a poll in flight is shared (fetch() callers, the loop started
+            # again by a restarted worker) and delivers its result; aclose() cancels them all.
+            stopped = True
