@@ -255,6 +255,8 @@ class UmigApp(App[int]):
         if self.config.demo and self.demo_history and self.monitor.store is not None:
             self._seed_demo_history()
         self.set_interval(1.0, self._tick)
+        # A panel scrolled into view shows what it kept while out of it (tui/widgets/panel.py).
+        self.watch(self.query_one("#main"), "scroll_y", self._scrolled, init=False)
         exit_on_hangup(self.exit)
         if not self.is_headless:
             no_resume_after_hangup()
@@ -377,6 +379,8 @@ class UmigApp(App[int]):
         self.query_one(FleetHeader).data = data
         for panel in self.query(Panel):
             panel.data = data
+        # This frame's layout may bring a panel into view (a filter shrank panel 1).
+        self.call_after_refresh(self._catch_up_panels)
         # Not before it is mounted: a repaint due as Enter pushed it finds no widgets yet.
         refresh_data = getattr(self.screen, "refresh_data", None)  # an environment's detail
         if refresh_data is not None and self.screen.is_mounted:
@@ -386,6 +390,15 @@ class UmigApp(App[int]):
         # A coalesced render is due within the second and redraws the header with it.
         if self.data is not None and self.is_running and not self._render_pending:
             self.query_one(FleetHeader).data = replace(self.data, now=self.clock())
+            self._catch_up_panels()  # in view by any other way (a resize, a maximize)
+
+    def _scrolled(self) -> None:
+        self.call_after_refresh(self._catch_up_panels)  # once the layout has the new offset
+
+    def _catch_up_panels(self) -> None:
+        if self.is_running:
+            for panel in self.query(Panel):
+                panel.catch_up()
 
     # -- actions --------------------------------------------------------------------------------
 

@@ -16,7 +16,19 @@ CHROME = 4
 
 
 class Panel(Vertical):
-    """Subclasses set ``number`` and ``title`` and implement ``show``."""
+    """Subclasses set ``number`` and ``title`` and implement ``show``.
+
+    A panel that says its ``extent`` is not rebuilt at each wave while scrolled out of the
+    dashboard's view (at 120×40 with 50 environments, panel 3 is below the fold, and was a
+    third of the wave's redraw): it keeps the data and shows it once it is back in view
+    (``catch_up``: on scrolling, after each frame's layout, at the clock's tick) or has the
+    focus. Only while its extent (what its height follows: the number of rows) is what it
+    shows: the dashboard's scrollable height, its scrollbar and where every panel sits stay
+    exactly what a full redraw would give.
+    """
+
+    _behind = False  # data arrived while out of view, not shown yet
+    _extent: object = None  # the extent of the data last shown
 
     number: ClassVar[int] = 0
     title: ClassVar[str] = ""
@@ -30,12 +42,44 @@ class Panel(Vertical):
         self.border_title = f"{self.number} {self.title}"
 
     def watch_data(self, data: DashboardData | None) -> None:
-        if data is not None:
-            self.show(data)
+        if data is None:
+            return
+        extent = self.extent(data)
+        if extent is not None and extent == self._extent and self.out_of_view():
+            self._behind = True
+            return
+        self._show(data, extent)
+
+    def _show(self, data: DashboardData, extent: object) -> None:
+        self._behind = False
+        self._extent = extent
+        self.show(data)
+
+    def extent(self, data: DashboardData) -> object:
+        """What the panel's height follows, if the panel may wait out of view; None: never."""
+        return None
+
+    def catch_up(self) -> None:
+        """Show the data kept while out of view, if the panel is now in view (or asked)."""
+        if self._behind and self.data is not None and not self.out_of_view():
+            self._show(self.data, self.extent(self.data))
+
+    def out_of_view(self) -> bool:
+        """Laid out, without the focus, and with none of its content inside the scrolled view
+        around it (its border's top may be). False whenever unsure (not laid out yet: the
+        first frame draws everything)."""
+        if not self.is_mounted or not self.size or self.has_focus_within:
+            return False
+        node = self.parent
+        while isinstance(node, Widget):
+            if node.styles.overflow_y in ("auto", "scroll"):
+                return not self.content_region.overlaps(node.scrollable_content_region)
+            node = node.parent
+        return False
 
     def on_resize(self) -> None:
         if self.data is not None:
-            self.show(self.data)
+            self._show(self.data, self.extent(self.data))
 
     def show(self, data: DashboardData) -> None:
         raise NotImplementedError
@@ -78,6 +122,8 @@ class Panel(Vertical):
 
     def focus_content(self) -> None:
         """Focus the panel's first focusable child and bring the panel into view."""
+        if self._behind and self.data is not None:
+            self._show(self.data, self.extent(self.data))
         for child in self.query("*"):
             if child.can_focus:
                 child.focus()

@@ -73,6 +73,9 @@ class PerformancePanel(Panel):
             cells.append(text)
         return cells
 
+    def extent(self, data: DashboardData) -> object:
+        return len(data.views)  # one row each (the subtitle is in the border)
+
     def show(self, data: DashboardData) -> None:
         width, digits = (12, 6) if self.wide else (4, 5)
         rows: list[tuple[str, list[Cell]]] = []
