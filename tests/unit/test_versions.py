@@ -191,3 +191,13 @@ def test_component_difference_uses_schema_rules_for_the_database_only() -> None:
     assert component_difference("database", "030", "031") is DiffLevel.MINOR
     assert component_difference("api", "2.3.0", "v2.3.1") is DiffLevel.PATCH
     assert component_difference("umig", "030", "031") is DiffLevel.MAJOR  # as versions: 30 vs 31
+
+
+def test_a_version_read_again_is_the_same_object_and_a_huge_text_is_not_kept() -> None:
+    first = parse_version("UMIG-v1.31.0")
+    assert first is not None and str(first) == "1.31.0"
+    assert parse_version("UMIG-v1.31.0") is first  # read once, shared: Versions are immutable
+    long_but_valid = "1." + ".".join(["0"] * 100)
+    assert parse_version(long_but_valid) == parse_version(long_but_valid)
+    assert parse_version(long_but_valid) is not parse_version(long_but_valid)  # not cached
+    assert parse_version("x" * 10_000) is None

@@ -56,6 +56,18 @@ def parse_version(text: str | None) -> Version | None:
     1.31.0; None if unreadable."""
     if not text:
         return None
+    if len(text) > _CACHED_UP_TO:  # no version is that long: not kept
+        return _parse_version.__wrapped__(text)
+    return _parse_version(text)
+
+
+# A fleet reports a handful of versions, read again at every poll, drift check and redraw
+# (packaging's parse: ~5 µs); a Version is immutable, so one can be shared.
+_CACHED_UP_TO = 128
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_version(text: str) -> Version | None:
     candidate = _PRODUCT_PREFIX.sub("", text.strip(), count=1)
     if candidate[:1] in ("v", "V"):
         candidate = candidate[1:]

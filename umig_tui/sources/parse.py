@@ -248,7 +248,7 @@ def decode_json(body: str) -> Any:
     if not body.strip():
         raise ParseError("empty response body")
     try:
-        return json.loads(body, parse_constant=_no_constant, parse_float=_finite)
+        return _DECODER.decode(body)
     except json.JSONDecodeError as exc:
         if exc.pos >= len(body.rstrip()) or exc.msg.startswith("Unterminated string"):
             raise ParseError(
@@ -270,6 +270,10 @@ def _no_constant(_name: str) -> None:
 def _finite(literal: str) -> float | None:
     value = float(literal)
     return value if math.isfinite(value) else None
+
+
+# One decoder (json.loads with options builds a new one, and its scanner, at every call).
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
 
 
 def decode_json_object(body: str) -> dict[str, Any]:

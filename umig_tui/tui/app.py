@@ -130,6 +130,7 @@ class UmigApp(App[int]):
         self.feed: DashboardFeed | None = None
         self.filter_text = ""
         self.data: DashboardData | None = None
+        self._panel_list: tuple[Panel, ...] = ()
         self._last_render = 0.0
         self._render_pending = False
         self.themes = ThemeSwitcher(self)
@@ -377,7 +378,7 @@ class UmigApp(App[int]):
             self.notify(alerts_notice, title="Alertmanager", severity="warning", timeout=15)
         self._alerts_notice = alerts_notice
         self.query_one(FleetHeader).data = data
-        for panel in self.query(Panel):
+        for panel in self._panels():
             panel.data = data
         # This frame's layout may bring a panel into view (a filter shrank panel 1).
         self.call_after_refresh(self._catch_up_panels)
@@ -397,8 +398,18 @@ class UmigApp(App[int]):
 
     def _catch_up_panels(self) -> None:
         if self.is_running:
-            for panel in self.query(Panel):
+            for panel in self._panels():
                 panel.catch_up()
+
+    def _panels(self) -> tuple[Panel, ...]:
+        """The dashboard's panels while its screen is the one shown (as ``self.query(Panel)``
+        finds them, without walking the whole tree each second: they are composed once)."""
+        main = self.screen_stack[0] if self.screen_stack else None
+        if main is None or self.screen is not main:
+            return ()
+        if not self._panel_list:
+            self._panel_list = tuple(main.query(Panel))
+        return self._panel_list
 
     # -- actions --------------------------------------------------------------------------------
 
