@@ -195,7 +195,8 @@ def test_component_difference_uses_schema_rules_for_the_database_only() -> None:
 
 def test_a_version_read_again_is_the_same_object_and_a_huge_text_is_not_kept() -> None:
     first = parse_version("UMIG-v1.31.0")
-    assert first is not None and str(first) == "1.31.0"
+    assert first is not None
+    assert str(first) == "1.31.0"
     assert parse_version("UMIG-v1.31.0") is first  # read once, shared: Versions are immutable
     long_but_valid = "1." + ".".join(["0"] * 100)
     assert parse_version(long_but_valid) == parse_version(long_but_valid)

@@ -38,9 +38,10 @@ def _httpx() -> ModuleType | None:
 
 def quotes_a_header(exc: BaseException) -> bool:
     """An exception whose message may carry a request header (and so a secret)."""
-    import h11
-
-    if isinstance(exc, transport_errors.LocalProtocolError | h11.LocalProtocolError):
+    if isinstance(exc, transport_errors.LocalProtocolError):
+        return True
+    h11 = sys.modules.get("h11")  # httpx's transport raises h11's own; not loaded, none was
+    if h11 is not None and isinstance(exc, h11.LocalProtocolError):
         return True
     httpx = _httpx()
     return httpx is not None and isinstance(exc, httpx.LocalProtocolError)

@@ -10,9 +10,10 @@ caller's size cap applies while reading. The caller bounds each request's total 
 (``UmigClient`` wraps every fetch in ``asyncio.timeout``); this transport applies the connect
 timeout itself.
 
-Request heads are validated and written by h11, once per method, target and headers, and kept
-as bytes. Responses are read by httptools (llhttp, in C): h11's state machine cost ~60 µs a
-response, 13 % of the dashboard's busy time at 50 environments; httptools takes ~2.5 µs.
+Request heads are validated and written by h11's rules (sources/request_head.py, without
+h11's ~10 ms import), once per method, target and headers, and kept as bytes. Responses are
+read by httptools (llhttp, in C): h11's state machine cost ~60 µs a response, 13 % of the
+dashboard's busy time at 50 environments; httptools takes ~2.5 µs.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ import ssl
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
-import h11
 import httptools
 
+from umig_tui.sources.request_head import request_head
 from umig_tui.sources.transport_errors import (
     ConnectError,
     ConnectTimeout,
@@ -40,8 +41,8 @@ if TYPE_CHECKING:
 
 _READ = 65536
 _MAX_IDLE_PER_ORIGIN = 4
-# Request heads kept, validated, for the next poll of the same URL with the same headers (h11
-# checks every header of every request it is given: 6 % of the dashboard's CPU at 50 envs).
+# Request heads kept, validated, for the next poll of the same URL with the same headers
+# (checking every header of every request was 6 % of the dashboard's CPU at 50 envs).
 _MAX_KEPT_HEADS = 1024
 # A response head (status line and headers) longer than this is not an answer (h11's limit).
 _MAX_HEAD = 16 * 1024
@@ -248,14 +249,13 @@ class StreamTransport:
     def _head(
         self, method: str | bytes, target: bytes, headers: list[tuple[bytes, bytes]]
     ) -> bytes:
-        """The request head as sent, validated and written by h11 once per method, target and
+        """The request head as sent, validated and written once per method, target and
         headers (a head is the same bytes at every poll that sends the same)."""
         verb = method.encode("ascii") if isinstance(method, str) else method
         key = (verb, target, tuple(headers))
         head = self._heads.get(key)
         if head is None:
-            writer = h11.Connection(h11.CLIENT)
-            head = writer.send(h11.Request(method=verb, target=target, headers=headers)) or b""
+            head = request_head(verb, target, headers)
             if len(self._heads) >= _MAX_KEPT_HEADS:
                 self._heads.clear()
             self._heads[key] = head
@@ -352,9 +352,9 @@ class StreamTransport:
             headers.append((b"content-length", str(len(body)).encode()))
         try:
             data = self._head(method, target.raw_path, headers)
-        except h11.LocalProtocolError as exc:
+        except LocalProtocolError:
             connection.close()
-            raise LocalProtocolError(str(exc)) from exc
+            raise
         try:
             connection.writer.write(data + body if body else data)
             await connection.writer.drain()
