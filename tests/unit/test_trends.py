@@ -14,15 +14,17 @@ from umig_tui.analysis.stats import WindowStats, percentile, relative_change
 from umig_tui.analysis.trends import MIN_SAMPLES, MetricTrend, SloReport, arrow, compare_trend
 from umig_tui.config import SloSettings, StoreSettings
 from umig_tui.metrics import ACTIVE_USERS, ERROR_RATE, RESPONSE_TIME
-from umig_tui.store.slo import SLO_WINDOWS, env_slo
+from umig_tui.store.slo import SLO_WINDOWS, burn_signal, env_slo, fleet_burn_signals
 from umig_tui.store.state import load_baselines
 from umig_tui.store.store import Store
 from umig_tui.store.trends import (
     BaselineCapture,
     degradation_signal,
     env_trends,
+    fleet_trends,
     set_baseline,
 )
+from umig_tui.store.windows import fleet_window_stats, window_stats
 
 
 def flat(value: float, count: int = 30) -> WindowStats:
@@ -345,3 +347,39 @@ async def test_slo_of_an_environment_without_history(store: Store) -> None:
         None,
     )
     assert report.budget_left is None
+
+
+async def test_every_environment_at_once_reads_as_each_alone(store: Store) -> None:
+    """The alert rules read every environment's windows in one query per window: the answer
+    per environment is the one its own queries give, whatever the source (raw samples, minute
+    or hour roll-ups), and an environment without data reads as empty, not as another's."""
+    versions = {
+        "development": "1.3.0-dev+ci.1245",
+        "uat": "1.2.0-rc.2",
+        "production": "1.1.2",
+        "hotfix": "1.1.3+hotfix",
+        "nowhere": None,
+    }
+    await set_baseline(store, "uat", "1.1.0", now=NOW - 2 * DAY, window=HOUR)
+    together = await fleet_trends(store, versions, now=NOW, degradation=0.15)
+    for env, version in versions.items():
+        alone = await env_trends(store, env, version, now=NOW, degradation=0.15)
+        assert together[env] == alone, env
+    assert all(t.current is None for t in together["nowhere"])
+    assert any(r.label.startswith("baseline") for t in together["uat"] for r in t.references)
+
+    envs = list(versions)
+    for since, until in [(NOW - HOUR, NOW), (NOW - 10 * DAY, NOW - 9 * DAY), (NOW - 60 * DAY, NOW)]:
+        at_once = await fleet_window_stats(
+            store, envs, RESPONSE_TIME, since=since, until=until, now=NOW
+        )
+        for env in envs:
+            assert at_once[env] == await window_stats(
+                store, env, RESPONSE_TIME, since=since, until=until, now=NOW
+            ), (env, since)
+    assert {s.count > 0 for env, s in at_once.items() if env != "nowhere"} == {True}
+
+    burns = await fleet_burn_signals(store, envs, 0.999, now=NOW)
+    for env in envs:
+        assert burns[env] == await burn_signal(store, env, 0.999, now=NOW), env
+    assert burns["production"] != burns["nowhere"]

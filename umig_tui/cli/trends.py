@@ -85,22 +85,20 @@ async def _store_and_versions(args: argparse.Namespace) -> tuple[Any, Any, dict[
 
 async def run_trends(args: argparse.Namespace) -> int:
     from umig_tui.analysis.trends import arrow
-    from umig_tui.store.trends import env_trends
+    from umig_tui.store.trends import fleet_trends
 
     window = _window(args.window)
     config, store, versions = await _store_and_versions(args)
     now = time.time()
     try:
-        trends = []
-        for env, version in versions.items():
-            trends += await env_trends(
-                store,
-                env,
-                version,
-                now=now,
-                degradation=config.thresholds.degradation,
-                window=window,
-            )
+        by_env = await fleet_trends(
+            store,
+            versions,
+            now=now,
+            degradation=config.thresholds.degradation,
+            window=window,
+        )
+        trends = [trend for env in versions for trend in by_env[env]]
     finally:
         await store.close()
     if args.json:

@@ -181,29 +181,31 @@ class AlertService:
         store = self.monitor.store
         if store is None:
             return
-        from umig_tui.store.slo import burn_signal
+        from umig_tui.store.slo import fleet_burn_signals
         from umig_tui.store.state import load_baselines
-        from umig_tui.store.trends import degradation_signal, env_trends
+        from umig_tui.store.trends import degradation_signal, fleet_trends
 
         config = self.monitor.config
-        baselines = await load_baselines(store)
-        for env in self.monitor.fleet.names:
-            version = self.monitor.fleet.versions(env).umig
-            trends = await env_trends(
-                store,
-                env,
-                version,
-                now=now,
-                degradation=config.thresholds.degradation,
-                baselines=[b for b in baselines if b.env == env],
-            )
-            self._slow.degradation[env] = degradation_signal(trends)
-            self._slow.trends[env] = tuple(trends)
-            # Time-weighted availability and how much of the window has data: the rule does
-            # not hold on a sliver (two minutes of six hours).
-            self._slow.burn[env] = await burn_signal(
-                store, env, config.slo.availability, now=now, window=BURN_WINDOW
-            )
+        fleet = self.monitor.fleet
+        # Every environment's windows at once: a query per window, not per window and
+        # environment (50 environments: ~650 round trips to the store's thread, ~0.1 s a
+        # minute, became 14).
+        trends = await fleet_trends(
+            store,
+            {env: fleet.versions(env).umig for env in fleet.names},
+            now=now,
+            degradation=config.thresholds.degradation,
+            baselines=await load_baselines(store),
+        )
+        # Time-weighted availability and how much of the window has data: the rule does not
+        # hold on a sliver (two minutes of six hours).
+        burn = await fleet_burn_signals(
+            store, list(fleet.names), config.slo.availability, now=now, window=BURN_WINDOW
+        )
+        for env in fleet.names:
+            self._slow.degradation[env] = degradation_signal(trends[env])
+            self._slow.trends[env] = tuple(trends[env])
+            self._slow.burn[env] = burn[env]
         # Rebuilt from the store's last day each time, so a failure nothing followed ages out
         # (accumulating it in memory kept it firing for as long as the process ran).
         since = now - FAILED_DEPLOY_MEMORY

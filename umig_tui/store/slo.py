@@ -8,6 +8,7 @@ minutes of data says so, and a stretch polled every 5 s weighs no more than one 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import msgspec
 
@@ -35,27 +36,44 @@ async def health_availability(
 
     Whole buckets only: a bucket the window's start cuts is left out (its polls may be older).
     """
+    found = await fleet_health_availability(store, [env], since=since, until=until, now=now)
+    return found[env]
+
+
+async def fleet_health_availability(
+    store: Store, envs: Sequence[str], *, since: float, until: float, now: float
+) -> dict[str, TimedAvailability]:
+    """``health_availability`` of each of ``envs``, each table read once for them all."""
+    if not envs:
+        return {}
     metric = poll_ok("health")
+    marks = ", ".join("?" * len(envs))
     # Minute rollups are kept for minute_retention; older parts of the window come from hours.
     split = math.ceil((now - store.settings.minute_retention) / 3600.0) * 3600.0
-    buckets: list[tuple[float, float, int, float]] = []
+    buckets: dict[str, list[tuple[float, float, int, float]]] = {env: [] for env in envs}
     if since < split:
         rows = await store.query(
-            "SELECT r.bucket, r.n, r.vsum FROM rollup_1h r JOIN series x ON x.id = r.series_id "
-            "WHERE x.env = ? AND x.metric = ? AND r.bucket >= ? AND r.bucket < ? "
-            "ORDER BY r.bucket",
-            (env, metric, math.ceil(since / 3600) * 3600, int(min(split, until))),
+            "SELECT x.env, r.bucket, r.n, r.vsum FROM rollup_1h r "
+            "JOIN series x ON x.id = r.series_id "
+            f"WHERE x.env IN ({marks}) AND x.metric = ? AND r.bucket >= ? AND r.bucket < ? "
+            "ORDER BY r.series_id, r.bucket",
+            (*envs, metric, math.ceil(since / 3600) * 3600, int(min(split, until))),
         )
-        buckets += [(float(b), 3600.0, int(n), float(v)) for b, n, v in rows]
+        for env, bucket, n, vsum in rows:
+            buckets[env].append((float(bucket), 3600.0, int(n), float(vsum)))
     if until > split:
         rows = await store.query(
-            "SELECT r.bucket, r.n, r.vsum FROM rollup_1m r JOIN series x ON x.id = r.series_id "
-            "WHERE x.env = ? AND x.metric = ? AND r.bucket >= ? AND r.bucket < ? "
-            "ORDER BY r.bucket",
-            (env, metric, math.ceil(max(since, split) / 60) * 60, math.ceil(until)),
+            "SELECT x.env, r.bucket, r.n, r.vsum FROM rollup_1m r "
+            "JOIN series x ON x.id = r.series_id "
+            f"WHERE x.env IN ({marks}) AND x.metric = ? AND r.bucket >= ? AND r.bucket < ? "
+            "ORDER BY r.series_id, r.bucket",
+            (*envs, metric, math.ceil(max(since, split) / 60) * 60, math.ceil(until)),
         )
-        buckets += [(float(b), 60.0, int(n), float(v)) for b, n, v in rows]
-    return timed_availability(buckets, since=since, until=until)
+        for env, bucket, n, vsum in rows:
+            buckets[env].append((float(bucket), 60.0, int(n), float(vsum)))
+    return {
+        env: timed_availability(found, since=since, until=until) for env, found in buckets.items()
+    }
 
 
 async def env_slo(
@@ -96,9 +114,20 @@ async def burn_signal(
 ) -> BurnSignal:
     """What the burn-rate alert looks at: only the availability (no P95 over six hours of raw
     samples every minute), time-weighted, with the window's coverage."""
-    health = await health_availability(store, env, since=now - window, until=now, now=now)
-    return BurnSignal(
-        burn_rate(health.availability, target),
-        min(1.0, health.covered_s / window) if window > 0 else 0.0,
-        health.polls,
-    )
+    signals = await fleet_burn_signals(store, [env], target, now=now, window=window)
+    return signals[env]
+
+
+async def fleet_burn_signals(
+    store: Store, envs: Sequence[str], target: float, *, now: float, window: float = BURN_WINDOW
+) -> dict[str, BurnSignal]:
+    """``burn_signal`` of each of ``envs``, from one read of each table for them all."""
+    found = await fleet_health_availability(store, envs, since=now - window, until=now, now=now)
+    return {
+        env: BurnSignal(
+            burn_rate(health.availability, target),
+            min(1.0, health.covered_s / window) if window > 0 else 0.0,
+            health.polls,
+        )
+        for env, health in found.items()
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 
 from umig_tui.analysis.stats import WindowStats
 from umig_tui.analysis.trends import TREND_METRICS, MetricTrend, SloReport, compare_trend
@@ -17,7 +18,7 @@ from umig_tui.store.state import (
     save_baseline,
 )
 from umig_tui.store.store import Store
-from umig_tui.store.windows import availability, window_stats
+from umig_tui.store.windows import availability, fleet_window_stats, window_stats
 
 TREND_WINDOW = 900.0  # the "current" window: 15 minutes
 SETTLE = 300.0  # after a version is confirmed, wait this long before its baseline window
@@ -46,32 +47,60 @@ async def env_trends(
     baselines: list[Baseline] | None = None,
 ) -> list[MetricTrend]:
     """Current window vs 1 h, 24 h and 7 d ago and vs the baseline, per trend metric."""
-    baselines = await load_baselines(store, env) if baselines is None else baselines
-    offsets = {"1h ago": 3600.0, "24h ago": 86400.0, "7d ago": 7 * 86400.0}
-    trends: list[MetricTrend] = []
-    cache: dict[tuple[str, float], WindowStats] = {}
+    trends = await fleet_trends(
+        store,
+        {env: version},
+        now=now,
+        degradation=degradation,
+        window=window,
+        baselines=baselines,
+    )
+    return trends[env]
 
-    async def stats(metric: str, offset: float) -> WindowStats:
+
+async def fleet_trends(
+    store: Store,
+    versions: Mapping[str, str | None],
+    *,
+    now: float,
+    degradation: float,
+    window: float = TREND_WINDOW,
+    baselines: list[Baseline] | None = None,
+) -> dict[str, list[MetricTrend]]:
+    """``env_trends`` of every environment in ``versions`` (its running version), each window
+    read once for them all."""
+    envs = list(versions)
+    if baselines is None:
+        baselines = (
+            await load_baselines(store, envs[0]) if len(envs) == 1 else await load_baselines(store)
+        )
+    offsets = {"1h ago": 3600.0, "24h ago": 86400.0, "7d ago": 7 * 86400.0}
+    cache: dict[tuple[str, float], dict[str, WindowStats]] = {}
+
+    async def stats(metric: str, offset: float) -> dict[str, WindowStats]:
         key = (metric, offset)
         if key not in cache:
             end = now - offset
-            cache[key] = await window_stats(
-                store, env, metric, since=end - window, until=end, now=now
+            cache[key] = await fleet_window_stats(
+                store, envs, metric, since=end - window, until=end, now=now
             )
         return cache[key]
 
+    trends: dict[str, list[MetricTrend]] = {env: [] for env in envs}
     for metric, stat in TREND_METRICS:
         current = await stats(metric, 0.0)
-        references: dict[str, WindowStats | None] = {
-            label: await stats(metric, off) for label, off in offsets.items()
-        }
-        base = comparison_baseline(baselines, env, metric, version)
-        if base is not None:
-            label = "baseline" if base.version == version else f"baseline {base.version}"
-            references[label] = base.stats
-        trends.append(
-            compare_trend(env, metric, stat, current, references, degradation=degradation)
-        )
+        earlier = {label: await stats(metric, off) for label, off in offsets.items()}
+        for env, version in versions.items():
+            references: dict[str, WindowStats | None] = {
+                label: by_env[env] for label, by_env in earlier.items()
+            }
+            base = comparison_baseline(baselines, env, metric, version)
+            if base is not None:
+                label = "baseline" if base.version == version else f"baseline {base.version}"
+                references[label] = base.stats
+            trends[env].append(
+                compare_trend(env, metric, stat, current[env], references, degradation=degradation)
+            )
     return trends
 
 
