@@ -58,6 +58,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_store import HOUR, build_store
 from benchlib import (  # bench/ is not a package: found via sys.path above
+    BENCH_DIR,
     BenchError,
     Row,
     at_most,
@@ -656,6 +657,7 @@ def measure_cpu(
                         "from the dashboard's start, settling included",
                     )
                 )
+        rows += measure_floor(fleet.config, work, env, args, variants[0][0])
 
     polling = work / "steady-demo.toml"
     polling.write_text(polling_section("5s", "15s"), encoding="utf-8")
@@ -681,6 +683,44 @@ def measure_cpu(
             f"{usage.rss_end_mb:.1f} MB at the end",
         ),
     ]
+
+
+def measure_floor(
+    fleet_config: Path, work: Path, env: dict[str, str], args: argparse.Namespace, label: str
+) -> list[Row]:
+    """bench/bare_dashboard.py on the same fleet and pty: the floor under the dashboard's CPU
+    (Textual, its clock, the event loop, kept-alive sockets, httptools, JSON, a table of as many
+    rows as panel 1 shows, repainted at each wave), polling and, with ``--idle``, not."""
+    from bench_status import write_bare_requests
+
+    requests = work / "fleet50" / "bare-requests.txt"
+    write_bare_requests(fleet_config, "us088", requests)
+    rows: list[Row] = []
+    per_second = args.envs * (1 / 5 + 1 / 5 + 1 / 15 + 1 / 15)
+    for extra, what in (([], label), (["--idle"], "polling nothing (Textual and its clock)")):
+        cmd = [venv_python(), BENCH_DIR / "bare_dashboard.py", requests, *extra]
+        with on_pty(cmd, env, size=(120, 40)) as run:
+            say(f"floor, {what}: settling {args.settle:.0f} s, measuring {args.window:.0f} s ...")
+            ready = "bare dashboard" if extra else f"{args.envs} healthy"
+            usage = steady_usage(run, settle=args.settle, window=args.window, ready=ready)
+        say(f"  CPU {usage.cpu_percent:.2f} % of one core")
+        how = (
+            "the same screen; no request"
+            if extra
+            else "a kept-alive connection per signal, httptools, JSON decoded, a table of the "
+            "environments' latencies as high as panel 1; nothing stored or analysed; "
+            f"{usage.cpu_percent * 10 / per_second:.2f} ms per request"
+        )
+        rows.append(
+            info(
+                f"floor: a bare Textual app, {what}, against demo-server",
+                usage.cpu_percent,
+                "% of a core",
+                f"bench/bare_dashboard.py: {how}; user+sys over {usage.seconds:.0f} s after "
+                f"{args.settle:.0f} s, 120×40 pty",
+            )
+        )
+    return rows
 
 
 # -- c. terminal output -------------------------------------------------------------------------

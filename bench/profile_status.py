@@ -49,8 +49,8 @@ STAMPS = [("interpreter ready", T0)]
 def stamp(name):
     STAMPS.append((name, time.time()))
 @atexit.register
-def _dump():
-    stamp("interpreter shutdown starts")
+def _dump(label="interpreter shutdown starts"):
+    stamp(label)
     with open(os.environ["PHASES_OUT"], "w") as f:
         f.writelines(f"{n}\t{t:.6f}\n" for n, t in STAMPS)
 import asyncio, importlib
@@ -94,7 +94,7 @@ if store: wrap(store.Store, "flush", "store flush")
 if status:
     wrap(status, "render_status", "render table")
     wrap(status, "status_json", "build JSON")
-stamp("import the status path (httpx, aiosqlite, prometheus_client, ...)")
+stamp("import the status path (the command, the monitor, the client, the store)")
 run = asyncio.run
 def timed_run(coro, **kw):
     stamp("asyncio.run >")
@@ -103,7 +103,15 @@ def timed_run(coro, **kw):
     finally:
         stamp("asyncio.run <")
 asyncio.run = timed_run
-code = cli_main.main(sys.argv[1:])
+# As the console script runs it: main() with no argv (the collector paused while it starts),
+# ended by exit_now (os._exit, no interpreter teardown), which writes the stamps first.
+exit_now = cli_main.exit_now
+def stamped_exit(code):
+    _dump("exit_now (os._exit: no interpreter teardown)")
+    exit_now(code)
+cli_main.exit_now = stamped_exit
+sys.argv = ["umig-tui", *sys.argv[1:]]
+code = cli_main.main()
 stamp("main returned")
 sys.stdout.flush()
 raise SystemExit(code)

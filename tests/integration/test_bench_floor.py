@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import sys
+import time
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable
 
 from umig_tui.cli.main import main
 from umig_tui.demo.server import ServerThread
@@ -16,6 +22,7 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
 sys.path.insert(0, str(BENCH))
 
 import bare_client  # noqa: E402 - bench/ is not a package: found via sys.path above
+import bare_dashboard  # noqa: E402
 from bench_status import write_bare_requests  # noqa: E402
 
 
@@ -58,3 +65,59 @@ def test_the_bare_client_fails_on_an_error_answer(
     wanted = [line.split() for line in listed.read_text(encoding="utf-8").splitlines()]
     with pytest.raises(RuntimeError, match="500"):
         asyncio.run(bare_client.main(wanted))
+
+
+async def until(condition: Callable[[], bool], pilot: Pilot[None], within: float = 15.0) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, "not within the deadline"
+        await pilot.pause(0.05)
+
+
+async def test_the_bare_dashboard_polls_every_signal_on_its_schedule_over_kept_connections(
+    demo_server: ServerThread, fleet_config: Path, tmp_path: Path
+) -> None:
+    """bench/bare_dashboard.py, the floor under the dashboard's CPU, sends what the dashboard
+    sends (health and metrics each wave, version and components every third) on connections
+    it keeps, and shows every environment's latency."""
+    listed = tmp_path / "requests.txt"
+    write_bare_requests(fleet_config, "us088", listed)
+    fleet = bare_dashboard.read_fleet(str(listed))
+    assert len(fleet) == 4
+    app = bare_dashboard.BareDashboard(fleet, argparse.Namespace(fast=0.3, slow=0.9, idle=False))
+    before = len(demo_server.requests())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(lambda: app.waves >= 1, pilot)
+        first = {id(signal): signal.streams for signals in fleet.values() for signal in signals}
+        await until(lambda: app.waves >= 4, pilot)
+        waves = app.waves
+        assert app.sub_title == "4 healthy"
+        sent = demo_server.requests()[before:]
+        table = app.query_one(DataTable)
+        shown = [str(table.get_cell(env, "latency")) for env in fleet]
+    assert all(text.endswith(" ms") for text in shown)
+    # The connections opened for the first wave served every later one.
+    assert all(streams is not None for streams in first.values())
+    for signals in fleet.values():
+        for signal in signals:
+            assert signal.streams is first[id(signal)]
+    counts = Counter(seen.target.rsplit("/custom/", 1)[1] for seen in sent)
+    slow_waves = -(-waves // 3)  # waves 0, 3, 6, ...: version and components too
+    for path in ("admin/health", "admin/metrics/prometheus"):
+        assert waves * 4 <= counts[path] <= (waves + 1) * 4
+    for path in ("admin/version", "admin/components"):
+        assert slow_waves * 4 <= counts[path] <= (slow_waves + 1) * 4
+
+
+async def test_the_idle_bare_dashboard_sends_nothing(
+    demo_server: ServerThread, fleet_config: Path, tmp_path: Path
+) -> None:
+    listed = tmp_path / "requests.txt"
+    write_bare_requests(fleet_config, "us088", listed)
+    fleet = bare_dashboard.read_fleet(str(listed))
+    app = bare_dashboard.BareDashboard(fleet, argparse.Namespace(fast=0.1, slow=0.3, idle=True))
+    before = len(demo_server.requests())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.5)
+        assert app.waves == 0
+    assert len(demo_server.requests()) == before
