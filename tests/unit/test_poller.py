@@ -557,3 +557,14 @@ async def test_a_raising_client_counts_as_a_failure_and_the_loop_goes_on(
     assert "RuntimeError: client bug" in caplog.text
     # Confirmed failures back off: the later gaps outgrow the 0.05 s interval.
     assert max(b - a for a, b in itertools.pairwise(calls)) > 0.08
+
+
+async def test_the_default_cap_polls_a_300_environment_fleet_in_one_wave() -> None:
+    # A one-shot `status` of 300 environments under the old cap of 256 waited for five rounds
+    # of its slowest answers; now every request of the wave is out at once.
+    fleet = Fleet([f"env{i}" for i in range(300)], delay=0.05)
+    poller = make_poller(fleet)
+    assert poller.max_in_flight == Polling().max_concurrency >= 1200
+    results = await poller.poll_once()
+    assert len(results) == 1200
+    assert fleet.max_inflight == 1200

@@ -80,7 +80,10 @@ class Polling(msgspec.Struct, frozen=True):
     metrics: float = 30.0
     teams: float = 300.0
     timeout: float = 10.0
-    max_concurrency: int = 256  # a whole 50-environment fleet in one wave
+    # Every signal of a 500-environment fleet in one wave (a one-shot `status` of 300 waited
+    # for five rounds of its slowest answers under 256); within the open-file limit, see
+    # polling/open_files.py.
+    max_concurrency: int = 2048
     max_body_bytes: int = 2 * 1024 * 1024
     circuit_failures: int = 5
     circuit_cooldown: float = 30.0

@@ -27,6 +27,9 @@ from umig_tui.util.httpserve import read_request, send_response
 
 _MAX_CONTROL_BODY = 64 * 1024
 _RECORDED = 2000
+# A one-shot `status` connects for every signal of every environment at once (asyncio's default
+# of 100 on the one port drops the rest of a burst, and each dropped connect waits 1 s to retry).
+_BACKLOG = 2048
 
 
 class SeenRequest(msgspec.Struct, frozen=True):
@@ -71,7 +74,9 @@ class DemoServer:
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._main = await asyncio.start_server(self._client(None), self.host, self.port)
+        self._main = await asyncio.start_server(
+            self._client(None), self.host, self.port, backlog=_BACKLOG
+        )
         self.port = self._main.sockets[0].getsockname()[1]
         if self.port_per_env:
             for name in self.simulator.names:
@@ -81,7 +86,7 @@ class DemoServer:
 
     async def _open_env(self, name: str) -> None:
         server = await asyncio.start_server(
-            self._client(name), self.host, self._env_ports.get(name, 0)
+            self._client(name), self.host, self._env_ports.get(name, 0), backlog=_BACKLOG
         )
         self._env_servers[name] = server
         self._env_ports[name] = server.sockets[0].getsockname()[1]

@@ -14,7 +14,9 @@ from msgspec.structs import replace
 from umig_tui.config import Config
 from umig_tui.models import MONITORED_ENDPOINTS, Endpoint, PollResult
 from umig_tui.polling.breaker import CircuitBreaker, next_delay
+from umig_tui.polling.open_files import socket_budget
 from umig_tui.sources.client import UmigClient
+from umig_tui.sources.target import IDLE_PER_ORIGIN
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +91,12 @@ class Poller:
         self.clock = clock
         self.rng = rng or random.Random()
         polling = config.polling
-        self._semaphore = asyncio.Semaphore(polling.max_concurrency)
+        budget = socket_budget(polling.max_concurrency, len(clients) * IDLE_PER_ORIGIN)
+        self.max_in_flight = budget.in_flight
+        if not budget.keep_idle:
+            for client in clients.values():
+                client.keep_idle = False
+        self._semaphore = asyncio.Semaphore(self.max_in_flight)
         self._inflight: dict[tuple[str, Endpoint], asyncio.Task[PollResult]] = {}
         self._breakers = {
             name: CircuitBreaker(

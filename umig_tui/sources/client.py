@@ -36,7 +36,7 @@ from umig_tui.sources.profiles import Speaks
 from umig_tui.sources.profiles.base import Answer, Profile, Request, encode_answers
 from umig_tui.sources.profiles.detect import Candidate, Detected, candidates_for, classify
 from umig_tui.sources.proxies import shown
-from umig_tui.sources.target import Origin, Target
+from umig_tui.sources.target import IDLE_PER_ORIGIN, Origin, Target
 from umig_tui.sources.unchanged import LastDocuments
 from umig_tui.util.sanitize import clean_text
 
@@ -111,6 +111,9 @@ class UmigClient:
         # no httpx client is built for it. Other transports (proxies, the in-process demo) go
         # through httpx.
         self._direct: StreamTransport | None = None
+        # False when the open-file limit leaves no room for connections kept between polls
+        # (polling/open_files.py): each request then closes its own. Set before the first one.
+        self.keep_idle = True
         self._raw_headers = [
             (k.lower().encode(), Credential(v.encode()) if k == "Authorization" else v.encode())
             for k, v in headers.items()
@@ -132,7 +135,11 @@ class UmigClient:
 
             _verify, transport, _timeout = self._options
             if isinstance(transport, Lean):
-                self._direct = StreamTransport(transport.verify, connect_timeout=transport.connect)
+                self._direct = StreamTransport(
+                    transport.verify,
+                    connect_timeout=transport.connect,
+                    max_idle=IDLE_PER_ORIGIN if self.keep_idle else 0,
+                )
         return self._direct
 
     @property

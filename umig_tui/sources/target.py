@@ -16,6 +16,10 @@ import functools
 import re
 from urllib.parse import urlsplit
 
+# Connections kept open between polls, per origin (sources/transport.py; polling/open_files.py
+# counts them against the open-file limit).
+IDLE_PER_ORIGIN = 4
+
 # Characters httpx sends as they are in a path and in a query (unreserved, sub-delims, ":@/").
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/]*(?:\?[A-Za-z0-9\-._~!$&'()*+,;=:@/?]*)?")
 _PLAIN_HOST = re.compile(r"[a-z0-9\-.]+|\[[0-9a-f:.]+\]")

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import httptools
 
 from umig_tui.sources.request_head import request_head
+from umig_tui.sources.target import IDLE_PER_ORIGIN
 from umig_tui.sources.transport_errors import (
     ConnectError,
     ConnectTimeout,
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
     from umig_tui.sources.target import Target
 
 _READ = 65536
-_MAX_IDLE_PER_ORIGIN = 4
 # Request heads kept, validated, for the next poll of the same URL with the same headers
 # (checking every header of every request was 6 % of the dashboard's CPU at 50 envs).
 _MAX_KEPT_HEADS = 1024
@@ -238,10 +238,15 @@ class StreamTransport:
     """HTTP/1.1 over asyncio streams; ``verify`` is the SSLContext for https origins."""
 
     def __init__(
-        self, verify: ssl.SSLContext | None = None, *, connect_timeout: float = 10.0
+        self,
+        verify: ssl.SSLContext | None = None,
+        *,
+        connect_timeout: float = 10.0,
+        max_idle: int = IDLE_PER_ORIGIN,
     ) -> None:
         self._ssl = verify
         self._connect_timeout = connect_timeout
+        self._max_idle = max_idle
         self._idle: dict[Origin, list[_Connection]] = {}
         self._heads: dict[tuple[bytes, bytes, tuple[tuple[bytes, bytes], ...]], bytes] = {}
         self._closed = False
@@ -263,7 +268,7 @@ class StreamTransport:
 
     def _release(self, origin: Origin, connection: _Connection) -> None:
         idle = self._idle.setdefault(origin, [])
-        if self._closed or len(idle) >= _MAX_IDLE_PER_ORIGIN or connection.reader.at_eof():
+        if self._closed or len(idle) >= self._max_idle or connection.reader.at_eof():
             connection.close()
             return
         connection.reused = True
