@@ -121,3 +121,44 @@ async def test_the_idle_bare_dashboard_sends_nothing(
         await pilot.pause(0.5)
         assert app.waves == 0
     assert len(demo_server.requests()) == before
+
+
+def test_the_fake_fleet_serves_what_the_demo_fleet_answered_after_its_latency(
+    tmp_path: Path,
+) -> None:
+    """bench/fake_fleet.py: the demo fleet's answers, captured once and served from memory by
+    another process, read by `status` as the demo fleet's are (same versions, same profile),
+    each after the latency; anything not captured is a 404."""
+    import json
+    import subprocess
+    import urllib.error
+    import urllib.request
+
+    from benchlib import console_script
+    from fake_fleet import fake_fleet
+
+    umig_tui = console_script("umig-tui")
+    assert umig_tui is not None
+    with fake_fleet(
+        umig_tui, envs=4, latency=0.1, profile="us088", workdir=tmp_path / "fake"
+    ) as (process, config):
+        command = [str(umig_tui), "status", "--config", str(config), "--json"]
+        command += ["--store", str(tmp_path / "s.db")]
+        runs = [subprocess.run(command, capture_output=True, text=True, timeout=60) for _ in (1, 2)]
+        url = next(line.split('"')[1] for line in config.read_text().splitlines() if "url" in line)
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(url + "/nothing/here", timeout=10)
+        assert process.poll() is None
+    assert missing.value.code == 404
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+        envs = json.loads(run.stdout)["environments"]
+        assert [e["name"] for e in envs] == ["development", "uat", "production", "hotfix"]
+        assert [e["version"] for e in envs] == [
+            "1.3.0-dev+ci.1245",
+            "1.2.0-rc.2",
+            "1.1.2",
+            "1.1.3+hotfix",
+        ]
+        assert all(e["status"] == "healthy" and e["latency_ms"] >= 100 for e in envs)
+    assert process.poll() is not None  # stopped on the way out

@@ -117,6 +117,16 @@ async def test_sequential_requests_reuse_one_keep_alive_connection(
     assert server.connections == 1
 
 
+async def test_requests_go_out_at_once_with_nagle_off(transport: StreamTransport) -> None:
+    # asyncio turns Nagle's algorithm off on every TCP transport; the transport relies on it
+    # (a small request head held back for an ACK would add up to 40 ms to every poll).
+    async with TinyServer(lambda conn, n: ok()) as server:
+        await get(transport, f"http://127.0.0.1:{server.port}/x")
+        [connection] = transport._idle[("http", "127.0.0.1", server.port)]
+        sock = connection.writer.get_extra_info("socket")
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
 async def test_each_request_goes_out_with_its_own_path_and_headers() -> None:
     """Request heads are validated once and kept for the next poll of the same URL with the
     same headers: a changed header or path is never answered with a kept head."""

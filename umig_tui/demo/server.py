@@ -155,10 +155,6 @@ class DemoServer:
             if task is not None:
                 self._handlers.add(task)
                 task.add_done_callback(self._handlers.discard)
-            sock = writer.get_extra_info("socket")
-            if sock is not None:
-                with contextlib.suppress(OSError):
-                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             try:
                 await self._serve(reader, writer, env)
             except (ConnectionError, h11.ProtocolError, asyncio.IncompleteReadError):

@@ -300,12 +300,7 @@ class StreamTransport:
                     "TLS handshake failed: the server closed the connection (is it a plain HTTP port?)"
                 ) from None
             raise ConnectError(str(exc) or type(exc).__name__) from exc
-        sock = writer.get_extra_info("socket")
-        if sock is not None:
-            import socket
-
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # Nagle is off already: asyncio sets TCP_NODELAY on every TCP transport it makes.
         return _Connection(reader, writer)
 
     async def open(
