@@ -139,9 +139,10 @@ def test_the_fake_fleet_serves_what_the_demo_fleet_answered_after_its_latency(
 
     umig_tui = console_script("umig-tui")
     assert umig_tui is not None
-    with fake_fleet(
-        umig_tui, envs=4, latency=0.1, profile="us088", workdir=tmp_path / "fake"
-    ) as (process, config):
+    with fake_fleet(umig_tui, envs=4, latency=0.1, profile="us088", workdir=tmp_path / "fake") as (
+        process,
+        config,
+    ):
         command = [str(umig_tui), "status", "--config", str(config), "--json"]
         command += ["--store", str(tmp_path / "s.db")]
         runs = [subprocess.run(command, capture_output=True, text=True, timeout=60) for _ in (1, 2)]
