@@ -23,6 +23,7 @@ CHILD = textwrap.dedent(
     logging.getLogger().handlers[0].emit = lambda r: records.append(r.getMessage())
     from umig_tui.polling.open_files import socket_budget
     budget = socket_budget(wanted, idle)
+    assert budget.notice == (records[0] if records else None)  # what the log said, kept
     print(json.dumps({"in_flight": budget.in_flight, "keep_idle": budget.keep_idle,
                       "after": resource.getrlimit(resource.RLIMIT_NOFILE)[0], "log": records}))
     """

@@ -25,6 +25,7 @@ class SocketBudget(Struct, frozen=True):
     in_flight: int  # requests at once
     keep_idle: bool  # whether connections stay open between polls
     limit: int | None  # the soft open-file limit now (None: unlimited or unknown)
+    notice: str | None = None  # what a person should know when the limit is short
 
 
 def socket_budget(in_flight: int, idle: int, *, reserve: int = RESERVE) -> SocketBudget:
@@ -58,12 +59,9 @@ def socket_budget(in_flight: int, idle: int, *, reserve: int = RESERVE) -> Socke
         return SocketBudget(in_flight, True, soft)
     # Short: sockets only for requests in flight, and a tiny limit keeps half for the rest.
     room = max(1, soft - reserve if soft > 2 * reserve else soft // 2)
-    budget = SocketBudget(min(in_flight, room), False, soft)
-    log.warning(
-        "the open-file limit (ulimit -n %d) leaves room for %d sockets: at most %d requests "
-        "in flight, and no connection kept open between polls",
-        soft,
-        room,
-        budget.in_flight,
+    notice = (
+        f"the open-file limit (ulimit -n {soft}) leaves room for {room} sockets: at most "
+        f"{min(in_flight, room)} requests in flight, and no connection kept open between polls"
     )
-    return budget
+    log.warning("%s", notice)  # a one-shot command's stderr; the dashboard shows it itself
+    return SocketBudget(min(in_flight, room), False, soft, notice)

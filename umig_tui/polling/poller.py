@@ -93,6 +93,7 @@ class Poller:
         polling = config.polling
         budget = socket_budget(polling.max_concurrency, len(clients) * IDLE_PER_ORIGIN)
         self.max_in_flight = budget.in_flight
+        self.limit_notice = budget.notice  # the open-file limit is short, and what that means
         if not budget.keep_idle:
             for client in clients.values():
                 client.keep_idle = False

@@ -96,6 +96,11 @@ class Monitor:
         """Why the source the state is read from does not answer, while it does not."""
         return self.source.notice if self.source is not None else None
 
+    @property
+    def limit_notice(self) -> str | None:
+        """Why fewer requests go out at once than configured (the open-file limit), if so."""
+        return self._poller.limit_notice
+
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
 

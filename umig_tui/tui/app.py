@@ -249,6 +249,10 @@ class UmigApp(App[int]):
             self.notify(
                 self.monitor.store_notice, title="No history", severity="warning", timeout=10
             )
+        if self.monitor.limit_notice:
+            self.notify(
+                self.monitor.limit_notice, title="Open files", severity="warning", timeout=10
+            )
         if self.poll:
             # After the first frame: the first request loads the HTTP stack (httpx, h11, the
             # lean transport: ~40 ms), which the first frame does not need.
