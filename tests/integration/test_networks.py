@@ -285,6 +285,25 @@ def closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@pytest.mark.parametrize(("keep_idle", "connections"), [(True, 1), (False, 3)])
+async def test_through_a_proxy_connections_are_kept_only_when_the_open_file_limit_allows(
+    demo_server: ServerThread, keep_idle: bool, connections: int
+) -> None:
+    """httpx carries proxied requests: its pool follows keep_idle as the lean transport does."""
+    async with Socks5() as socks:
+        client = ClientFactory(Polling(timeout=5.0), {"ALL_PROXY": socks.url}).build(
+            Environment("uat", demo_server.env_urls()["uat"], Tier.UAT, profile="us088")
+        )
+        client.adopt(US088_SLASH, 0.0)
+        client.keep_idle = keep_idle  # as the poller sets it under a short limit
+        try:
+            results = [await client.fetch(Endpoint.HEALTH) for _ in range(3)]
+        finally:
+            await client.aclose()
+    assert all(result.ok for result in results)
+    assert len(socks.connects) == connections
+
+
 async def test_a_dead_proxy_is_named_not_the_host(demo_server: ServerThread) -> None:
     proxy = f"http://127.0.0.1:{closed_port()}"
     environ = {"ALL_PROXY": proxy}

@@ -162,7 +162,10 @@ class UmigClient:
                 timeout=httpx.Timeout(timeout),
                 follow_redirects=False,  # credentials never follow a redirect to another host
                 limits=httpx.Limits(
-                    max_connections=4, max_keepalive_connections=4, keepalive_expiry=90
+                    max_connections=4,
+                    # None kept when the open-file limit leaves no room (polling/open_files.py).
+                    max_keepalive_connections=IDLE_PER_ORIGIN if self.keep_idle else 0,
+                    keepalive_expiry=90,
                 ),
             )
         return self._http
