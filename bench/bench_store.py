@@ -520,7 +520,9 @@ async def measure_inserts(directory: Path) -> list[Row]:
         f"{cycles} cycles of {len(cycle)} results ({per_cycle} samples) in {seconds:.2f} s; "
         f"{1000 * seconds / cycles:.1f} ms per 50-env cycle"
     )
+    rows = await measure_writer(directory, cycle)
     return [
+        *rows,
         info(
             "store inserts: poll results per second (Store.write)",
             cycles * len(cycle) / seconds,
@@ -534,6 +536,69 @@ async def measure_inserts(directory: Path) -> list[Row]:
             "raw samples, minute and hour rollups upserted in the same transaction",
         ),
     ]
+
+
+WRITER_HISTORY_S = 3600  # history already in the store when the writer is timed
+WRITER_SECONDS = 300  # dashboard seconds timed: one batch a second, as the writer commits
+WRITER_RATE = INSERT_ENVS * (1 / 5 + 1 / 5 + 1 / 15 + 1 / 15)  # the demo's intervals: 26.7/s
+
+
+async def measure_writer(directory: Path, cycle: list[PollResult]) -> list[Row]:
+    """The dashboard's store writer: CPU (every thread) per result, 50 environments at the
+    demo's intervals in one-second batches, into a fresh store and into one holding an hour of
+    that fleet's history (each series' pages spread apart, as after a long run); the minute's
+    rollups held in memory (the background writer) and upserted at every sample (as before,
+    and as a one-shot command's single write still does)."""
+    import shutil
+
+    history = directory / "writer-history.db"
+    history.unlink(missing_ok=True)
+    end = time.time() - WRITER_SECONDS - 60
+    store = await Store.open(history, StoreSettings())
+    try:
+        for index in range(WRITER_HISTORY_S // 5):  # every result every 5 s for an hour
+            ts = end - WRITER_HISTORY_S + 5 * index
+            await store.write([replace(r, ts=ts + r.ts % 1) for r in cycle], hold=True)
+    finally:
+        await store.close()
+    stream = [
+        replace(cycle[index % len(cycle)], ts=end + 60 + index / WRITER_RATE)
+        for index in range(int(WRITER_SECONDS * WRITER_RATE))
+    ]
+    per_second = int(WRITER_RATE)
+    batches = [stream[i : i + per_second] for i in range(0, len(stream), per_second)]
+    rows: list[Row] = []
+    for label, source in (("a fresh store", None), ("a store holding an hour", history)):
+        for hold in (True, False):
+            path = directory / "writer.db"
+            for old in directory.glob("writer.db*"):  # noqa: ASYNC240 - between timed runs
+                old.unlink()
+            if source is not None:
+                shutil.copyfile(source, path)
+            store = await Store.open(path, StoreSettings())
+            try:
+                await store.write(batches[0], hold=hold)  # series ids, page cache
+                began = time.process_time()
+                for batch in batches[1:]:
+                    if not await store.write(batch, hold=hold):
+                        raise BenchError(f"Store.write failed: {store.notice}")
+                await store.flush()
+                spent = time.process_time() - began
+            finally:
+                await store.close()
+            count = len(stream) - len(batches[0])
+            how = "the minute's rollups held" if hold else "rollups upserted at every sample"
+            say(f"  writer, {label}, {how}: {1e6 * spent / count:.0f} µs per result")
+            rows.append(
+                info(
+                    f"store writer: CPU per result, 1-s batches, {label}, {how}",
+                    1e6 * spent / count,
+                    "µs",
+                    f"{count} results of {INSERT_ENVS} envs at {WRITER_RATE:.1f}/s; "
+                    f"{100 * spent / (count / WRITER_RATE):.2f} % of a core at that rate",
+                )
+            )
+    return rows
 
 
 def main(argv: list[str] | None = None) -> list[Row]:

@@ -29,6 +29,7 @@ from umig_tui.metrics import (
     RESPONSE_TIME,
     poll_ok,
 )
+from umig_tui.store.rollups import FROM_SAMPLES
 from umig_tui.store.store import Store
 
 SEEDED_KEY = "demo_metric_history"  # the meta row saying the week was written (and when)
@@ -43,15 +44,6 @@ OUTAGES = (("uat", 3.0, 2),)
 # Environments past the first eight (``--demo-envs 50`` is a load test) get no history: a week
 # of fifty is 3 million samples, half a minute of writing and 150 MB.
 MAX_ENVS = 8
-
-_ROLLUP = (
-    "INSERT INTO {table} (series_id, bucket, n, vsum, vmin, vmax) "
-    "SELECT series_id, ts / ({size} * 1000) * {size}, count(*), sum(value), min(value), "
-    "max(value) FROM samples WHERE series_id = ? AND ts >= ? AND ts <= ? "
-    "GROUP BY series_id, ts / ({size} * 1000) "
-    "ON CONFLICT (series_id, bucket) DO UPDATE SET n = n + excluded.n, "
-    "vsum = vsum + excluded.vsum, vmin = min(vmin, excluded.vmin), vmax = max(vmax, excluded.vmax)"
-)
 
 
 class SeededHistory(msgspec.Struct, frozen=True):
@@ -102,8 +94,8 @@ async def ensure_demo_metric_history(
             ("INSERT OR IGNORE INTO samples (series_id, ts, value) VALUES (?, ?, ?)", samples),
             # The rollups of what was just written, summed by SQLite (merged into a bucket the
             # first live polls already started).
-            (_ROLLUP.format(table="rollup_1m", size=60), spans),
-            (_ROLLUP.format(table="rollup_1h", size=3600), spans),
+            (FROM_SAMPLES.format(table="rollup_1m", size=60), spans),
+            (FROM_SAMPLES.format(table="rollup_1h", size=3600), spans),
             (
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                 [(SEEDED_KEY, json.dumps({"at": now, "days": days, "envs": list(envs)}))],

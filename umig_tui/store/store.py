@@ -24,6 +24,14 @@ from umig_tui.models import NotOffered, PollResult
 from umig_tui.store import connect as sqlite
 from umig_tui.store.errors import StoreUnavailable as StoreUnavailable
 from umig_tui.store.errors import describe_sqlite_error
+from umig_tui.store.rollups import (
+    FROM_SAMPLES,
+    THROUGH_KEY,
+    UPSERT,
+    Sums,
+    fold,
+    recovery_spans,
+)
 from umig_tui.store.samples import distinct_times, latest_row, samples_from_result
 from umig_tui.store.schema import SCHEMA_VERSION
 
@@ -31,6 +39,7 @@ log = logging.getLogger(__name__)
 
 MAX_PENDING = 20_000  # results kept for retry while the store cannot be written
 PRUNE_EVERY = 3600.0  # seconds between retention runs of a long-running writer
+HELD_FOR = 60.0  # seconds a writer with nothing to write keeps a minute's rollups in memory
 
 
 class Store:
@@ -52,6 +61,8 @@ class Store:
         self.notice: str | None = None
         self._series: dict[tuple[str, str], int] = {}
         self._recent_times: dict[int, tuple[int, ...]] = {}  # see samples.distinct_times
+        self._held: dict[tuple[int, int], Sums] = {}  # see rollups.fold
+        self._through: int | None = None
         self._queue: asyncio.Queue[PollResult | Event | None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._pending: list[PollResult | Event] = []
@@ -158,6 +169,8 @@ class Store:
                 describe_sqlite_error(path, exc) + "; running without history"
             ) from None
         store = cls(path, settings, writer, reader, lock)
+        if store.recording:
+            await store._recover_rollups()
         if writer is None and holder is None and not _says_why(notice):
             # It reads but cannot be written (a read-only mount, a file owned by someone else).
             notice = f"store {path} is read-only: its history is shown, nothing new is recorded"
@@ -193,7 +206,12 @@ class Store:
     async def _write_loop(self) -> None:
         assert self._queue is not None
         while True:
-            item = await self._queue.get()
+            try:
+                async with asyncio.timeout(HELD_FOR if self._held else None):
+                    item = await self._queue.get()
+            except TimeoutError:  # nothing to write for a while: the held minute goes out
+                await self.write([])
+                continue
             if item is not None and self.batch_window > 0:
                 # Gather a cycle's worth: one transaction a second instead of one per result
                 # (each costs a dozen thread hops). flush() and close() cut the wait short.
@@ -210,7 +228,7 @@ class Store:
                 batch.append(extra)
             try:
                 if batch:
-                    await self.write(batch)
+                    await self.write(batch, hold=True)
             except Exception:  # never let the writer die: flush() would wait forever
                 log.exception("store writer failed")
             finally:
@@ -229,22 +247,26 @@ class Store:
             await self.write(batch)
         if self._queue is not None:
             await self._queue.join()
+        if self._held:
+            await self.write([])
 
-    async def write(self, items: Sequence[PollResult | Event]) -> bool:
-        """Write ``items`` in one transaction; on failure keep them for retry and set the notice."""
+    async def write(self, items: Sequence[PollResult | Event], *, hold: bool = False) -> bool:
+        """Write ``items`` in one transaction; on failure keep them for retry and set the notice.
+        With ``hold`` (the background writer) the newest minute's rollups stay in memory;
+        without, every held minute is written too."""
         if self._writer is None:
             return False
         if not self.recording:
             items = [item for item in items if not isinstance(item, PollResult)]
             if not items:
                 return False
-        return await self._whole(self._write_locked(self._writer, items))
+        return await self._whole(self._write_locked(self._writer, items, hold))
 
     async def _write_locked(
-        self, writer: aiosqlite.Connection, items: Sequence[PollResult | Event]
+        self, writer: aiosqlite.Connection, items: Sequence[PollResult | Event], hold: bool
     ) -> bool:
         async with self._transaction:
-            return await self._write(writer, items)
+            return await self._write(writer, items, hold)
 
     async def _whole(self, transaction: Coroutine[Any, Any, bool]) -> bool:
         """Run ``transaction`` to its end even if the caller is cancelled (the app quitting
@@ -256,11 +278,11 @@ class Store:
         return await asyncio.shield(task)
 
     async def _write(
-        self, writer: aiosqlite.Connection, items: Sequence[PollResult | Event]
+        self, writer: aiosqlite.Connection, items: Sequence[PollResult | Event], hold: bool
     ) -> bool:
         batch = [*self._pending, *items]
         try:
-            await self._write_batch(batch)
+            await self._write_batch(batch, hold)
         except (sqlite3.Error, OSError) as exc:
             with contextlib.suppress(Exception):
                 await writer.rollback()
@@ -307,7 +329,7 @@ class Store:
             )
         )
 
-    async def _write_batch(self, batch: Sequence[PollResult | Event]) -> None:
+    async def _write_batch(self, batch: Sequence[PollResult | Event], hold: bool) -> None:
         assert self._writer is not None
         results = [item for item in batch if isinstance(item, PollResult)]
         events = [item for item in batch if isinstance(item, Event)]
@@ -322,20 +344,24 @@ class Store:
             [(self._series[(env, name)], ts, value) for env, name, ts, value in rows],
             self._recent_times,
         )
-        minute = [(sid, ts // 60000 * 60, value, value, value) for sid, ts, value in samples]
-        hour = [(sid, ts // 3600000 * 3600, value, value, value) for sid, ts, value in samples]
+        folded = fold(samples, self._held, self._through, hold=hold)
         writer = self._writer
         await writer.execute("BEGIN")
-        await writer.executemany(
-            "INSERT OR REPLACE INTO samples (series_id, ts, value) VALUES (?, ?, ?)", samples
-        )
-        for table, data in (("rollup_1m", minute), ("rollup_1h", hour)):
+        if samples:
             await writer.executemany(
-                f"INSERT INTO {table} (series_id, bucket, n, vsum, vmin, vmax) VALUES (?, ?, 1, ?, ?, ?) "
-                "ON CONFLICT (series_id, bucket) DO UPDATE SET n = n + 1, vsum = vsum + excluded.vsum, "
-                "vmin = min(vmin, excluded.vmin), vmax = max(vmax, excluded.vmax)",
-                data,
+                "INSERT OR REPLACE INTO samples (series_id, ts, value) VALUES (?, ?, ?)", samples
             )
+        for table, data in (("rollup_1m", folded.minutes), ("rollup_1h", folded.hours)):
+            if data:
+                await writer.executemany(UPSERT.format(table=table), data)
+        if folded.through != self._through:  # committed with the samples it says are held
+            if folded.through is None:
+                await writer.execute("DELETE FROM meta WHERE key = ?", (THROUGH_KEY,))
+            else:
+                await writer.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                    (THROUGH_KEY, str(folded.through)),
+                )
         await writer.executemany(
             "INSERT INTO latest (env, endpoint, ts, ok, latency_ms, error_kind, error_reason, http_status, "
             "good_ts, good_latency_ms, good_body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -379,6 +405,33 @@ class Store:
         )
         await writer.commit()
         self._recent_times.update(remembered)
+        self._held, self._through = folded.held, folded.through
+
+    async def _recover_rollups(self) -> None:
+        """Roll up the samples of the minute a writer held when it died (see rollups.py)."""
+        writer = self._writer
+        assert writer is not None
+        try:
+            rows = list(
+                await writer.execute_fetchall(
+                    "SELECT value FROM meta WHERE key = ?", (THROUGH_KEY,)
+                )
+            )
+            if not rows:
+                return
+            spans = recovery_spans(
+                [row[0] for row in await writer.execute_fetchall("SELECT id FROM series")],
+                int(rows[0][0]),
+            )
+            await writer.execute("BEGIN")
+            for table, size in (("rollup_1m", 60), ("rollup_1h", 3600)):
+                await writer.executemany(FROM_SAMPLES.format(table=table, size=size), spans)
+            await writer.execute("DELETE FROM meta WHERE key = ?", (THROUGH_KEY,))
+            await writer.commit()
+        except (sqlite3.Error, OSError, ValueError) as exc:
+            with contextlib.suppress(Exception):
+                await writer.rollback()
+            log.warning("store: rolling up the samples of an unfinished minute failed: %s", exc)
 
     async def execute(self, statements: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> bool:
         """Run ``(sql, rows)`` pairs with executemany in one transaction (alert state,
@@ -504,6 +557,9 @@ class Store:
             self._task.cancel()
         if self._inflight:  # a transaction whose caller went away: let it commit first
             await asyncio.wait(set(self._inflight), timeout=30)
+        if self._held:
+            with contextlib.suppress(Exception):
+                await self.write([])
         self._closed = True
         # The writer last: the last connection to close checkpoints the WAL into the file and
         # removes it, so the file alone holds everything (an immutable reader ignores a WAL).
