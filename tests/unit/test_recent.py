@@ -50,3 +50,19 @@ def test_seeded_history_comes_first_and_live_samples_continue_it() -> None:
     recent.seed({KEY: [(1000.0, 300.0, 3), (1010.0, 40.0, 2)]})
     recent.add(KEY, 1020.0, 7.0)
     assert recent.values(KEY, now=1020.0, width=3) == [100.0, 20.0, 7.0]
+
+
+def test_values_asked_again_are_the_same_until_a_sample_or_the_clock_moves_them() -> None:
+    recent = RecentSeries(bucket=10, size=60)
+    recent.add(KEY, 1000.0, 4.0)
+    first = recent.values(KEY, now=1005.0, width=3)
+    first[0] = -1.0  # a caller's copy: changing it changes nothing kept
+    assert recent.values(KEY, now=1009.0, width=3) == [None, None, 4.0]
+    recent.add(KEY, 1009.0, 6.0)  # same bucket: the average moves
+    assert recent.values(KEY, now=1009.0, width=3) == [None, None, 5.0]
+    recent.add(KEY, 1010.0, 1.0)  # a new bucket
+    assert recent.values(KEY, now=1010.0, width=3) == [None, 5.0, 1.0]
+    assert recent.values(KEY, now=1020.0, width=3) == [5.0, 1.0, None]  # the clock moved on
+    assert recent.values(KEY, now=1020.0, width=2) == [1.0, None]
+    recent.seed({KEY: [(1030.0, 9.0, 1)]})
+    assert recent.values(KEY, now=1030.0, width=2) == [None, 9.0]

@@ -17,6 +17,9 @@ class RecentSeries:
         self.size = size
         # key -> deque of [bucket_index, sum, count], oldest first
         self._data: dict[tuple[str, str], deque[list[float]]] = {}
+        # key -> (newest bucket, width, values): the dashboard asks for every key each second,
+        # and most have had no sample since (health and metrics every 5 s or more)
+        self._drawn: dict[tuple[str, str], tuple[int, int, list[float | None]]] = {}
 
     def _index(self, ts: float) -> int:
         return int(ts // self.bucket)
@@ -27,13 +30,16 @@ class RecentSeries:
         if buckets and buckets[-1][0] == index:
             buckets[-1][1] += value
             buckets[-1][2] += 1
+            self._drawn.pop(key, None)
         elif not buckets or buckets[-1][0] < index:
             buckets.append([index, value, 1])
+            self._drawn.pop(key, None)
         # a value older than the newest bucket is dropped: sparklines only move forward
 
     def seed(self, history: Mapping[tuple[str, str], Iterable[tuple[float, float, int]]]) -> None:
         """Load (bucket start ts, sum, count) rows, oldest first, for each key."""
         for key, rows in history.items():
+            self._drawn.pop(key, None)
             buckets = self._data.setdefault(key, deque(maxlen=self.size))
             for ts, total, count in rows:
                 index = self._index(ts)
@@ -46,6 +52,9 @@ class RecentSeries:
         """Averages for the last ``width`` buckets ending at ``now``; None where no sample fell."""
         width = width or self.size
         end = self._index(now)
+        drawn = self._drawn.get(key)
+        if drawn is not None and drawn[0] == end and drawn[1] == width:
+            return list(drawn[2])
         start = end - width + 1
         out: list[float | None] = [None] * width
         for index, total, count in reversed(self._data.get(key, ())):  # newest first
@@ -53,7 +62,8 @@ class RecentSeries:
                 break
             if index <= end and count:
                 out[int(index) - start] = total / count
-        return out
+        self._drawn[key] = (end, width, out)
+        return list(out)
 
     def latest(self, key: tuple[str, str]) -> float | None:
         buckets = self._data.get(key)
