@@ -22,6 +22,7 @@ import concurrent.futures
 import contextlib
 import http.client
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -125,6 +126,16 @@ class _Answering(asyncio.Protocol):
                 self.transport.close()
 
 
+def moved_config(config: str, moved: dict[str, str]) -> str:
+    """``config`` with each environment's ``url`` replaced by ``moved[url]``, in one pass: the
+    stopped demo-server's ports are free again, so a new port may be another environment's old
+    one (replacing one URL at a time moved both)."""
+    missing = set(moved) - set(re.findall(r'url = "([^"]*)"', config))
+    if missing:
+        raise SystemExit(f"fake_fleet: {sorted(missing)[0]} is not in the demo fleet's config")
+    return re.sub(r'url = "([^"]*)"', lambda m: f'url = "{moved.get(m[1], m[1])}"', config)
+
+
 async def serve(
     captured: list[dict[str, object]], config_in: str, out: Path, latency: float
 ) -> None:
@@ -135,18 +146,14 @@ async def serve(
         )
     loop = asyncio.get_running_loop()
     servers = []
-    config = config_in
+    moved: dict[str, str] = {}
     for url, answers in by_url.items():
         server = await loop.create_server(
             lambda answers=answers: _Answering(answers, latency), "127.0.0.1", 0, backlog=2048
         )
         servers.append(server)
-        port = server.sockets[0].getsockname()[1]
-        moved = config.replace(f'url = "{url}"', f'url = "http://127.0.0.1:{port}"')
-        if moved == config:
-            raise SystemExit(f"fake_fleet: {url} is not in the demo fleet's config")
-        config = moved
-    out.write_text(config, encoding="utf-8")  # noqa: ASYNC240 - once, before serving
+        moved[url] = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    out.write_text(moved_config(config_in, moved), encoding="utf-8")  # noqa: ASYNC240 - once
     print("ready", flush=True)
     await asyncio.Event().wait()
 

@@ -163,3 +163,22 @@ def test_the_fake_fleet_serves_what_the_demo_fleet_answered_after_its_latency(
         ]
         assert all(e["status"] == "healthy" and e["latency_ms"] >= 100 for e in envs)
     assert process.poll() is not None  # stopped on the way out
+
+
+def test_the_fake_fleet_moves_every_url_once_when_a_new_port_was_another_ones_old() -> None:
+    """The demo-server's ports are free once it stops: the fake fleet may be given one of
+    them for another environment (it moved both, and the next one was "not in the config")."""
+    from fake_fleet import moved_config
+
+    config = (
+        'name = "a"\nurl = "http://127.0.0.1:1000"\nname = "b"\nurl = "http://127.0.0.1:2000"\n'
+    )
+    moved = {
+        "http://127.0.0.1:1000": "http://127.0.0.1:2000",
+        "http://127.0.0.1:2000": "http://127.0.0.1:3000",
+    }
+    assert moved_config(config, moved) == (
+        'name = "a"\nurl = "http://127.0.0.1:2000"\nname = "b"\nurl = "http://127.0.0.1:3000"\n'
+    )
+    with pytest.raises(SystemExit, match="4000 is not in the demo fleet's config"):
+        moved_config(config, {"http://127.0.0.1:4000": "http://127.0.0.1:5000"})
