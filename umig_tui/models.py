@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -113,14 +114,20 @@ class Metrics(msgspec.Struct, frozen=True):
     components_loaded: float | None = None
     db_round_trip_ms: float | None = None
 
-    def merged_over(self, older: Metrics) -> Metrics:
-        """Fields of ``self``, falling back to ``older`` where ``self`` has none."""
-        return Metrics(
-            *(
+    @staticmethod
+    def newest_of(newest_first: Sequence[Metrics]) -> Metrics:
+        """Each field from the first of ``newest_first`` that reports it (None if none does)."""
+        if len(newest_first) == 1:
+            return newest_first[0]
+        fields = newest_first[0]._values() if newest_first else ()
+        for older in newest_first[1:]:
+            if None not in fields:
+                break
+            fields = tuple(
                 mine if mine is not None else theirs
-                for mine, theirs in zip(self._values(), older._values(), strict=True)
+                for mine, theirs in zip(fields, older._values(), strict=True)
             )
-        )
+        return Metrics(*fields)
 
     def _values(self) -> tuple[float | None, ...]:
         return (

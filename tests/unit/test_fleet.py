@@ -151,6 +151,19 @@ def test_metrics_merge_prefers_the_newest_source_per_field() -> None:
     assert merged.active_users is None  # the newest health document no longer reports it
 
 
+def test_newest_of_takes_each_field_from_the_newest_source_reporting_it() -> None:
+    newest = Metrics(error_rate=0.5)
+    middle = Metrics(error_rate=0.1, uptime_seconds=60.0)
+    oldest = Metrics(error_rate=0.2, uptime_seconds=30.0, active_users=7.0)
+    assert Metrics.newest_of([newest, middle, oldest]) == Metrics(
+        error_rate=0.5, uptime_seconds=60.0, active_users=7.0
+    )
+    assert Metrics.newest_of([]) == Metrics()
+    assert Metrics.newest_of([middle]) is middle
+    full = Metrics(*range(len(Metrics.__struct_fields__)))
+    assert Metrics.newest_of([full, oldest]) == full  # nothing left to fill: no further look
+
+
 def test_metrics_over_threshold_degrade_the_view() -> None:
     state = fleet()
     state.apply(result(Endpoint.HEALTH, 10.0, snapshot()))

@@ -621,3 +621,29 @@ def test_distinct_times_hands_back_only_the_series_it_touched() -> None:
     assert recent == before
     _, remembered = distinct_times([(2, 2000, 1.0)], recent)
     assert remembered[2] == (*range(2001, 2000 + RECENT_PER_SERIES), 2000 + RECENT_PER_SERIES)
+
+
+def test_distinct_times_reads_samples_out_of_order_against_every_time_remembered() -> None:
+    """Answers land out of order (a slow health check after a fast metrics scrape): a sample
+    older than its series' newest keeps its time unless that time is taken, and what is
+    remembered stays the newest times, ascending."""
+    recent = {1: (1000, 1005, 1010)}
+    samples, remembered = distinct_times(
+        [(1, 1012, 1.0), (1, 1003, 2.0), (1, 1005, 3.0), (1, 1012, 4.0), (1, 1006, 5.0)], recent
+    )
+    assert samples == [
+        (1, 1012, 1.0),
+        (1, 1003, 2.0),
+        (1, 1006, 3.0),
+        (1, 1013, 4.0),
+        (1, 1007, 5.0),
+    ]
+    assert remembered == {1: (1000, 1003, 1005, 1006, 1007, 1010, 1012, 1013)}
+    # The next batch checks against them, and against its own.
+    samples, remembered = distinct_times([(1, 1013, 6.0), (1, 1014, 7.0)], remembered)
+    assert samples == [(1, 1014, 6.0), (1, 1015, 7.0)]
+    assert remembered[1][-3:] == (1013, 1014, 1015)
+    # Only the newest are kept.
+    many = [(1, ts, 0.0) for ts in range(2000, 2000 + 2 * RECENT_PER_SERIES)]
+    _, remembered = distinct_times(many, remembered)
+    assert remembered[1] == tuple(range(2000 + RECENT_PER_SERIES, 2000 + 2 * RECENT_PER_SERIES))

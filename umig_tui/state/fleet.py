@@ -178,10 +178,8 @@ class FleetState:
         if info is not None and isinstance(info.value, VersionInfo):
             # The shipped application reports its uptime only there.
             sources.append((info.ts, Metrics(uptime_seconds=info.value.uptime_seconds)))
-        merged = Metrics()
-        for _, metrics in sorted(sources, key=lambda s: s[0], reverse=True):
-            merged = merged.merged_over(metrics)
-        return merged
+        sources.sort(key=lambda s: s[0], reverse=True)
+        return Metrics.newest_of([metrics for _, metrics in sources])
 
     def versions(self, env: str) -> VersionRow:
         """Drift-matrix row from the version endpoint; for umig and database the newest report

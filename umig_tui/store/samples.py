@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping
 from typing import Any
 
@@ -97,21 +98,30 @@ def distinct_times(
     Health and metrics both report the response time: two answers landing in the same
     millisecond would share the key (series_id, ts), and one would replace the other. A sample
     whose millisecond is taken (in this batch or among ``recent`` ones) moves on by 1 ms. Returns
-    the samples and, for each series they touch, the times to remember once they are committed
-    (``recent`` is not changed, so a batch retried after a failed write keeps its times; only
-    the touched series are copied: the writer commits many small batches)."""
-    added: dict[int, list[int]] = {}
+    the samples and, for each series they touch, the times to remember once they are committed:
+    its newest RECENT_PER_SERIES, ascending (``recent`` is not changed, so a batch retried after
+    a failed write keeps its times; only the touched series are copied: the writer commits many
+    small batches). A sample newer than every time its series has (nearly all of them) is
+    checked with one comparison, not a search."""
+    added: dict[int, list[int]] = {}  # per touched series, this batch's times, ascending
     out: list[tuple[int, int, float]] = []
     for sid, ts, value in samples:
         known = recent.get(sid, ())
         new = added.get(sid)
         if new is None:
             new = added[sid] = []
-        while ts in known or ts in new:
-            ts += 1
-        new.append(ts)
+        if (new and ts <= new[-1]) or (known and ts <= known[-1]):
+            while ts in new or ts in known:
+                ts += 1
+            bisect.insort(new, ts)
+        else:
+            new.append(ts)
         out.append((sid, ts, value))
-    updates = {
-        sid: (recent.get(sid, ()) + tuple(new))[-RECENT_PER_SERIES:] for sid, new in added.items()
-    }
+    updates: dict[int, tuple[int, ...]] = {}
+    for sid, new in added.items():
+        known = recent.get(sid, ())
+        if known and new[0] < known[-1]:
+            updates[sid] = tuple(sorted((*known, *new)))[-RECENT_PER_SERIES:]
+        else:
+            updates[sid] = (*known, *new)[-RECENT_PER_SERIES:]
     return out, updates

@@ -131,6 +131,7 @@ class UmigApp(App[int]):
         self.filter_text = ""
         self.data: DashboardData | None = None
         self._panel_list: tuple[Panel, ...] = ()
+        self._header_widget: FleetHeader | None = None
         self._last_render = 0.0
         self._render_pending = False
         self.themes = ThemeSwitcher(self)
@@ -381,7 +382,7 @@ class UmigApp(App[int]):
         if alerts_notice and alerts_notice != self._alerts_notice:  # Alertmanager went away
             self.notify(alerts_notice, title="Alertmanager", severity="warning", timeout=15)
         self._alerts_notice = alerts_notice
-        self.query_one(FleetHeader).data = data
+        self._header().data = data
         for panel in self._panels():
             panel.data = data
         # This frame's layout may bring a panel into view (a filter shrank panel 1).
@@ -394,7 +395,7 @@ class UmigApp(App[int]):
     def _tick(self) -> None:
         # A coalesced render is due within the second and redraws the header with it.
         if self.data is not None and self.is_running and not self._render_pending:
-            self.query_one(FleetHeader).data = replace(self.data, now=self.clock())
+            self._header().data = replace(self.data, now=self.clock())
             self._catch_up_panels()  # in view by any other way (a resize, a maximize)
 
     def _scrolled(self) -> None:
@@ -404,6 +405,14 @@ class UmigApp(App[int]):
         if self.is_running:
             for panel in self._panels():
                 panel.catch_up()
+
+    def _header(self) -> FleetHeader:
+        """The header, found once (``query_one`` walks the tree, and the clock asks every
+        second)."""
+        header = self._header_widget
+        if header is None or not header.is_attached:
+            header = self._header_widget = self.query_one(FleetHeader)
+        return header
 
     def _panels(self) -> tuple[Panel, ...]:
         """The dashboard's panels while its screen is the one shown (as ``self.query(Panel)``

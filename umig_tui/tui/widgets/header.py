@@ -41,8 +41,11 @@ class FleetHeader(Horizontal):
     _shown: tuple[Text, Text] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(id="header-line")
-        yield Static(id="header-clock")
+        # Kept, not queried: the tail is updated every second.
+        self._line = Static(id="header-line")
+        self._tail = Static(id="header-clock")
+        yield self._line
+        yield self._tail
 
     @property
     def plain(self) -> str:
@@ -57,12 +60,12 @@ class FleetHeader(Horizontal):
         self._shown = (line, tail)
         # One line, always: no layout pass over the whole screen on every clock tick.
         if shown is None or not same_text(shown[0], line):
-            self.query_one("#header-line", Static).update(line, layout=False)
+            self._line.update(line, layout=False)
         if shown is None or not same_text(shown[1], tail):
             # Laid out again only when the tail's width changes (the header's width did, or
             # the line was cut).
             layout = shown is None or shown[1].cell_len != tail.cell_len
-            self.query_one("#header-clock", Static).update(tail, layout=layout)
+            self._tail.update(tail, layout=layout)
 
     def on_mount(self) -> None:
         self.watch_data(self.data)
